@@ -1,0 +1,157 @@
+//! Assertions that tell a learner exactly what was expected and what came back,
+//! and central finite differences to check derivatives against.
+//!
+//! Every helper is `#[track_caller]`, so a failure points at the test line
+//! that made the check.
+
+use nalgebra::DMatrix;
+
+/// True when `got` is within `tolerance` of `expected`, absolutely for small
+/// values and relatively for large ones: |got − expected| ≤ tol · max(1, |expected|).
+/// NaN is never close to anything.
+pub fn is_close(expected: f64, got: f64, tolerance: f64) -> bool {
+    if expected.is_infinite() || got.is_infinite() {
+        return expected == got;
+    }
+    (got - expected).abs() <= tolerance * expected.abs().max(1.0)
+}
+
+/// Fails with `"{what}: expected {expected}, got {got}"` unless `got` is close
+/// to `expected` (see [`is_close`]).
+#[track_caller]
+pub fn assert_close(what: &str, expected: impl Into<f64>, got: impl Into<f64>, tolerance: f64) {
+    let (expected, got) = (expected.into(), got.into());
+    assert!(
+        is_close(expected, got, tolerance),
+        "{what}: expected {expected}, got {got} (tolerance {tolerance:e})"
+    );
+}
+
+/// Fails unless `got` is exactly `expected`, with the same kind of message.
+#[track_caller]
+pub fn assert_exact<T: PartialEq + std::fmt::Debug>(what: &str, expected: T, got: T) {
+    assert!(expected == got, "{what}: expected {expected:?}, got {got:?}");
+}
+
+/// Where two matrices differ most, in the spirit of the `cmp` report of
+/// Karpathy's makemore backprop lesson.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Difference {
+    /// The largest |expected − got| over all entries (infinite if any entry is NaN).
+    pub max_abs: f64,
+    /// (row, column) of that entry.
+    pub at: (usize, usize),
+    pub expected: f64,
+    pub got: f64,
+}
+
+/// The entry where `got` differs most from `expected`. Shapes must match.
+pub fn largest_difference(expected: &DMatrix<f64>, got: &DMatrix<f64>) -> Difference {
+    let mut worst = Difference {
+        max_abs: 0.0,
+        at: (0, 0),
+        expected: 0.0,
+        got: 0.0,
+    };
+    for j in 0..expected.ncols() {
+        for i in 0..expected.nrows() {
+            let (e, g) = (expected[(i, j)], got[(i, j)]);
+            let diff = if g.is_nan() || e.is_nan() {
+                f64::INFINITY
+            } else {
+                (g - e).abs()
+            };
+            if diff > worst.max_abs || (i, j) == (0, 0) {
+                worst = Difference {
+                    max_abs: diff,
+                    at: (i, j),
+                    expected: e,
+                    got: g,
+                };
+            }
+        }
+    }
+    worst
+}
+
+/// Fails unless `got` has the shape of `expected` and every entry is close
+/// (see [`is_close`]); the message names the worst entry.
+#[track_caller]
+pub fn assert_matrix_close(
+    what: &str,
+    expected: &DMatrix<f64>,
+    got: &DMatrix<f64>,
+    tolerance: f64,
+) {
+    assert!(
+        expected.shape() == got.shape(),
+        "{what}: expected shape {:?}, got shape {:?}",
+        expected.shape(),
+        got.shape()
+    );
+    let all_close = expected
+        .iter()
+        .zip(got.iter())
+        .all(|(&e, &g)| is_close(e, g, tolerance));
+    if !all_close {
+        let worst = largest_difference(expected, got);
+        panic!(
+            "{what}: largest difference {:e} at (row {}, column {}): expected {}, got {} \
+             (tolerance {tolerance:e})\nexpected {expected}got {got}",
+            worst.max_abs, worst.at.0, worst.at.1, worst.expected, worst.got
+        );
+    }
+}
+
+/// The central difference (f(x + h) − f(x − h)) / 2h of an f32 function,
+/// computed in f64 from the f32 points actually evaluated, so rounding of
+/// x ± h does not bias the slope.
+pub fn central_difference(f: impl Fn(f32) -> f32, x: f32, h: f32) -> f64 {
+    let (above, below) = (x + h, x - h);
+    (f64::from(f(above)) - f64::from(f(below))) / (f64::from(above) - f64::from(below))
+}
+
+/// Converts an f32 matrix to f64 for comparisons.
+pub fn to_f64(m: &DMatrix<f32>) -> DMatrix<f64> {
+    m.map(f64::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closeness_is_absolute_near_zero_and_relative_far_away() {
+        assert!(is_close(0.0, 1e-7, 1e-6));
+        assert!(!is_close(0.0, 1e-5, 1e-6));
+        assert!(is_close(1e6, 1e6 + 0.5, 1e-6));
+        assert!(!is_close(1e6, 1e6 + 2.0, 1e-6));
+        assert!(!is_close(1.0, f64::NAN, 1.0));
+        assert!(is_close(f64::INFINITY, f64::INFINITY, 0.0));
+    }
+
+    #[test]
+    fn failure_message_says_expected_and_got() {
+        let err = std::panic::catch_unwind(|| assert_close("sigmoid(0.0)", 0.5, 0.25, 1e-6))
+            .unwrap_err();
+        let msg = err.downcast_ref::<String>().unwrap();
+        assert_eq!(msg, "sigmoid(0.0): expected 0.5, got 0.25 (tolerance 1e-6)");
+    }
+
+    #[test]
+    fn largest_difference_finds_the_worst_entry_and_nan() {
+        let e = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 3.0, 4.0]);
+        let g = DMatrix::from_row_slice(2, 2, &[1.0, 2.5, 3.0, 3.0]);
+        let d = largest_difference(&e, &g);
+        assert_eq!((d.max_abs, d.at, d.expected, d.got), (1.0, (1, 1), 4.0, 3.0));
+        let g = DMatrix::from_row_slice(2, 2, &[1.0, f64::NAN, 3.0, 4.0]);
+        assert_eq!(largest_difference(&e, &g).at, (0, 1));
+    }
+
+    #[test]
+    fn central_difference_of_a_cubic() {
+        // d/dx x^3 at 2 is 12; the central difference error is h^2 = 1e-4 here.
+        let slope = central_difference(|x| x * x * x, 2.0, 1e-2);
+        assert!((slope - 12.0).abs() < 2e-3, "{slope}");
+    }
+}

@@ -1,0 +1,12 @@
+//! The reference solution of First MLP: one module per stage.
+//!
+//! Each file here mirrors a learner's file in `exercises/` with the same
+//! items and anchors. The stage crates compile the learner's file by default
+//! and this file under `--features reference`; later stages import earlier
+//! ones from this crate, so an unfinished stage never blocks the next one.
+
+#[path = "stage-1/perceptron.rs"]
+pub mod perceptron;
+
+#[path = "stage-2/activations.rs"]
+pub mod activations;
