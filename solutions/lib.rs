@@ -10,3 +10,8 @@ pub mod perceptron;
 
 #[path = "stage-2/activations.rs"]
 pub mod activations;
+
+/// Given code of stage 2 (not an exercise), compiled here against the reference.
+#[path = "../crates/stage-2/activation.rs"]
+pub mod activation;
+pub use activation::Activation;

@@ -111,6 +111,31 @@ pub fn central_difference(f: impl Fn(f32) -> f32, x: f32, h: f32) -> f64 {
     (f64::from(f(above)) - f64::from(f(below))) / (f64::from(above) - f64::from(below))
 }
 
+/// Shows only the first panic of each test thread.
+///
+/// A property test retries and shrinks a failing case many times; when the
+/// code under test panics (a `todo!()`, say) every retry would print the same
+/// message and backtrace. Call this at the top of a property body: the first
+/// panic, which names the file and line, stays visible, the repeats do not.
+/// A property that fails by assertion still shows proptest's final report.
+pub fn show_first_panic_only() {
+    use std::cell::Cell;
+    use std::sync::Once;
+    thread_local!(static PANICS: Cell<u32> = const { Cell::new(0) });
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let default_hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let seen = PANICS.with(|p| p.replace(p.get() + 1));
+            match seen {
+                0 => default_hook(info),
+                1 => eprintln!("(later panics of this test are the same kind and are not shown)"),
+                _ => {}
+            }
+        }));
+    });
+}
+
 /// Converts an f32 matrix to f64 for comparisons.
 pub fn to_f64(m: &DMatrix<f32>) -> DMatrix<f64> {
     m.map(f64::from)

@@ -1,0 +1,308 @@
+//! Tests for exercises/stage-2/activations.rs. Run with `cargo test -p stage-2`.
+//!
+//! Hand values come from fixtures/activation_values.py (Python's math module);
+//! derivatives are checked against central finite differences.
+
+use course_support::check::{
+    assert_close, assert_exact, assert_matrix_close, central_difference, show_first_panic_only,
+    to_f64,
+};
+use nalgebra::{DMatrix, DVector, dmatrix, dvector};
+use proptest::prelude::*;
+use stage_2::Activation;
+use stage_2::activations::*;
+
+mod fixtures {
+    include!("fixtures/activation_values.rs");
+}
+use fixtures::*;
+
+/// f32 results against f64 reference values: a few units in the last place.
+const VALUE_TOLERANCE: f64 = 2e-6;
+
+fn check_table(name: &str, f: impl Fn(f32) -> f32, expected: &[f64]) {
+    for (&x, &want) in POINTS.iter().zip(expected) {
+        assert_close(&format!("{name}({x})"), want, f(x as f32), VALUE_TOLERANCE);
+    }
+}
+
+#[test]
+fn sigmoid_by_hand() {
+    assert_close("sigmoid(0.0)", 0.5, sigmoid(0.0), VALUE_TOLERANCE);
+    check_table("sigmoid", sigmoid, &SIGMOID);
+    check_table("sigmoid_derivative", sigmoid_derivative, &SIGMOID_DERIVATIVE);
+}
+
+#[test]
+fn tanh_by_hand() {
+    check_table("tanh", tanh, &TANH);
+    check_table("tanh_derivative", tanh_derivative, &TANH_DERIVATIVE);
+}
+
+#[test]
+fn relu_by_hand() {
+    check_table("relu", relu, &RELU);
+    check_table("relu_derivative", relu_derivative, &RELU_DERIVATIVE);
+}
+
+#[test]
+fn leaky_relu_by_hand() {
+    check_table("leaky_relu(·, 0.1)", |x| leaky_relu(x, LEAKY_SLOPE), &LEAKY_RELU);
+    check_table(
+        "leaky_relu_derivative(·, 0.1)",
+        |x| leaky_relu_derivative(x, LEAKY_SLOPE),
+        &LEAKY_RELU_DERIVATIVE,
+    );
+    // The slope is a parameter, not a constant.
+    assert_close("leaky_relu(-2, 0.3)", -0.6, leaky_relu(-2.0, 0.3), VALUE_TOLERANCE);
+    assert_close("leaky_relu_derivative(-2, 0.3)", 0.3, leaky_relu_derivative(-2.0, 0.3), 1e-7);
+}
+
+#[test]
+fn elu_by_hand() {
+    check_table("elu(·, 1)", |x| elu(x, ELU_ALPHA), &ELU);
+    check_table("elu_derivative(·, 1)", |x| elu_derivative(x, ELU_ALPHA), &ELU_DERIVATIVE);
+    // α scales the negative side: 0.5 (e^−1 − 1) = −0.31606027941427883.
+    assert_close("elu(-1, 0.5)", -0.31606027941427883, elu(-1.0, 0.5), VALUE_TOLERANCE);
+    assert_close("elu(2, 0.5)", 2.0, elu(2.0, 0.5), VALUE_TOLERANCE);
+}
+
+#[test]
+fn softplus_by_hand() {
+    check_table("softplus", softplus, &SOFTPLUS);
+    check_table("softplus_derivative", softplus_derivative, &SOFTPLUS_DERIVATIVE);
+}
+
+#[test]
+fn gelu_by_hand() {
+    check_table("gelu", gelu, &GELU);
+    check_table("gelu_derivative", gelu_derivative, &GELU_DERIVATIVE);
+}
+
+#[test]
+fn softmax_by_hand() {
+    let logits = DMatrix::from_fn(SOFTMAX_IN.len(), 3, |i, j| SOFTMAX_IN[i][j] as f32);
+    let expected = DMatrix::from_fn(SOFTMAX_OUT.len(), 3, |i, j| SOFTMAX_OUT[i][j]);
+    let got = softmax(&logits);
+    assert_matrix_close("softmax of the fixture rows", &expected, &to_f64(&got), VALUE_TOLERANCE);
+}
+
+#[test]
+fn softmax_jacobian_by_hand() {
+    // s = (0.5, 0.5): J = diag(s) − s sᵀ = [[0.25, −0.25], [−0.25, 0.25]].
+    let got = softmax_jacobian(&dvector![0.5, 0.5]);
+    let expected = dmatrix![0.25, -0.25; -0.25, 0.25];
+    assert_matrix_close("softmax_jacobian([0.5, 0.5])", &expected, &to_f64(&got), 1e-7);
+    // s = (0.2, 0.3, 0.5): diagonal s_i (1 − s_i), off-diagonal −s_i s_j.
+    let got = softmax_jacobian(&dvector![0.2, 0.3, 0.5]);
+    let expected = dmatrix![
+        0.16, -0.06, -0.10;
+        -0.06, 0.21, -0.15;
+        -0.10, -0.15, 0.25
+    ];
+    assert_matrix_close("softmax_jacobian([0.2, 0.3, 0.5])", &expected, &to_f64(&got), 1e-6);
+}
+
+fn example_maxout() -> Maxout {
+    // Three pieces over two inputs: x₁ + x₂, 2x₁ − 1 and −x₂ + 0.5.
+    Maxout {
+        weights: dmatrix![1.0, 1.0; 2.0, 0.0; 0.0, -1.0],
+        biases: dvector![0.0, -1.0, 0.5],
+    }
+}
+
+#[test]
+fn maxout_by_hand() {
+    let unit = example_maxout();
+    // x = (1, 2): pieces 3, 1, −1.5 → piece 0 wins with 3.
+    let x = dvector![1.0, 2.0];
+    let pieces = unit.pieces(&x);
+    assert_exact("Maxout::pieces((1, 2))", vec![3.0, 1.0, -1.5], pieces.as_slice().to_vec());
+    assert_exact("Maxout::winner((1, 2))", 0, unit.winner(&x));
+    assert_exact("Maxout::forward((1, 2))", 3.0, unit.forward(&x));
+    assert_exact("Maxout::input_gradient((1, 2))", vec![1.0, 1.0], unit.input_gradient(&x).as_slice().to_vec());
+    // x = (3, −4): pieces −1, 5, 4.5 → piece 1 wins; its gradient is w₁ = (2, 0).
+    let x = dvector![3.0, -4.0];
+    assert_exact("Maxout::winner((3, -4))", 1, unit.winner(&x));
+    assert_exact("Maxout::forward((3, -4))", 5.0, unit.forward(&x));
+    assert_exact("Maxout::input_gradient((3, -4))", vec![2.0, 0.0], unit.input_gradient(&x).as_slice().to_vec());
+    // x = (−2, −3): pieces −5, −5, 3.5 → piece 2 wins; gradient (0, −1).
+    let x = dvector![-2.0, -3.0];
+    assert_exact("Maxout::winner((-2, -3))", 2, unit.winner(&x));
+    assert_exact("Maxout::input_gradient((-2, -3))", vec![0.0, -1.0], unit.input_gradient(&x).as_slice().to_vec());
+    // A tie goes to the first piece: x = (1, 0) gives pieces 1, 1, 0.5.
+    assert_exact("Maxout::winner((1, 0)) on a tie", 0, unit.winner(&dvector![1.0, 0.0]));
+}
+
+#[test]
+fn extreme_inputs_stay_finite_and_correct() {
+    // (function, x, expected) at ±1e4: exact limits, no NaN or ∞.
+    let big = 1e4_f32;
+    let cases: [(&str, fn(f32) -> f32, f32, f64); 18] = [
+        ("sigmoid", sigmoid, big, 1.0),
+        ("sigmoid", sigmoid, -big, 0.0),
+        ("sigmoid_derivative", sigmoid_derivative, big, 0.0),
+        ("sigmoid_derivative", sigmoid_derivative, -big, 0.0),
+        ("tanh", tanh, big, 1.0),
+        ("tanh", tanh, -big, -1.0),
+        ("tanh_derivative", tanh_derivative, -big, 0.0),
+        ("relu", relu, -big, 0.0),
+        ("relu", relu, big, 1e4),
+        ("elu", |x| elu(x, 1.0), -big, -1.0),
+        ("elu_derivative", |x| elu_derivative(x, 1.0), -big, 0.0),
+        ("softplus", softplus, big, 1e4),
+        ("softplus", softplus, -big, 0.0),
+        ("softplus_derivative", softplus_derivative, -big, 0.0),
+        ("gelu", gelu, big, 1e4),
+        ("gelu", gelu, -big, 0.0),
+        ("gelu_derivative", gelu_derivative, big, 1.0),
+        ("gelu_derivative", gelu_derivative, -big, 0.0),
+    ];
+    for (name, f, x, expected) in cases {
+        let got = f(x);
+        assert!(got.is_finite(), "{name}({x}): expected {expected}, got {got}");
+        assert_close(&format!("{name}({x})"), expected, got, 1e-6);
+    }
+    assert_close("leaky_relu(-1e4, 0.1)", -1e3, leaky_relu(-big, 0.1), 1e-6);
+}
+
+#[test]
+fn softmax_of_huge_logits_is_exact() {
+    // e^10000 overflows f32 (and f64): only the max-shifted form gets these right.
+    let logits = dmatrix![1e4, 0.0, -1e4; 1e4, 1e4, 1e4; -1e4, -1e4, -1e4 + 1.0];
+    let e1 = 1.0 / (1.0 + 2.0 * (-1.0f64).exp()); // e^1 / (e^0 + e^0 + e^1)
+    let e0 = (1.0 - e1) / 2.0;
+    let expected = dmatrix![1.0, 0.0, 0.0; 1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0; e0, e0, e1];
+    let got = softmax(&logits);
+    assert!(got.iter().all(|p| p.is_finite()), "softmax of ±1e4 logits has NaN or ∞:{got}");
+    assert_matrix_close("softmax of ±1e4 logits", &expected, &to_f64(&got), 1e-6);
+}
+
+#[test]
+fn maxout_of_x_and_zero_is_relu() {
+    // Pieces w = (1, 0), b = (0, 0): max(x, 0) = ReLU(x).
+    let unit = Maxout {
+        weights: dmatrix![1.0; 0.0],
+        biases: dvector![0.0, 0.0],
+    };
+    for x in [-3.0f32, -0.5, 0.0, 0.25, 7.0] {
+        assert_close(&format!("Maxout(x, 0) at {x} vs relu"), relu(x), unit.forward(&dvector![x]), 0.0);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Every activation's derivative matches the slope of the function itself.
+    #[test]
+    fn derivatives_match_central_differences(x in -6.0f32..6.0) {
+        show_first_panic_only();
+        let h = 1e-2;
+        for activation in Activation::ALL {
+            if activation.has_kink_at_zero() && x.abs() <= 2.0 * h {
+                continue;
+            }
+            let numeric = central_difference(|t| activation.apply(t), x, h);
+            let analytic = f64::from(activation.derivative(x));
+            // Central differences are off by about h²·f'''/6 plus f32 rounding/h.
+            prop_assert!(
+                (numeric - analytic).abs() <= 2e-3,
+                "{} derivative at {}: expected about {} (central difference), got {}",
+                activation, x, numeric, analytic
+            );
+        }
+    }
+
+    #[test]
+    fn leaky_relu_and_elu_parameters_are_used(x in -6.0f32..6.0, slope in 0.01f32..0.5, alpha in 0.1f32..3.0) {
+        show_first_panic_only();
+        prop_assume!(x.abs() > 0.05);
+        let h = 1e-2;
+        let numeric = central_difference(|t| leaky_relu(t, slope), x, h);
+        prop_assert!((numeric - f64::from(leaky_relu_derivative(x, slope))).abs() < 1e-3);
+        prop_assert_eq!(leaky_relu(x, slope), (slope * x).max(x));
+        let numeric = central_difference(|t| elu(t, alpha), x, h);
+        prop_assert!((numeric - f64::from(elu_derivative(x, alpha))).abs() < 2e-3, "elu_derivative({}, {})", x, alpha);
+    }
+
+    #[test]
+    fn sigmoid_is_symmetric(x in -30.0f32..30.0) {
+        show_first_panic_only();
+        // σ(−x) = 1 − σ(x)
+        prop_assert!((f64::from(sigmoid(-x)) - (1.0 - f64::from(sigmoid(x)))).abs() < 1e-6, "at {}", x);
+    }
+
+    #[test]
+    fn tanh_is_a_rescaled_sigmoid(x in -15.0f32..15.0) {
+        show_first_panic_only();
+        // tanh(x) = 2σ(2x) − 1
+        let rescaled = 2.0 * f64::from(sigmoid(2.0 * x)) - 1.0;
+        prop_assert!((f64::from(tanh(x)) - rescaled).abs() < 1e-6, "at {}: tanh {} vs 2σ(2x) − 1 = {}", x, tanh(x), rescaled);
+    }
+
+    #[test]
+    fn softmax_rows_sum_to_one_and_ignore_shifts(
+        rows in 1usize..5,
+        cols in 1usize..8,
+        values in proptest::collection::vec(-50.0f32..50.0, 40),
+        shift in -1e3f32..1e3,
+    ) {
+        show_first_panic_only();
+        let logits = DMatrix::from_row_slice(rows, cols, &values[..rows * cols]);
+        let s = softmax(&logits);
+        prop_assert_eq!(s.shape(), (rows, cols));
+        for (i, row) in s.row_iter().enumerate() {
+            prop_assert!((row.sum() - 1.0).abs() < 1e-5, "row {} sums to {}", i, row.sum());
+            prop_assert!(row.iter().all(|&p| (0.0..=1.0).contains(&p)));
+        }
+        // Adding a constant to a row changes nothing (up to the rounding of z + c).
+        let shifted = softmax(&logits.add_scalar(shift));
+        for (a, b) in s.iter().zip(shifted.iter()) {
+            prop_assert!((a - b).abs() < 2e-3 * a.max(1e-3), "softmax(z + {}) differs: {} vs {}", shift, a, b);
+        }
+    }
+
+    #[test]
+    fn softmax_jacobian_matches_central_differences(values in proptest::collection::vec(-4.0f32..4.0, 4)) {
+        show_first_panic_only();
+        let z = DMatrix::from_row_slice(1, 4, &values);
+        let s: DVector<f32> = softmax(&z).row(0).transpose();
+        let jacobian = to_f64(&softmax_jacobian(&s));
+        let numeric = DMatrix::from_fn(4, 4, |i, j| {
+            central_difference(|t| { let mut z = z.clone(); z[(0, j)] = t; softmax(&z)[(0, i)] }, z[(0, j)], 1e-2)
+        });
+        let worst = course_support::check::largest_difference(&numeric, &jacobian);
+        prop_assert!(worst.max_abs < 1e-3, "softmax_jacobian at z = {:?}: entry {:?} expected about {}, got {}", values, worst.at, worst.expected, worst.got);
+    }
+
+    /// The gradient of maxout with respect to x is the winning piece's weights.
+    #[test]
+    fn maxout_gradient_matches_central_differences(
+        w in proptest::collection::vec(-2.0f32..2.0, 6),
+        b in proptest::collection::vec(-1.0f32..1.0, 3),
+        x in proptest::collection::vec(-3.0f32..3.0, 2),
+    ) {
+        show_first_panic_only();
+        let unit = Maxout { weights: DMatrix::from_row_slice(3, 2, &w), biases: DVector::from_vec(b) };
+        let x = DVector::from_vec(x);
+        // Skip points near a switch between pieces, where the max has a kink.
+        let mut pieces: Vec<f32> = unit.pieces(&x).iter().copied().collect();
+        pieces.sort_by(|a, b| b.total_cmp(a));
+        prop_assume!(pieces[0] - pieces[1] > 0.1);
+        let gradient = unit.input_gradient(&x);
+        for k in 0..2 {
+            let numeric = central_difference(|t| { let mut y = x.clone(); y[k] = t; unit.forward(&y) }, x[k], 1e-2);
+            prop_assert!((numeric - f64::from(gradient[k])).abs() < 1e-3, "∂maxout/∂x{} at {:?}: expected {}, got {}", k, x, numeric, gradient[k]);
+        }
+    }
+
+    #[test]
+    fn maxout_with_pieces_x_and_zero_equals_relu_everywhere(x in -1e4f32..1e4) {
+        show_first_panic_only();
+        // At exactly 0 the tie goes to piece x (slope 1) while ReLU' takes 0.
+        prop_assume!(x != 0.0);
+        let unit = Maxout { weights: dmatrix![1.0; 0.0], biases: dvector![0.0, 0.0] };
+        prop_assert_eq!(unit.forward(&dvector![x]), relu(x));
+        prop_assert_eq!(unit.input_gradient(&dvector![x])[0], relu_derivative(x));
+    }
+}
