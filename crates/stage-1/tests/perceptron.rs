@@ -123,7 +123,8 @@ fn train_respects_max_epochs() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    // Failing cases are not saved to files: a learner reruns the whole test.
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(64) })]
 
     /// Perceptron convergence theorem (Novikoff): from zero weights, on data
     /// separable with margin γ by a unit vector u in the space of (x, 1), the

@@ -191,7 +191,8 @@ fn maxout_of_x_and_zero_is_relu() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    // Failing cases are not saved to files: a learner reruns the whole test.
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(256) })]
 
     /// Every activation's derivative matches the slope of the function itself.
     #[test]

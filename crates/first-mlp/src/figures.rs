@@ -1,0 +1,408 @@
+//! The course's figures, drawn with plotters from the reference implementation.
+//!
+//! Every figure is rendered to an SVG string in memory first: writing is then
+//! all-or-nothing (a temporary file renamed into place), and a test can check
+//! that the figures committed under `book/src/figures/` are not stale by
+//! comparing strings.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow};
+use course_support::data::{self, Dataset};
+use nalgebra::dmatrix;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use reference::Activation;
+use reference::activations::{Maxout, softmax};
+use reference::perceptron::{Perceptron, TrainingReport};
+
+/// One rendered figure: its file name and its SVG text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Figure {
+    pub file_name: String,
+    pub svg: String,
+}
+
+/// A perceptron trained for the figures, with what its training did.
+pub struct TrainedPerceptron {
+    pub name: &'static str,
+    pub data: Dataset,
+    pub perceptron: Perceptron,
+    pub report: TrainingReport,
+}
+
+/// The stage-1 runs the figures show: AND, OR and XOR (η = 1, at most 100
+/// epochs) and 2 × 100 seeded separable points (η = 0.1, at most 1000 epochs),
+/// each from zero weights.
+pub fn train_stage_1_perceptrons() -> Vec<TrainedPerceptron> {
+    let runs = [
+        ("AND", data::and_gate(), 1.0, 100),
+        ("OR", data::or_gate(), 1.0, 100),
+        ("XOR", data::xor_gate(), 1.0, 100),
+        (
+            "point clouds",
+            data::separable_clouds(100, 0.1, CLOUD_SEED),
+            0.1,
+            1000,
+        ),
+    ];
+    runs.into_iter()
+        .map(|(name, data, learning_rate, max_epochs)| {
+            let mut perceptron = Perceptron::zeros(2);
+            let report = perceptron.train(&data, learning_rate, max_epochs);
+            TrainedPerceptron {
+                name,
+                data,
+                perceptron,
+                report,
+            }
+        })
+        .collect()
+}
+
+/// The seed of the point clouds in the stage-1 figures.
+pub const CLOUD_SEED: u64 = 1;
+
+/// Every figure of the book, in a fixed order.
+pub fn all() -> Result<Vec<Figure>> {
+    let runs = train_stage_1_perceptrons();
+    let mut figures = vec![
+        render("perceptron-gates.svg", (960, 340), |root| {
+            draw_gates(root, &runs[..3])
+        })?,
+        render("perceptron-clouds.svg", (640, 480), |root| {
+            draw_boundary(root, &runs[3], (-3.0, 3.0), (-2.5, 3.0))
+        })?,
+        render("perceptron-mistakes.svg", (640, 400), |root| {
+            draw_mistakes(root, &runs)
+        })?,
+    ];
+    for activation in Activation::ALL {
+        let name = format!("activation-{}.svg", activation.slug());
+        figures.push(render(&name, (560, 360), |root| {
+            draw_curve(
+                root,
+                &activation.to_string(),
+                &|x| activation.apply(x),
+                &|x| activation.derivative(x),
+            )
+        })?);
+    }
+    figures.push(render("activation-maxout.svg", (560, 360), draw_maxout)?);
+    figures.push(render("activation-softmax.svg", (560, 360), draw_softmax)?);
+    Ok(figures)
+}
+
+/// Writes `figures` into `dir` (created if missing). Each file is written to
+/// a temporary file beside it and renamed into place, so a failure never
+/// leaves a half-written figure.
+pub fn write_all(figures: &[Figure], dir: &Path) -> Result<Vec<PathBuf>> {
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    figures
+        .iter()
+        .map(|figure| {
+            let path = dir.join(&figure.file_name);
+            let mut file = tempfile::NamedTempFile::new_in(dir)
+                .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+            file.write_all(figure.svg.as_bytes())
+                .with_context(|| format!("writing {}", path.display()))?;
+            file.persist(&path)
+                .with_context(|| format!("renaming into {}", path.display()))?;
+            Ok(path)
+        })
+        .collect()
+}
+
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+fn render(
+    file_name: &str,
+    size: (u32, u32),
+    draw: impl FnOnce(&Area<'_>) -> Result<()>,
+) -> Result<Figure> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_error)?;
+        draw(&root).with_context(|| format!("drawing {file_name}"))?;
+        root.present().map_err(plot_error)?;
+    }
+    Ok(Figure {
+        file_name: file_name.to_owned(),
+        svg,
+    })
+}
+
+/// A tick label with one decimal, never "-0.0".
+fn tick(v: &f32) -> String {
+    format!("{:.1}", v + 0.0)
+}
+
+fn plot_error(e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow!("plotters: {e}")
+}
+
+const FONT: &str = "sans-serif";
+const CLASS_COLOURS: [RGBColor; 2] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40)];
+
+fn draw_curve(
+    root: &Area<'_>,
+    title: &str,
+    function: &dyn Fn(f32) -> f32,
+    derivative: &dyn Fn(f32) -> f32,
+) -> Result<()> {
+    let xs: Vec<f32> = (0..=400).map(|i| -4.0 + 8.0 * i as f32 / 400.0).collect();
+    let values: Vec<(f32, f32)> = xs.iter().map(|&x| (x, function(x))).collect();
+    let slopes: Vec<(f32, f32)> = xs.iter().map(|&x| (x, derivative(x))).collect();
+    let (lo, hi) = values
+        .iter()
+        .chain(&slopes)
+        .fold((f32::MAX, f32::MIN), |(lo, hi), &(_, y)| (lo.min(y), hi.max(y)));
+    let pad = 0.08 * (hi - lo).max(1.0);
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 22))
+        .margin(12)
+        .x_label_area_size(30)
+        .y_label_area_size(40)
+        .build_cartesian_2d(-4f32..4f32, (lo - pad)..(hi + pad))
+        .map_err(plot_error)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE.mix(0.0))
+        .x_desc("x")
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .draw()
+        .map_err(plot_error)?;
+    let blue = CLASS_COLOURS[0];
+    let red = CLASS_COLOURS[1];
+    chart
+        .draw_series(LineSeries::new(values, blue.stroke_width(2)))
+        .map_err(plot_error)?
+        .label("f(x)")
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], blue.stroke_width(2)));
+    chart
+        .draw_series(DashedLineSeries::new(slopes, 6, 4, red.stroke_width(2)))
+        .map_err(plot_error)?
+        .label("f′(x)")
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], red.stroke_width(2)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font((FONT, 15))
+        .draw()
+        .map_err(plot_error)?;
+    Ok(())
+}
+
+/// Maxout over one input with three pieces, max(−x − 1, 0.5x, 2x − 2): a
+/// convex, piecewise-linear curve whose slope is the winning piece's.
+fn draw_maxout(root: &Area<'_>) -> Result<()> {
+    let unit = Maxout {
+        weights: dmatrix![-1.0; 0.5; 2.0],
+        biases: nalgebra::dvector![-1.0, 0.0, -2.0],
+    };
+    let at = |x: f32| nalgebra::dvector![x];
+    draw_curve(
+        root,
+        "maxout: max(−x − 1, 0.5x, 2x − 2)",
+        &|x| unit.forward(&at(x)),
+        &|x| unit.input_gradient(&at(x))[0],
+    )
+}
+
+/// The first output of softmax over the logits (x, 0), which is exactly σ(x).
+fn draw_softmax(root: &Area<'_>) -> Result<()> {
+    let first = |x: f32| softmax(&dmatrix![x, 0.0])[(0, 0)];
+    let jacobian_00 = |x: f32| {
+        let s = softmax(&dmatrix![x, 0.0]).row(0).transpose();
+        reference::activations::softmax_jacobian(&s)[(0, 0)]
+    };
+    draw_curve(root, "softmax(x, 0)₀ = σ(x)", &first, &jacobian_00)
+}
+
+fn draw_gates(root: &Area<'_>, runs: &[TrainedPerceptron]) -> Result<()> {
+    let panels = root.split_evenly((1, runs.len()));
+    for (panel, run) in panels.iter().zip(runs) {
+        draw_boundary(panel, run, (-0.5, 1.5), (-0.5, 1.5))?;
+    }
+    Ok(())
+}
+
+/// The examples of one run over the two half-planes its perceptron predicts.
+fn draw_boundary(
+    root: &Area<'_>,
+    run: &TrainedPerceptron,
+    x_range: (f32, f32),
+    y_range: (f32, f32),
+) -> Result<()> {
+    let accuracy = data::accuracy(
+        run.perceptron
+            .predict_batch(&run.data.input_matrix())
+            .as_slice(),
+        &run.data.labels,
+    );
+    let epochs = run.report.mistakes_per_epoch.len();
+    let title = if run.report.converged {
+        format!("{}: separated after {epochs} epochs", run.name)
+    } else {
+        format!("{}: {:.0}% after {epochs} epochs", run.name, 100.0 * accuracy)
+    };
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 18))
+        .margin(10)
+        .x_label_area_size(28)
+        .y_label_area_size(36)
+        .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)
+        .map_err(plot_error)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE.mix(0.0))
+        .x_desc("x₁")
+        .y_desc("x₂")
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .draw()
+        .map_err(plot_error)?;
+
+    let (w, b) = (&run.perceptron.weights, run.perceptron.bias);
+    let corners = [
+        (x_range.0, y_range.0),
+        (x_range.1, y_range.0),
+        (x_range.1, y_range.1),
+        (x_range.0, y_range.1),
+    ];
+    for (class, colour) in CLASS_COLOURS.iter().enumerate() {
+        let region = half_plane(&corners, |(x, y)| w[0] * x + w[1] * y + b, class == 1);
+        if region.len() >= 3 {
+            chart
+                .draw_series(std::iter::once(Polygon::new(region, colour.mix(0.15))))
+                .map_err(plot_error)?;
+        }
+    }
+    for (class, colour) in CLASS_COLOURS.iter().enumerate() {
+        let points = run
+            .data
+            .inputs
+            .iter()
+            .zip(&run.data.labels)
+            .filter(|&(_, &label)| label == class as f32)
+            .map(|(x, _)| (x[0], x[1]));
+        chart
+            .draw_series(points.map(|p| Circle::new(p, 5, colour.filled())))
+            .map_err(plot_error)?;
+    }
+    Ok(())
+}
+
+/// Clips the convex polygon `corners` to the side of the line z(p) = 0 where
+/// z ≥ 0 (`positive`) or z < 0: the region the perceptron labels 1 or 0.
+fn half_plane(
+    corners: &[(f32, f32)],
+    z: impl Fn((f32, f32)) -> f32,
+    positive: bool,
+) -> Vec<(f32, f32)> {
+    let inside = |p| (z(p) >= 0.0) == positive;
+    let mut out = Vec::new();
+    for (i, &p) in corners.iter().enumerate() {
+        let q = corners[(i + 1) % corners.len()];
+        if inside(p) {
+            out.push(p);
+        }
+        if inside(p) != inside(q) {
+            let t = z(p) / (z(p) - z(q));
+            out.push((p.0 + t * (q.0 - p.0), p.1 + t * (q.1 - p.1)));
+        }
+    }
+    out
+}
+
+fn draw_mistakes(root: &Area<'_>, runs: &[TrainedPerceptron]) -> Result<()> {
+    const EPOCHS: usize = 30;
+    let most = runs
+        .iter()
+        .flat_map(|r| r.report.mistakes_per_epoch.iter().take(EPOCHS))
+        .copied()
+        .max()
+        .unwrap_or(1);
+    let mut chart = ChartBuilder::on(root)
+        .caption("Perceptron mistakes per epoch", (FONT, 20))
+        .margin(12)
+        .x_label_area_size(30)
+        .y_label_area_size(40)
+        .build_cartesian_2d(1usize..EPOCHS, 0usize..most + 1)
+        .map_err(plot_error)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE.mix(0.0))
+        .x_desc("epoch")
+        .y_desc("mistakes")
+        .draw()
+        .map_err(plot_error)?;
+    let palette = [
+        RGBColor(44, 160, 44),
+        RGBColor(255, 127, 14),
+        CLASS_COLOURS[1],
+        CLASS_COLOURS[0],
+    ];
+    for (run, colour) in runs.iter().zip(palette) {
+        let points: Vec<(usize, usize)> = run
+            .report
+            .mistakes_per_epoch
+            .iter()
+            .take(EPOCHS)
+            .enumerate()
+            .map(|(i, &m)| (i + 1, m))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
+            .map_err(plot_error)?
+            .label(run.name)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2)));
+        chart
+            .draw_series(points.into_iter().map(|p| Circle::new(p, 3, colour.filled())))
+            .map_err(plot_error)?;
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font((FONT, 15))
+        .draw()
+        .map_err(plot_error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn half_plane_splits_the_square_along_the_line() {
+        let square = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)];
+        // x − 0.5 ≥ 0 is the right half.
+        let right = half_plane(&square, |(x, _)| x - 0.5, true);
+        assert_eq!(right, vec![(0.5, 0.0), (1.0, 0.0), (1.0, 1.0), (0.5, 1.0)]);
+        let left = half_plane(&square, |(x, _)| x - 0.5, false);
+        assert_eq!(left, vec![(0.0, 0.0), (0.5, 0.0), (0.5, 1.0), (0.0, 1.0)]);
+        // A line that misses the square leaves one side empty.
+        assert!(half_plane(&square, |(x, _)| x + 5.0, false).is_empty());
+    }
+
+    #[test]
+    fn figures_render_to_svg_and_write_atomically() {
+        let figures = all().unwrap();
+        assert_eq!(figures.len(), 3 + Activation::ALL.len() + 2);
+        assert!(figures.iter().all(|f| f.svg.starts_with("<svg")));
+        let dir = tempfile::tempdir().unwrap();
+        let written = write_all(&figures[..1], dir.path()).unwrap();
+        assert_eq!(fs::read_to_string(&written[0]).unwrap(), figures[0].svg);
+        // Only the figure is left behind: no temporary files.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

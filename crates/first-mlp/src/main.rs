@@ -1,0 +1,80 @@
+//! `first-mlp`: run the course's main job, or regenerate the book's figures.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use course_support::data::accuracy;
+use first_mlp::figures;
+
+#[derive(Parser)]
+#[command(version, about = "First MLP: neural networks from scratch, on the reference implementation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train the stage-1 perceptrons and draw every figure (the default).
+    Demo {
+        /// Folder for the figures.
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+    },
+    /// Regenerate the figures the book shows, in book/src/figures.
+    Figures {
+        /// Folder for the figures (default: the book's figure folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Demo {
+        out: PathBuf::from("out"),
+    }) {
+        Command::Demo { out } => {
+            report_perceptrons();
+            write_figures(&out)
+        }
+        Command::Figures { out } => write_figures(&out.unwrap_or_else(first_mlp::book_figures_dir)),
+    }
+}
+
+fn report_perceptrons() {
+    println!("Stage 1: perceptrons trained from zero weights with the perceptron rule\n");
+    println!(
+        "{:<14} {:>6} {:>10} {:>9}  {:<24} mistakes per epoch",
+        "data", "epochs", "separated", "accuracy", "w, b"
+    );
+    for run in figures::train_stage_1_perceptrons() {
+        let predictions = run.perceptron.predict_batch(&run.data.input_matrix());
+        let acc = accuracy(predictions.as_slice(), &run.data.labels);
+        let mistakes = &run.report.mistakes_per_epoch;
+        let shown: Vec<String> = mistakes.iter().take(12).map(|m| m.to_string()).collect();
+        let more = if mistakes.len() > 12 { " …" } else { "" };
+        let w = &run.perceptron.weights;
+        println!(
+            "{:<14} {:>6} {:>10} {:>8.1}%  {:<24} {}{more}",
+            run.name,
+            mistakes.len(),
+            if run.report.converged { "yes" } else { "no" },
+            100.0 * acc,
+            format!("({:.2}, {:.2}), {:.2}", w[0], w[1], run.perceptron.bias),
+            shown.join(" "),
+        );
+    }
+    println!("\nXOR is never separated: no straight line puts (0,1) and (1,0) on one side and (0,0) and (1,1) on the other.");
+}
+
+fn write_figures(dir: &std::path::Path) -> Result<()> {
+    let rendered = figures::all()?;
+    let paths = figures::write_all(&rendered, dir)?;
+    println!("\nWrote {} figures to {}:", paths.len(), dir.display());
+    for path in paths {
+        println!("  {}", path.display());
+    }
+    Ok(())
+}
