@@ -89,10 +89,7 @@ impl Activation {
     /// True where the derivative jumps (a kink), so finite differences taken
     /// across x = 0 mean nothing.
     pub fn has_kink_at_zero(self) -> bool {
-        matches!(
-            self,
-            Self::Relu | Self::LeakyRelu { .. } | Self::Elu { .. }
-        )
+        matches!(self, Self::Relu | Self::LeakyRelu { .. } | Self::Elu { .. })
     }
 
     /// A short name for file names and plot titles, such as `leaky-relu`.

@@ -159,7 +159,9 @@ fn draw_curve(
     let (lo, hi) = values
         .iter()
         .chain(&slopes)
-        .fold((f32::MAX, f32::MIN), |(lo, hi), &(_, y)| (lo.min(y), hi.max(y)));
+        .fold((f32::MAX, f32::MIN), |(lo, hi), &(_, y)| {
+            (lo.min(y), hi.max(y))
+        });
     let pad = 0.08 * (hi - lo).max(1.0);
     let mut chart = ChartBuilder::on(root)
         .caption(title, (FONT, 22))
@@ -250,7 +252,11 @@ fn draw_boundary(
     let title = if run.report.converged {
         format!("{}: separated after {epochs} epochs", run.name)
     } else {
-        format!("{}: {:.0}% after {epochs} epochs", run.name, 100.0 * accuracy)
+        format!(
+            "{}: {:.0}% after {epochs} epochs",
+            run.name,
+            100.0 * accuracy
+        )
     };
     let mut chart = ChartBuilder::on(root)
         .caption(title, (FONT, 18))
@@ -364,7 +370,11 @@ fn draw_mistakes(root: &Area<'_>, runs: &[TrainedPerceptron]) -> Result<()> {
             .label(run.name)
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2)));
         chart
-            .draw_series(points.into_iter().map(|p| Circle::new(p, 3, colour.filled())))
+            .draw_series(
+                points
+                    .into_iter()
+                    .map(|p| Circle::new(p, 3, colour.filled())),
+            )
             .map_err(plot_error)?;
     }
     chart

@@ -3,9 +3,19 @@
 
 pub mod figures;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// The root of the First MLP workspace (this crate lives in `crates/first-mlp`).
+pub fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .nth(2)
+        .unwrap_or(manifest)
+        .to_path_buf()
+}
 
 /// Where `first-mlp figures` writes by default: the book's figure folder.
 pub fn book_figures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../book/src/figures")
+    workspace_root().join("book/src/figures")
 }

@@ -8,7 +8,10 @@ use course_support::data::accuracy;
 use first_mlp::figures;
 
 #[derive(Parser)]
-#[command(version, about = "First MLP: neural networks from scratch, on the reference implementation")]
+#[command(
+    version,
+    about = "First MLP: neural networks from scratch, on the reference implementation"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -66,7 +69,9 @@ fn report_perceptrons() {
             shown.join(" "),
         );
     }
-    println!("\nXOR is never separated: no straight line puts (0,1) and (1,0) on one side and (0,0) and (1,1) on the other.");
+    println!(
+        "\nXOR is never separated: no straight line puts (0,1) and (1,0) on one side and (0,0) and (1,1) on the other."
+    );
 }
 
 fn write_figures(dir: &std::path::Path) -> Result<()> {

@@ -10,7 +10,10 @@ use proptest::prelude::*;
 use stage_1::perceptron::{Perceptron, step, weighted_sum};
 
 fn accuracy_of(p: &Perceptron, data: &course_support::data::Dataset) -> f32 {
-    accuracy(p.predict_batch(&data.input_matrix()).as_slice(), &data.labels)
+    accuracy(
+        p.predict_batch(&data.input_matrix()).as_slice(),
+        &data.labels,
+    )
 }
 
 #[test]
@@ -28,7 +31,13 @@ fn weighted_sum_by_hand() {
 
 #[test]
 fn step_fires_at_zero_and_above() {
-    for (z, expected) in [(0.0, 1.0), (2.5, 1.0), (1e-6, 1.0), (-1e-6, 0.0), (-3.0, 0.0)] {
+    for (z, expected) in [
+        (0.0, 1.0),
+        (2.5, 1.0),
+        (1e-6, 1.0),
+        (-1e-6, 0.0),
+        (-3.0, 0.0),
+    ] {
         assert_exact(&format!("step({z})"), expected, step(z));
     }
 }
@@ -37,7 +46,12 @@ fn step_fires_at_zero_and_above() {
 fn predict_by_hand() {
     let p = Perceptron::new(dvector![1.0, 1.0], -1.5);
     // An AND gate: only 1 + 1 − 1.5 = 0.5 reaches the threshold.
-    for (x, expected) in [([0.0, 0.0], 0.0), ([0.0, 1.0], 0.0), ([1.0, 0.0], 0.0), ([1.0, 1.0], 1.0)] {
+    for (x, expected) in [
+        ([0.0, 0.0], 0.0),
+        ([0.0, 1.0], 0.0),
+        ([1.0, 0.0], 0.0),
+        ([1.0, 1.0], 1.0),
+    ] {
         let got = p.predict(&DVector::from_row_slice(&x));
         assert_exact(&format!("AND perceptron predict({x:?})"), expected, got);
     }
@@ -50,7 +64,11 @@ fn predict_batch_by_hand() {
     let inputs = DMatrix::from_row_slice(3, 2, &[1.0, 3.0, 0.0, 0.0, -1.0, -2.0]);
     let got = p.predict_batch(&inputs);
     assert_exact("predict_batch output length", 3, got.len());
-    assert_exact("predict_batch", vec![0.0, 1.0, 1.0], got.as_slice().to_vec());
+    assert_exact(
+        "predict_batch",
+        vec![0.0, 1.0, 1.0],
+        got.as_slice().to_vec(),
+    );
 }
 
 #[test]
@@ -67,7 +85,11 @@ fn update_moves_weights_on_a_mistake() {
     // The other direction: w = [1, 1], b = 0, x = [1, 1]: y = 1, target 0.
     // error = −1, so w −= 0.5·[1, 1] = [0.5, 0.5] and b = −0.5.
     let mut p = Perceptron::new(dvector![1.0, 1.0], 0.0);
-    assert_exact("update returned", true, p.update(&dvector![1.0, 1.0], 0.0, 0.5));
+    assert_exact(
+        "update returned",
+        true,
+        p.update(&dvector![1.0, 1.0], 0.0, 0.5),
+    );
     assert_close("weight 0", 0.5, p.weights[0], 1e-6);
     assert_close("weight 1", 0.5, p.weights[1], 1e-6);
     assert_close("bias", -0.5, p.bias, 1e-6);
@@ -90,9 +112,17 @@ fn train_and_follows_the_hand_trace() {
     let data = and_gate();
     let mut p = Perceptron::zeros(2);
     let report = p.train(&data, 1.0, 100);
-    assert_exact("AND mistakes per epoch", vec![2, 3, 3, 2, 1, 0], report.mistakes_per_epoch);
+    assert_exact(
+        "AND mistakes per epoch",
+        vec![2, 3, 3, 2, 1, 0],
+        report.mistakes_per_epoch,
+    );
     assert_exact("AND converged", true, report.converged);
-    assert_exact("AND final weights", vec![2.0, 1.0], p.weights.as_slice().to_vec());
+    assert_exact(
+        "AND final weights",
+        vec![2.0, 1.0],
+        p.weights.as_slice().to_vec(),
+    );
     assert_exact("AND final bias", -3.0, p.bias);
     assert_exact("AND accuracy after training", 1.0, accuracy_of(&p, &data));
 }
@@ -103,9 +133,17 @@ fn train_or_follows_the_hand_trace() {
     let data = or_gate();
     let mut p = Perceptron::zeros(2);
     let report = p.train(&data, 1.0, 100);
-    assert_exact("OR mistakes per epoch", vec![2, 2, 1, 0], report.mistakes_per_epoch);
+    assert_exact(
+        "OR mistakes per epoch",
+        vec![2, 2, 1, 0],
+        report.mistakes_per_epoch,
+    );
     assert_exact("OR converged", true, report.converged);
-    assert_exact("OR final weights", vec![1.0, 1.0], p.weights.as_slice().to_vec());
+    assert_exact(
+        "OR final weights",
+        vec![1.0, 1.0],
+        p.weights.as_slice().to_vec(),
+    );
     assert_exact("OR final bias", -1.0, p.bias);
 }
 
@@ -113,12 +151,20 @@ fn train_or_follows_the_hand_trace() {
 fn train_respects_max_epochs() {
     let mut p = Perceptron::zeros(2);
     let report = p.train(&xor_gate(), 1.0, 7);
-    assert_exact("epochs recorded with max_epochs = 7 on XOR", 7, report.mistakes_per_epoch.len());
+    assert_exact(
+        "epochs recorded with max_epochs = 7 on XOR",
+        7,
+        report.mistakes_per_epoch.len(),
+    );
     assert_exact("converged", false, report.converged);
 
     let mut p = Perceptron::zeros(2);
     let report = p.train(&and_gate(), 1.0, 0);
-    assert_exact("epochs recorded with max_epochs = 0", 0, report.mistakes_per_epoch.len());
+    assert_exact(
+        "epochs recorded with max_epochs = 0",
+        0,
+        report.mistakes_per_epoch.len(),
+    );
     assert_exact("converged with no training", false, report.converged);
 }
 

@@ -45,7 +45,9 @@ fn element_wise(c: &mut Criterion) {
                 b.iter(|| yours.derivative_matrix(black_box(&z)))
             });
         } else {
-            eprintln!("{yours}: your version is not implemented yet, benchmarking the reference only");
+            eprintln!(
+                "{yours}: your version is not implemented yet, benchmarking the reference only"
+            );
         }
         group.finish();
     }

@@ -30,7 +30,11 @@ fn check_table(name: &str, f: impl Fn(f32) -> f32, expected: &[f64]) {
 fn sigmoid_by_hand() {
     assert_close("sigmoid(0.0)", 0.5, sigmoid(0.0), VALUE_TOLERANCE);
     check_table("sigmoid", sigmoid, &SIGMOID);
-    check_table("sigmoid_derivative", sigmoid_derivative, &SIGMOID_DERIVATIVE);
+    check_table(
+        "sigmoid_derivative",
+        sigmoid_derivative,
+        &SIGMOID_DERIVATIVE,
+    );
 }
 
 #[test]
@@ -47,30 +51,57 @@ fn relu_by_hand() {
 
 #[test]
 fn leaky_relu_by_hand() {
-    check_table("leaky_relu(·, 0.1)", |x| leaky_relu(x, LEAKY_SLOPE), &LEAKY_RELU);
+    check_table(
+        "leaky_relu(·, 0.1)",
+        |x| leaky_relu(x, LEAKY_SLOPE),
+        &LEAKY_RELU,
+    );
     check_table(
         "leaky_relu_derivative(·, 0.1)",
         |x| leaky_relu_derivative(x, LEAKY_SLOPE),
         &LEAKY_RELU_DERIVATIVE,
     );
     // The slope is a parameter, not a constant.
-    assert_close("leaky_relu(-2, 0.3)", -0.6, leaky_relu(-2.0, 0.3), VALUE_TOLERANCE);
-    assert_close("leaky_relu_derivative(-2, 0.3)", 0.3, leaky_relu_derivative(-2.0, 0.3), 1e-7);
+    assert_close(
+        "leaky_relu(-2, 0.3)",
+        -0.6,
+        leaky_relu(-2.0, 0.3),
+        VALUE_TOLERANCE,
+    );
+    assert_close(
+        "leaky_relu_derivative(-2, 0.3)",
+        0.3,
+        leaky_relu_derivative(-2.0, 0.3),
+        1e-7,
+    );
 }
 
 #[test]
 fn elu_by_hand() {
     check_table("elu(·, 1)", |x| elu(x, ELU_ALPHA), &ELU);
-    check_table("elu_derivative(·, 1)", |x| elu_derivative(x, ELU_ALPHA), &ELU_DERIVATIVE);
+    check_table(
+        "elu_derivative(·, 1)",
+        |x| elu_derivative(x, ELU_ALPHA),
+        &ELU_DERIVATIVE,
+    );
     // α scales the negative side: 0.5 (e^−1 − 1) = −0.31606027941427883.
-    assert_close("elu(-1, 0.5)", -0.31606027941427883, elu(-1.0, 0.5), VALUE_TOLERANCE);
+    assert_close(
+        "elu(-1, 0.5)",
+        -0.31606027941427883,
+        elu(-1.0, 0.5),
+        VALUE_TOLERANCE,
+    );
     assert_close("elu(2, 0.5)", 2.0, elu(2.0, 0.5), VALUE_TOLERANCE);
 }
 
 #[test]
 fn softplus_by_hand() {
     check_table("softplus", softplus, &SOFTPLUS);
-    check_table("softplus_derivative", softplus_derivative, &SOFTPLUS_DERIVATIVE);
+    check_table(
+        "softplus_derivative",
+        softplus_derivative,
+        &SOFTPLUS_DERIVATIVE,
+    );
 }
 
 #[test]
@@ -84,7 +115,12 @@ fn softmax_by_hand() {
     let logits = DMatrix::from_fn(SOFTMAX_IN.len(), 3, |i, j| SOFTMAX_IN[i][j] as f32);
     let expected = DMatrix::from_fn(SOFTMAX_OUT.len(), 3, |i, j| SOFTMAX_OUT[i][j]);
     let got = softmax(&logits);
-    assert_matrix_close("softmax of the fixture rows", &expected, &to_f64(&got), VALUE_TOLERANCE);
+    assert_matrix_close(
+        "softmax of the fixture rows",
+        &expected,
+        &to_f64(&got),
+        VALUE_TOLERANCE,
+    );
 }
 
 #[test]
@@ -92,7 +128,12 @@ fn softmax_jacobian_by_hand() {
     // s = (0.5, 0.5): J = diag(s) − s sᵀ = [[0.25, −0.25], [−0.25, 0.25]].
     let got = softmax_jacobian(&dvector![0.5, 0.5]);
     let expected = dmatrix![0.25, -0.25; -0.25, 0.25];
-    assert_matrix_close("softmax_jacobian([0.5, 0.5])", &expected, &to_f64(&got), 1e-7);
+    assert_matrix_close(
+        "softmax_jacobian([0.5, 0.5])",
+        &expected,
+        &to_f64(&got),
+        1e-7,
+    );
     // s = (0.2, 0.3, 0.5): diagonal s_i (1 − s_i), off-diagonal −s_i s_j.
     let got = softmax_jacobian(&dvector![0.2, 0.3, 0.5]);
     let expected = dmatrix![
@@ -100,7 +141,12 @@ fn softmax_jacobian_by_hand() {
         -0.06, 0.21, -0.15;
         -0.10, -0.15, 0.25
     ];
-    assert_matrix_close("softmax_jacobian([0.2, 0.3, 0.5])", &expected, &to_f64(&got), 1e-6);
+    assert_matrix_close(
+        "softmax_jacobian([0.2, 0.3, 0.5])",
+        &expected,
+        &to_f64(&got),
+        1e-6,
+    );
 }
 
 fn example_maxout() -> Maxout {
@@ -117,21 +163,41 @@ fn maxout_by_hand() {
     // x = (1, 2): pieces 3, 1, −1.5 → piece 0 wins with 3.
     let x = dvector![1.0, 2.0];
     let pieces = unit.pieces(&x);
-    assert_exact("Maxout::pieces((1, 2))", vec![3.0, 1.0, -1.5], pieces.as_slice().to_vec());
+    assert_exact(
+        "Maxout::pieces((1, 2))",
+        vec![3.0, 1.0, -1.5],
+        pieces.as_slice().to_vec(),
+    );
     assert_exact("Maxout::winner((1, 2))", 0, unit.winner(&x));
     assert_exact("Maxout::forward((1, 2))", 3.0, unit.forward(&x));
-    assert_exact("Maxout::input_gradient((1, 2))", vec![1.0, 1.0], unit.input_gradient(&x).as_slice().to_vec());
+    assert_exact(
+        "Maxout::input_gradient((1, 2))",
+        vec![1.0, 1.0],
+        unit.input_gradient(&x).as_slice().to_vec(),
+    );
     // x = (3, −4): pieces −1, 5, 4.5 → piece 1 wins; its gradient is w₁ = (2, 0).
     let x = dvector![3.0, -4.0];
     assert_exact("Maxout::winner((3, -4))", 1, unit.winner(&x));
     assert_exact("Maxout::forward((3, -4))", 5.0, unit.forward(&x));
-    assert_exact("Maxout::input_gradient((3, -4))", vec![2.0, 0.0], unit.input_gradient(&x).as_slice().to_vec());
+    assert_exact(
+        "Maxout::input_gradient((3, -4))",
+        vec![2.0, 0.0],
+        unit.input_gradient(&x).as_slice().to_vec(),
+    );
     // x = (−2, −3): pieces −5, −5, 3.5 → piece 2 wins; gradient (0, −1).
     let x = dvector![-2.0, -3.0];
     assert_exact("Maxout::winner((-2, -3))", 2, unit.winner(&x));
-    assert_exact("Maxout::input_gradient((-2, -3))", vec![0.0, -1.0], unit.input_gradient(&x).as_slice().to_vec());
+    assert_exact(
+        "Maxout::input_gradient((-2, -3))",
+        vec![0.0, -1.0],
+        unit.input_gradient(&x).as_slice().to_vec(),
+    );
     // A tie goes to the first piece: x = (1, 0) gives pieces 1, 1, 0.5.
-    assert_exact("Maxout::winner((1, 0)) on a tie", 0, unit.winner(&dvector![1.0, 0.0]));
+    assert_exact(
+        "Maxout::winner((1, 0)) on a tie",
+        0,
+        unit.winner(&dvector![1.0, 0.0]),
+    );
 }
 
 #[test]
@@ -160,7 +226,10 @@ fn extreme_inputs_stay_finite_and_correct() {
     ];
     for (name, f, x, expected) in cases {
         let got = f(x);
-        assert!(got.is_finite(), "{name}({x}): expected {expected}, got {got}");
+        assert!(
+            got.is_finite(),
+            "{name}({x}): expected {expected}, got {got}"
+        );
         assert_close(&format!("{name}({x})"), expected, got, 1e-6);
     }
     assert_close("leaky_relu(-1e4, 0.1)", -1e3, leaky_relu(-big, 0.1), 1e-6);
@@ -174,7 +243,10 @@ fn softmax_of_huge_logits_is_exact() {
     let e0 = (1.0 - e1) / 2.0;
     let expected = dmatrix![1.0, 0.0, 0.0; 1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0; e0, e0, e1];
     let got = softmax(&logits);
-    assert!(got.iter().all(|p| p.is_finite()), "softmax of ±1e4 logits has NaN or ∞:{got}");
+    assert!(
+        got.iter().all(|p| p.is_finite()),
+        "softmax of ±1e4 logits has NaN or ∞:{got}"
+    );
     assert_matrix_close("softmax of ±1e4 logits", &expected, &to_f64(&got), 1e-6);
 }
 
@@ -186,7 +258,12 @@ fn maxout_of_x_and_zero_is_relu() {
         biases: dvector![0.0, 0.0],
     };
     for x in [-3.0f32, -0.5, 0.0, 0.25, 7.0] {
-        assert_close(&format!("Maxout(x, 0) at {x} vs relu"), relu(x), unit.forward(&dvector![x]), 0.0);
+        assert_close(
+            &format!("Maxout(x, 0) at {x} vs relu"),
+            relu(x),
+            unit.forward(&dvector![x]),
+            0.0,
+        );
     }
 }
 

@@ -30,7 +30,10 @@ pub fn assert_close(what: &str, expected: impl Into<f64>, got: impl Into<f64>, t
 /// Fails unless `got` is exactly `expected`, with the same kind of message.
 #[track_caller]
 pub fn assert_exact<T: PartialEq + std::fmt::Debug>(what: &str, expected: T, got: T) {
-    assert!(expected == got, "{what}: expected {expected:?}, got {got:?}");
+    assert!(
+        expected == got,
+        "{what}: expected {expected:?}, got {got:?}"
+    );
 }
 
 /// Where two matrices differ most, in the spirit of the `cmp` report of
@@ -157,8 +160,8 @@ mod tests {
 
     #[test]
     fn failure_message_says_expected_and_got() {
-        let err = std::panic::catch_unwind(|| assert_close("sigmoid(0.0)", 0.5, 0.25, 1e-6))
-            .unwrap_err();
+        let err =
+            std::panic::catch_unwind(|| assert_close("sigmoid(0.0)", 0.5, 0.25, 1e-6)).unwrap_err();
         let msg = err.downcast_ref::<String>().unwrap();
         assert_eq!(msg, "sigmoid(0.0): expected 0.5, got 0.25 (tolerance 1e-6)");
     }
@@ -168,7 +171,10 @@ mod tests {
         let e = DMatrix::from_row_slice(2, 2, &[1.0, 2.0, 3.0, 4.0]);
         let g = DMatrix::from_row_slice(2, 2, &[1.0, 2.5, 3.0, 3.0]);
         let d = largest_difference(&e, &g);
-        assert_eq!((d.max_abs, d.at, d.expected, d.got), (1.0, (1, 1), 4.0, 3.0));
+        assert_eq!(
+            (d.max_abs, d.at, d.expected, d.got),
+            (1.0, (1, 1), 4.0, 3.0)
+        );
         let g = DMatrix::from_row_slice(2, 2, &[1.0, f64::NAN, 3.0, 4.0]);
         assert_eq!(largest_difference(&e, &g).at, (0, 1));
     }

@@ -35,7 +35,10 @@ impl fmt::Display for DataError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Self::LengthMismatch { inputs, labels } => {
-                write!(f, "{inputs} inputs but {labels} labels: need one label per input")
+                write!(
+                    f,
+                    "{inputs} inputs but {labels} labels: need one label per input"
+                )
             }
             Self::RaggedInput {
                 index,
@@ -190,7 +193,10 @@ mod tests {
         for (x, &y) in a.inputs.iter().zip(&a.labels) {
             let side = n.dot(&(Vector2::new(x[0], x[1]) - Vector2::new(0.0, 0.125)));
             let signed = if y == 1.0 { side } else { -side };
-            assert!(signed >= 0.1 - 1e-6, "point {x:?} label {y} is {signed} from the bisector");
+            assert!(
+                signed >= 0.1 - 1e-6,
+                "point {x:?} label {y} is {signed} from the bisector"
+            );
         }
     }
 
@@ -198,10 +204,16 @@ mod tests {
     fn dataset_new_rejects_bad_input_with_a_reason() {
         let x = DVector::from_vec(vec![0.0_f32, 1.0]);
         let err = Dataset::new(vec![x.clone()], vec![]).unwrap_err();
-        assert_eq!(err.to_string(), "1 inputs but 0 labels: need one label per input");
+        assert_eq!(
+            err.to_string(),
+            "1 inputs but 0 labels: need one label per input"
+        );
         let short = DVector::from_vec(vec![0.0_f32]);
         let err = Dataset::new(vec![x.clone(), short], vec![0.0, 1.0]).unwrap_err();
-        assert_eq!(err.to_string(), "input 1 has length 1, expected 2 like input 0");
+        assert_eq!(
+            err.to_string(),
+            "input 1 has length 1, expected 2 like input 0"
+        );
         let err = Dataset::new(vec![x], vec![0.5]).unwrap_err();
         assert_eq!(err.to_string(), "label 0 is 0.5, expected 0 or 1");
     }

@@ -1,0 +1,117 @@
+//! The shape of the course: every exercise has a solution with the same
+//! anchors, every exercise marks its work with `// TODO`, no solution is left
+//! unfinished, and every stage has a crate with a `reference` feature.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The `.rs` files under `dir/stage-*`, relative to `dir`.
+fn stage_files(dir: &str) -> BTreeSet<PathBuf> {
+    let base = root().join(dir);
+    let mut files = BTreeSet::new();
+    for stage in fs::read_dir(&base).unwrap().flatten() {
+        let name = stage.file_name().to_string_lossy().to_string();
+        if !name.starts_with("stage-") {
+            continue;
+        }
+        for file in fs::read_dir(stage.path()).unwrap().flatten() {
+            if file.path().extension().is_some_and(|e| e == "rs") {
+                files.insert(file.path().strip_prefix(&base).unwrap().to_path_buf());
+            }
+        }
+    }
+    files
+}
+
+fn anchors(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("// ANCHOR: "))
+        .collect()
+}
+
+#[test]
+fn every_exercise_has_a_solution_with_the_same_anchors() {
+    let exercises = stage_files("exercises");
+    let solutions = stage_files("solutions");
+    assert!(!exercises.is_empty(), "no exercises found");
+    assert_eq!(
+        exercises, solutions,
+        "exercises/ and solutions/ must hold the same files"
+    );
+    for file in &exercises {
+        let exercise = fs::read_to_string(root().join("exercises").join(file)).unwrap();
+        let solution = fs::read_to_string(root().join("solutions").join(file)).unwrap();
+        assert_eq!(
+            anchors(&exercise),
+            anchors(&solution),
+            "{}: the exercise and its solution must have the same anchors, in the same order",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn every_exercise_marks_its_work() {
+    for file in stage_files("exercises") {
+        let text = fs::read_to_string(root().join("exercises").join(&file)).unwrap();
+        let todos = text.matches("// TODO").count();
+        let stubs = text.matches("todo!(").count();
+        assert!(todos > 0, "exercises/{} has no `// TODO`", file.display());
+        assert!(
+            todos >= stubs,
+            "exercises/{}: {stubs} `todo!()` stubs but only {todos} `// TODO` hints",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn no_solution_is_unfinished() {
+    for file in stage_files("solutions") {
+        let text = fs::read_to_string(root().join("solutions").join(&file)).unwrap();
+        assert!(
+            !text.contains("todo!(") && !text.contains("// TODO"),
+            "solutions/{} still has a TODO",
+            file.display()
+        );
+    }
+}
+
+#[test]
+fn every_stage_has_a_crate_with_a_reference_feature() {
+    let stages: BTreeSet<String> = stage_files("exercises")
+        .iter()
+        .map(|f| f.iter().next().unwrap().to_string_lossy().to_string())
+        .collect();
+    for stage in stages {
+        let manifest = root().join("crates").join(&stage).join("Cargo.toml");
+        let text = fs::read_to_string(&manifest)
+            .unwrap_or_else(|e| panic!("{stage} has no crate at {}: {e}", manifest.display()));
+        assert!(
+            text.contains(&format!("name = \"{stage}\"")),
+            "{} must be the package {stage}",
+            manifest.display()
+        );
+        assert!(
+            text.contains("\nreference = []"),
+            "{} needs a `reference` feature",
+            manifest.display()
+        );
+        // A later stage must reach an earlier one through the reference crate:
+        // depending on a stage crate would let feature unification swap a
+        // learner's code for the reference.
+        assert!(
+            !text.lines().any(|l| l.trim_start().starts_with("stage-")),
+            "{} depends on another stage crate; use the `reference` crate instead",
+            manifest.display()
+        );
+    }
+}
