@@ -109,7 +109,10 @@ fn describe(command: &Command) -> String {
         .get_args()
         .map(|a| a.to_string_lossy().to_string())
         .collect();
-    format!("cargo {}", args.join(" "))
+    let program = Path::new(command.get_program())
+        .file_name()
+        .map_or_else(String::new, |p| p.to_string_lossy().to_string());
+    format!("{program} {}", args.join(" "))
 }
 
 fn test() -> Result<()> {
