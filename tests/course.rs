@@ -105,13 +105,41 @@ fn every_stage_has_a_crate_with_a_reference_feature() {
             "{} needs a `reference` feature",
             manifest.display()
         );
-        // A later stage must reach an earlier one through the reference crate:
-        // depending on a stage crate would let feature unification swap a
-        // learner's code for the reference.
-        assert!(
-            !text.lines().any(|l| l.trim_start().starts_with("stage-")),
-            "{} depends on another stage crate; use the `reference` crate instead",
-            manifest.display()
-        );
+    }
+}
+
+/// Nothing in the workspace depends on a stage crate: later stages and tools
+/// reach earlier stages through the `reference` crate. A dependency on a
+/// stage crate with `features = ["reference"]` would let cargo's feature
+/// unification turn a learner's build into a reference build in any
+/// workspace-wide command.
+#[test]
+fn no_crate_depends_on_a_stage_crate() {
+    let workspace = fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    let members: Vec<&str> = workspace
+        .split("members = [")
+        .nth(1)
+        .and_then(|rest| rest.split(']').next())
+        .expect("the workspace lists its members")
+        .split(',')
+        .map(|m| m.trim().trim_matches('"'))
+        .filter(|m| !m.is_empty())
+        .collect();
+    assert!(members.len() >= 4, "members not found: {members:?}");
+    for member in members {
+        let manifest = root().join(member).join("Cargo.toml");
+        let text = fs::read_to_string(&manifest).unwrap();
+        for line in text.lines() {
+            let key = line
+                .split('=')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .trim_matches('"');
+            assert!(
+                !(key.starts_with("stage-") || key.contains(".stage-")),
+                "{member}/Cargo.toml depends on `{key}`: use the `reference` crate instead"
+            );
+        }
     }
 }
