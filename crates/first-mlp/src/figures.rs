@@ -137,7 +137,10 @@ fn render(
 
 /// A tick label with one decimal, never "-0.0".
 fn tick(v: &f32) -> String {
-    format!("{:.1}", v + 0.0)
+    // Round first: a tick at -1e-8 would otherwise print as "-0.0"; adding
+    // 0.0 turns an exact -0.0 into 0.0.
+    let rounded = (v * 10.0).round() / 10.0;
+    format!("{:.1}", rounded + 0.0)
 }
 
 fn plot_error(e: impl std::fmt::Display) -> anyhow::Error {
@@ -268,8 +271,8 @@ fn draw_boundary(
     chart
         .configure_mesh()
         .light_line_style(WHITE.mix(0.0))
-        .x_desc("x₁")
-        .y_desc("x₂")
+        .x_desc("x1")
+        .y_desc("x2")
         .x_label_formatter(&tick)
         .y_label_formatter(&tick)
         .draw()
