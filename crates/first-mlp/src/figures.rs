@@ -135,6 +135,26 @@ fn render(
     })
 }
 
+/// The legend of every figure: a light box in one corner.
+fn draw_legend<'a, CT: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+    position: SeriesLabelPosition,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .label_font((FONT, 15))
+        .draw()
+        .map_err(plot_error)
+}
+
+/// A short line in `colour`, the legend's sample of a series.
+fn legend_line(colour: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2))
+}
+
 /// A tick label with one decimal, never "-0.0".
 fn tick(v: &f32) -> String {
     // Round first: a tick at -1e-8 would otherwise print as "-0.0"; adding
@@ -187,21 +207,13 @@ fn draw_curve(
         .draw_series(LineSeries::new(values, blue.stroke_width(2)))
         .map_err(plot_error)?
         .label("f(x)")
-        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], blue.stroke_width(2)));
+        .legend(legend_line(blue));
     chart
         .draw_series(DashedLineSeries::new(slopes, 6, 4, red.stroke_width(2)))
         .map_err(plot_error)?
         .label("f′(x)")
-        .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], red.stroke_width(2)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font((FONT, 15))
-        .draw()
-        .map_err(plot_error)?;
-    Ok(())
+        .legend(legend_line(red));
+    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
 }
 
 /// Maxout over one input with three pieces, max(−x − 1, 0.5x, 2x − 2): a
@@ -371,7 +383,7 @@ fn draw_mistakes(root: &Area<'_>, runs: &[TrainedPerceptron]) -> Result<()> {
             .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
             .map_err(plot_error)?
             .label(run.name)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2)));
+            .legend(legend_line(colour));
         chart
             .draw_series(
                 points
@@ -380,15 +392,7 @@ fn draw_mistakes(root: &Area<'_>, runs: &[TrainedPerceptron]) -> Result<()> {
             )
             .map_err(plot_error)?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font((FONT, 15))
-        .draw()
-        .map_err(plot_error)?;
-    Ok(())
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
 
 #[cfg(test)]
