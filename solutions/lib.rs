@@ -15,3 +15,17 @@ pub mod activations;
 #[path = "../crates/stage-2/activation.rs"]
 pub mod activation;
 pub use activation::Activation;
+
+#[path = "stage-3/layers.rs"]
+pub mod layers;
+
+#[path = "stage-3/init.rs"]
+pub mod init;
+
+#[path = "stage-3/mlp.rs"]
+pub mod mlp;
+
+/// Given code of stage 3 (not an exercise), compiled here against the reference.
+#[path = "../crates/stage-3/network.rs"]
+pub mod network;
+pub use network::{Layer, Mlp, Parameter};
