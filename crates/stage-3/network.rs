@@ -173,20 +173,20 @@ impl Mlp {
     pub fn from_layers(layers: Vec<Layer>) -> Result<Self, BuildError> {
         let mut width = None;
         for (index, layer) in layers.iter().enumerate() {
-            if let Layer::Maxout(maxout) = layer {
-                if maxout.pieces == 0 {
-                    return Err(BuildError::ZeroPieces { layer: index });
-                }
+            if let Layer::Maxout(maxout) = layer
+                && maxout.pieces == 0
+            {
+                return Err(BuildError::ZeroPieces { layer: index });
             }
             if let Some((inputs, outputs)) = layer.widths() {
-                if let Some(found) = width {
-                    if found != inputs {
-                        return Err(BuildError::Mismatch {
-                            layer: index,
-                            expected: inputs,
-                            found,
-                        });
-                    }
+                if let Some(found) = width
+                    && found != inputs
+                {
+                    return Err(BuildError::Mismatch {
+                        layer: index,
+                        expected: inputs,
+                        found,
+                    });
                 }
                 width = Some(outputs);
             }
