@@ -29,3 +29,23 @@ pub mod mlp;
 #[path = "../crates/stage-3/network.rs"]
 pub mod network;
 pub use network::{Layer, Mlp, Parameter};
+
+/// Given code of stage 4 (not an exercise), compiled here against the reference.
+#[path = "../crates/stage-4/given.rs"]
+pub mod given;
+
+#[path = "stage-4/backward.rs"]
+pub mod backward;
+
+#[path = "stage-4/losses.rs"]
+pub mod losses;
+
+#[path = "stage-4/optim.rs"]
+pub mod optim;
+
+#[path = "stage-4/train.rs"]
+pub mod train;
+
+/// The numerical gradient checker of stage 4 (given), on the reference.
+#[path = "../crates/stage-4/gradcheck.rs"]
+pub mod gradcheck;

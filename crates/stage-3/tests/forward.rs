@@ -64,7 +64,7 @@ fn linear_forward_rejects_the_wrong_width() {
         .unwrap_or_else(|e| e.to_string());
     assert_exact(
         "Linear::forward of a (4, 3) input on a 2 → 3 layer",
-        "Linear::forward input: expected shape (batch, 2), found (4, 3)",
+        "Linear::forward input: expected shape (batch, 2), found shape (4, 3)",
         message.as_str(),
     );
 }
@@ -160,7 +160,7 @@ fn mlp_passes_shape_errors_up() {
     let err = mlp.forward(&DMatrix::zeros(5, 2)).map(|_| ()).unwrap_err();
     assert_exact(
         "error for a (5, 2) input to a 3-input MLP",
-        "Linear::forward input: expected shape (batch, 3), found (5, 2)".to_owned(),
+        "Linear::forward input: expected shape (batch, 3), found shape (5, 2)".to_owned(),
         err.to_string(),
     );
 }

@@ -178,6 +178,28 @@ pub fn separable_clouds(points_per_class: usize, margin: f32, seed: u64) -> Data
     Dataset { inputs, labels }
 }
 
+/// Two interleaving half circles ("moons"), a classic set that no straight
+/// line separates but a small MLP does. Class 0 lies on (cos θ, sin θ),
+/// class 1 on (1 − cos θ, 0.5 − sin θ), θ evenly spaced over [0, π], each
+/// point moved by seeded Gaussian noise of standard deviation `noise`.
+pub fn two_moons(points_per_class: usize, noise: f32, seed: u64) -> Dataset {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut inputs = Vec::with_capacity(2 * points_per_class);
+    let mut labels = Vec::with_capacity(2 * points_per_class);
+    let steps = points_per_class.saturating_sub(1).max(1) as f32;
+    for i in 0..points_per_class {
+        let theta = std::f32::consts::PI * i as f32 / steps;
+        let (sin, cos) = theta.sin_cos();
+        for (label, (x, y)) in [(cos, sin), (1.0 - cos, 0.5 - sin)].into_iter().enumerate() {
+            let dx: f32 = StandardNormal.sample(&mut rng);
+            let dy: f32 = StandardNormal.sample(&mut rng);
+            inputs.push(DVector::from_vec(vec![x + noise * dx, y + noise * dy]));
+            labels.push(label as f32);
+        }
+    }
+    Dataset { inputs, labels }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +238,21 @@ mod tests {
         );
         let err = Dataset::new(vec![x], vec![0.5]).unwrap_err();
         assert_eq!(err.to_string(), "label 0 is 0.5, expected 0 or 1");
+    }
+
+    #[test]
+    fn moons_without_noise_lie_on_their_circles() {
+        let moons = two_moons(20, 0.0, 3);
+        assert_eq!(moons.len(), 40);
+        for (x, &y) in moons.inputs.iter().zip(&moons.labels) {
+            let centre = if y == 0.0 { (0.0, 0.0) } else { (1.0, 0.5) };
+            let r = ((x[0] - centre.0).powi(2) + (x[1] - centre.1).powi(2)).sqrt();
+            assert!(
+                (r - 1.0).abs() < 1e-5,
+                "{x:?} (label {y}) is {r} from its centre"
+            );
+        }
+        assert_eq!(two_moons(20, 0.1, 3), two_moons(20, 0.1, 3));
     }
 
     #[test]

@@ -1,0 +1,284 @@
+//! A numerical gradient checker you can call on anything.
+//!
+//! For every entry x of every tensor a loss depends on, the central difference
+//! (L(x + h) − L(x − h)) / 2h is compared with the analytic gradient, and the
+//! report gives, per tensor, the largest absolute and relative error and
+//! where it occurs (in the spirit of the `cmp` helper of Karpathy's makemore
+//! backprop lesson).
+//!
+//! This file is given, not an exercise: `check_mlp` runs on whichever stage-4
+//! code it is compiled with, the learner's or the reference.
+
+use std::fmt;
+
+use course_support::shape::ShapeError;
+use nalgebra::DMatrix;
+
+use crate::backward::mlp_backward;
+use crate::given::{Loss, Targets};
+use crate::losses::{cross_entropy, cross_entropy_gradient, mse, mse_gradient};
+use crate::network::Mlp;
+
+/// How far an analytic gradient a may be from the numeric one n:
+/// |a − n| ≤ absolute + relative · |n|.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tolerance {
+    pub absolute: f64,
+    pub relative: f64,
+}
+
+impl Tolerance {
+    /// What f32 central differences with h = 1e-2 reach on smooth functions
+    /// of moderate size: truncation h²·f‴/6 and rounding ε·|L|/h are both
+    /// near 1e-5, so 1e-3 leaves a wide margin while still catching any
+    /// missing factor, transpose or sign.
+    pub const F32: Self = Self {
+        absolute: 1e-3,
+        relative: 1e-2,
+    };
+
+    /// True when `analytic` is close enough to `numeric`.
+    pub fn accepts(self, analytic: f64, numeric: f64) -> bool {
+        (analytic - numeric).abs() <= self.absolute + self.relative * numeric.abs()
+    }
+}
+
+/// The check of one tensor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TensorCheck {
+    pub name: String,
+    /// The number of entries checked.
+    pub len: usize,
+    /// The largest |analytic − numeric| over the entries.
+    pub max_abs_error: f64,
+    /// The largest |analytic − numeric| / max(|analytic|, |numeric|, 1e-6).
+    pub max_rel_error: f64,
+    /// The flat index (nalgebra's column order) of the worst entry by
+    /// absolute error, and its two values.
+    pub worst_index: usize,
+    pub analytic: f64,
+    pub numeric: f64,
+    /// Whether every entry is within the tolerance the report was made with.
+    pub passed: bool,
+}
+
+/// The check of every tensor.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GradientReport {
+    pub tensors: Vec<TensorCheck>,
+    pub tolerance: Tolerance,
+}
+
+impl GradientReport {
+    /// True when every entry of every tensor is within tolerance.
+    pub fn passed(&self) -> bool {
+        self.tensors.iter().all(|t| t.passed)
+    }
+
+    /// The largest absolute error over every tensor.
+    pub fn max_abs_error(&self) -> f64 {
+        self.tensors
+            .iter()
+            .map(|t| t.max_abs_error)
+            .fold(0.0, f64::max)
+    }
+
+    /// Fails with the whole report unless every tensor passed.
+    #[track_caller]
+    pub fn assert_passed(&self, what: &str) {
+        assert!(self.passed(), "{what}: gradient check failed\n{self}");
+    }
+}
+
+impl fmt::Display for GradientReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:<14} {:>7} {:>12} {:>12} {:>7} {:>13} {:>13}  result",
+            "tensor", "entries", "max abs err", "max rel err", "at", "analytic", "numeric"
+        )?;
+        for t in &self.tensors {
+            writeln!(
+                f,
+                "{:<14} {:>7} {:>12.3e} {:>12.3e} {:>7} {:>13.6} {:>13.6}  {}",
+                t.name,
+                t.len,
+                t.max_abs_error,
+                t.max_rel_error,
+                t.worst_index,
+                t.analytic,
+                t.numeric,
+                if t.passed { "ok" } else { "WRONG" }
+            )?;
+        }
+        write!(
+            f,
+            "(tolerance: |analytic − numeric| ≤ {:e} + {:e}·|numeric|)",
+            self.tolerance.absolute, self.tolerance.relative
+        )
+    }
+}
+
+/// Checks `analytic` gradients of `loss` with respect to `tensors`.
+///
+/// `tensors` are the named values the loss depends on; `analytic[i]` is the
+/// gradient to check for `tensors[i]` (same length); `loss` computes the loss
+/// from a full set of tensor values. Each entry is moved by ±`step` in turn.
+pub fn check_gradients(
+    tensors: &[(String, Vec<f32>)],
+    analytic: &[&[f32]],
+    mut loss: impl FnMut(&[Vec<f32>]) -> f32,
+    step: f32,
+    tolerance: Tolerance,
+) -> GradientReport {
+    assert_eq!(tensors.len(), analytic.len(), "one gradient per tensor");
+    let mut values: Vec<Vec<f32>> = tensors.iter().map(|(_, v)| v.clone()).collect();
+    let mut checks = Vec::new();
+    for (t, ((name, original), grad)) in tensors.iter().zip(analytic).enumerate() {
+        assert_eq!(original.len(), grad.len(), "{name}: gradient length");
+        let mut check = TensorCheck {
+            name: name.clone(),
+            len: original.len(),
+            max_abs_error: 0.0,
+            max_rel_error: 0.0,
+            worst_index: 0,
+            analytic: 0.0,
+            numeric: 0.0,
+            passed: true,
+        };
+        for i in 0..original.len() {
+            let (up, down) = (original[i] + step, original[i] - step);
+            values[t][i] = up;
+            let above = f64::from(loss(&values));
+            values[t][i] = down;
+            let below = f64::from(loss(&values));
+            values[t][i] = original[i];
+            let numeric = (above - below) / (f64::from(up) - f64::from(down));
+            let a = f64::from(grad[i]);
+            let abs = if a.is_nan() || numeric.is_nan() {
+                f64::INFINITY
+            } else {
+                (a - numeric).abs()
+            };
+            let rel = abs / a.abs().max(numeric.abs()).max(1e-6);
+            check.passed &= tolerance.accepts(a, numeric);
+            check.max_rel_error = check.max_rel_error.max(rel);
+            if abs > check.max_abs_error || i == 0 {
+                check.max_abs_error = abs;
+                check.worst_index = i;
+                check.analytic = a;
+                check.numeric = numeric;
+            }
+        }
+        checks.push(check);
+    }
+    GradientReport {
+        tensors: checks,
+        tolerance,
+    }
+}
+
+/// The loss of `mlp` on one batch, as a training step computes it.
+pub fn loss_of(
+    mlp: &Mlp,
+    input: &DMatrix<f32>,
+    targets: &Targets,
+    loss: Loss,
+) -> Result<f32, ShapeError> {
+    let output = mlp.forward(input)?;
+    match loss {
+        Loss::CrossEntropy => cross_entropy(&output, targets),
+        Loss::MeanSquared => mse(&output, &targets.to_dense(output.nrows(), output.ncols())?),
+    }
+}
+
+/// Checks the gradients `mlp_backward` gives for every weight, every bias
+/// and the input of `mlp` on one batch, against central differences of the
+/// loss itself.
+pub fn check_mlp(
+    mlp: &Mlp,
+    input: &DMatrix<f32>,
+    targets: &Targets,
+    loss: Loss,
+    step: f32,
+    tolerance: Tolerance,
+) -> Result<GradientReport, ShapeError> {
+    let trace = mlp.forward_trace(input)?;
+    let output = trace.last().expect("a trace holds at least the input");
+    let grad_output = match loss {
+        Loss::CrossEntropy => cross_entropy_gradient(output, targets)?,
+        Loss::MeanSquared => {
+            mse_gradient(output, &targets.to_dense(output.nrows(), output.ncols())?)?
+        }
+    };
+    let grads = mlp_backward(mlp, &trace, &grad_output)?;
+    // Fail early, with the reason, if the loss cannot be computed at all.
+    loss_of(mlp, input, targets, loss)?;
+
+    let mut tensors: Vec<(String, Vec<f32>)> = mlp
+        .parameters()
+        .into_iter()
+        .map(|p| (p.name, p.values.to_vec()))
+        .collect();
+    tensors.push(("input".to_owned(), input.as_slice().to_vec()));
+    let mut analytic = grads.flat();
+    analytic.push(grads.input.as_slice());
+
+    let mut probe = mlp.clone();
+    let report = check_gradients(
+        &tensors,
+        &analytic,
+        |values| {
+            for (param, value) in probe.parameters_mut().into_iter().zip(values) {
+                param.copy_from_slice(value);
+            }
+            let x =
+                DMatrix::from_column_slice(input.nrows(), input.ncols(), &values[values.len() - 1]);
+            loss_of(&probe, &x, targets, loss).unwrap_or(f32::NAN)
+        },
+        step,
+        tolerance,
+    );
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrong_gradient_is_caught_and_located() {
+        // L = x₀² + 3x₁: the true gradient is (2x₀, 3); claim (2x₀, 2.5).
+        let tensors = [("x".to_owned(), vec![1.5f32, -2.0])];
+        let report = check_gradients(
+            &tensors,
+            &[&[3.0, 2.5]],
+            |v| v[0][0] * v[0][0] + 3.0 * v[0][1],
+            1e-2,
+            Tolerance::F32,
+        );
+        assert!(!report.passed());
+        let t = &report.tensors[0];
+        assert_eq!(t.worst_index, 1);
+        assert!((t.numeric - 3.0).abs() < 1e-3 && (t.analytic - 2.5).abs() < 1e-9);
+        assert!((t.max_abs_error - 0.5).abs() < 1e-3);
+        assert!(report.to_string().contains("WRONG"));
+        // The right gradient passes.
+        let report = check_gradients(
+            &tensors,
+            &[&[3.0, 3.0]],
+            |v| v[0][0] * v[0][0] + 3.0 * v[0][1],
+            1e-2,
+            Tolerance::F32,
+        );
+        assert!(report.passed(), "{report}");
+    }
+
+    #[test]
+    fn a_nan_gradient_never_passes() {
+        let tensors = [("x".to_owned(), vec![1.0f32])];
+        let report = check_gradients(&tensors, &[&[f32::NAN]], |v| v[0][0], 1e-2, Tolerance::F32);
+        assert!(!report.passed());
+        assert_eq!(report.max_abs_error(), f64::INFINITY);
+    }
+}

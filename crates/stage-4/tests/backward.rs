@@ -1,0 +1,275 @@
+//! Tests for exercises/stage-4/backward.rs. Run with `cargo test -p stage-4 --test backward`.
+//!
+//! Layers are checked by hand, against fixtures/backprop_fixtures.py (plain
+//! Python), and against central differences with the gradient checker: for a
+//! layer with output Z, the loss L = Σ R ⊙ Z for a fixed random R has
+//! dL/dZ = R, so backward(R) must match the slopes of L.
+
+use course_support::check::{assert_exact, assert_matrix_close, show_first_panic_only, to_f64};
+use nalgebra::{DMatrix, DVector, dmatrix, dvector};
+use proptest::prelude::*;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use stage_4::backward::*;
+use stage_4::gradcheck::{Tolerance, check_gradients, check_mlp};
+use stage_4::init::{Init, init_weights};
+use stage_4::layers::{Linear, Maxout};
+use stage_4::{Activation, Layer, Loss, Mlp, Targets};
+
+// The fixture table is shared by several test files; each uses part of it.
+#[allow(dead_code)]
+mod fixtures {
+    include!("fixtures/backprop_values.rs");
+}
+
+fn matrix(rows: &[&[f64]]) -> DMatrix<f64> {
+    DMatrix::from_fn(rows.len(), rows[0].len(), |i, j| rows[i][j])
+}
+
+fn random(rows: usize, cols: usize, scale: f32, seed: u64) -> DMatrix<f32> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    init_weights(Init::XavierNormal, rows, cols, &mut rng) * scale
+}
+
+fn projection(z: &DMatrix<f32>, r: &DMatrix<f32>) -> f32 {
+    z.component_mul(r).sum()
+}
+
+#[test]
+fn linear_backward_by_hand() {
+    // W (3, 2), A (2, 2), dL/dZ (2, 3):
+    // dL/dA = dZ W = [[1 − 5, 2 − 6], [0.5 + 3, 1 + 4]];
+    // dL/dW = dZᵀ A: rows 1·(1, 2) + 0.5·(3, 4), (3, 4), −(1, 2); dL/db = column sums.
+    let layer = Linear::new(
+        dmatrix![1.0, 2.0; 3.0, 4.0; 5.0, 6.0],
+        dvector![0.0, 0.0, 0.0],
+    )
+    .unwrap();
+    let input = dmatrix![1.0, 2.0; 3.0, 4.0];
+    let grad_z = dmatrix![1.0, 0.0, -1.0; 0.5, 1.0, 0.0];
+    let g = linear_backward(&layer, &input, &grad_z).expect("the shapes fit");
+    assert_matrix_close(
+        "linear_backward dL/dA",
+        &dmatrix![-4.0, -4.0; 3.5, 5.0],
+        &to_f64(&g.input),
+        1e-6,
+    );
+    assert_matrix_close(
+        "linear_backward dL/dW",
+        &dmatrix![2.5, 4.0; 3.0, 4.0; -1.0, -2.0],
+        &to_f64(&g.weights),
+        1e-6,
+    );
+    assert_matrix_close(
+        "linear_backward dL/db",
+        &dmatrix![1.5; 1.0; -1.0],
+        &to_f64(&DMatrix::from_column_slice(3, 1, g.bias.as_slice())),
+        1e-6,
+    );
+}
+
+#[test]
+fn linear_backward_rejects_a_gradient_of_the_wrong_shape() {
+    let layer = Linear::new(DMatrix::zeros(3, 2), DVector::zeros(3)).unwrap();
+    let err = linear_backward(&layer, &DMatrix::zeros(4, 2), &DMatrix::zeros(4, 2))
+        .map(|_| ())
+        .unwrap_err();
+    assert_exact(
+        "linear_backward with a (4, 2) gradient for a 2 → 3 layer",
+        "linear_backward grad_output: expected shape (4, 3), found shape (4, 2)".to_owned(),
+        err.to_string(),
+    );
+}
+
+#[test]
+fn maxout_backward_by_hand() {
+    // Unit 0 = max(x, −x), unit 1 = max(2x + 1, 0.5) over one input x.
+    // At x = −3: unit 0's winner is −x (column 1), unit 1's is 0.5 (column 3).
+    // dL/d(out) = (1, 2) → dL/dZ = (0, 1, 0, 2); dL/dx = 1·(−1) + 2·0 = −1;
+    // dL/dW = dL/dZ · x = (0, −3, 0, −6) (the 0.5 piece's weight 0 still gets one).
+    let layer = Maxout {
+        linear: Linear::new(dmatrix![1.0; -1.0; 2.0; 0.0], dvector![0.0, 0.0, 1.0, 0.5]).unwrap(),
+        pieces: 2,
+    };
+    let g = maxout_backward(&layer, &dmatrix![-3.0], &dmatrix![1.0, 2.0]).expect("the shapes fit");
+    assert_matrix_close(
+        "maxout_backward dL/dx at x = −3",
+        &dmatrix![-1.0],
+        &to_f64(&g.input),
+        1e-6,
+    );
+    assert_matrix_close(
+        "maxout_backward dL/dW at x = −3",
+        &dmatrix![0.0; -3.0; 0.0; -6.0],
+        &to_f64(&g.weights),
+        1e-6,
+    );
+    assert_exact(
+        "maxout_backward dL/db at x = −3",
+        vec![0.0, 1.0, 0.0, 2.0],
+        g.bias.as_slice().to_vec(),
+    );
+}
+
+#[test]
+fn mlp_backward_matches_the_python_fixture() {
+    let to32 = |m: DMatrix<f64>| m.map(|v| v as f32);
+    let layers = vec![
+        Layer::Linear(
+            Linear::new(
+                to32(matrix(fixtures::W1)),
+                DVector::from_iterator(3, fixtures::B1.iter().map(|&v| v as f32)),
+            )
+            .unwrap(),
+        ),
+        Layer::Activation(Activation::Relu),
+        Layer::Linear(
+            Linear::new(
+                to32(matrix(fixtures::W2)),
+                DVector::from_iterator(2, fixtures::B2.iter().map(|&v| v as f32)),
+            )
+            .unwrap(),
+        ),
+    ];
+    let mlp = Mlp::from_layers(layers).unwrap();
+    let input = to32(matrix(fixtures::INPUT));
+    let targets = Targets::Classes(fixtures::CLASSES.to_vec());
+    let trace = mlp.forward_trace(&input).unwrap();
+    let logits = trace.last().unwrap();
+    let loss = stage_4::losses::cross_entropy(logits, &targets).expect("the fixture fits");
+    course_support::check::assert_close("fixture loss", fixtures::LOSS, loss, 1e-5);
+    let grad = stage_4::losses::cross_entropy_gradient(logits, &targets).unwrap();
+    let g = mlp_backward(&mlp, &trace, &grad).expect("the fixture fits");
+    assert_exact(
+        "mlp_backward: entries per layer (Some for linear, None for ReLU)",
+        vec![true, false, true],
+        g.layers.iter().map(Option::is_some).collect::<Vec<_>>(),
+    );
+    let (dw1, db1) = g.layers[0].clone().unwrap();
+    let (dw2, db2) = g.layers[2].clone().unwrap();
+    let column = |v: &[f64]| DMatrix::from_column_slice(v.len(), 1, v);
+    let as_column =
+        |v: &DVector<f32>| to_f64(&DMatrix::from_column_slice(v.len(), 1, v.as_slice()));
+    assert_matrix_close(
+        "dL/dW of layer 0",
+        &matrix(fixtures::D_W1),
+        &to_f64(&dw1),
+        1e-5,
+    );
+    assert_matrix_close(
+        "dL/db of layer 0",
+        &column(fixtures::D_B1),
+        &as_column(&db1),
+        1e-5,
+    );
+    assert_matrix_close(
+        "dL/dW of layer 2",
+        &matrix(fixtures::D_W2),
+        &to_f64(&dw2),
+        1e-5,
+    );
+    assert_matrix_close(
+        "dL/db of layer 2",
+        &column(fixtures::D_B2),
+        &as_column(&db2),
+        1e-5,
+    );
+    assert_matrix_close("dL/dX", &matrix(fixtures::D_INPUT), &to_f64(&g.input), 1e-5);
+}
+
+#[test]
+fn every_activation_backward_matches_central_differences() {
+    // Pre-activations spread over [−3, 3], none within 0.05 of a kink at 0.
+    let z = DMatrix::from_fn(4, 5, |i, j| {
+        let v = -3.0 + 6.0 * (i * 5 + j) as f32 / 19.0;
+        if v.abs() < 0.05 { 0.3 } else { v }
+    });
+    let r = random(4, 5, 1.0, 11);
+    for activation in Activation::ALL {
+        let analytic = activation_backward(activation, &z, &r).expect("the shapes fit");
+        let tensors = [("Z".to_owned(), z.as_slice().to_vec())];
+        let report = check_gradients(
+            &tensors,
+            &[analytic.as_slice()],
+            |v| {
+                projection(
+                    &activation.apply_matrix(&DMatrix::from_column_slice(4, 5, &v[0])),
+                    &r,
+                )
+            },
+            1e-2,
+            Tolerance::F32,
+        );
+        report.assert_passed(&format!("activation_backward for {activation}"));
+    }
+}
+
+#[test]
+fn a_maxout_network_passes_the_gradient_check() {
+    // Seeded so that no two pieces are within the step h of a tie.
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let mlp = Mlp::from_layers(vec![
+        Layer::maxout(3, 4, 3, Init::XavierUniform, &mut rng),
+        Layer::linear(4, 2, Init::XavierUniform, &mut rng),
+    ])
+    .unwrap();
+    let input = random(5, 3, 2.0, 4);
+    let report = check_mlp(
+        &mlp,
+        &input,
+        &Targets::Classes(vec![0, 1, 1, 0, 1]),
+        Loss::CrossEntropy,
+        1e-3,
+        Tolerance::F32,
+    )
+    .expect("the shapes fit");
+    report.assert_passed("maxout network");
+}
+
+proptest! {
+    // Failing cases are not saved to files: a learner reruns the whole test.
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(32) })]
+
+    #[test]
+    fn linear_backward_matches_central_differences(batch in 1usize..5, inputs in 1usize..5, outputs in 1usize..5, seed in 0u64..1000) {
+        show_first_panic_only();
+        let a = random(batch, inputs, 1.5, seed);
+        let layer = Linear::new(random(outputs, inputs, 1.0, seed + 1), DVector::from_iterator(outputs, (0..outputs).map(|i| i as f32 * 0.1))).unwrap();
+        let r = random(batch, outputs, 1.0, seed + 2);
+        let g = linear_backward(&layer, &a, &r).unwrap();
+        let tensors = [
+            ("A".to_owned(), a.as_slice().to_vec()),
+            ("W".to_owned(), layer.weights.as_slice().to_vec()),
+            ("b".to_owned(), layer.bias.as_slice().to_vec()),
+        ];
+        let report = check_gradients(&tensors, &[g.input.as_slice(), g.weights.as_slice(), g.bias.as_slice()], |v| {
+            let l = Linear::new(DMatrix::from_column_slice(outputs, inputs, &v[1]), DVector::from_column_slice(&v[2])).unwrap();
+            projection(&l.forward(&DMatrix::from_column_slice(batch, inputs, &v[0])).unwrap(), &r)
+        }, 1e-2, Tolerance::F32);
+        prop_assert!(report.passed(), "linear_backward, batch {} in {} out {}:\n{}", batch, inputs, outputs, report);
+    }
+
+    /// Whole networks of random widths and smooth activations, both losses:
+    /// every weight, bias and input gradient matches central differences.
+    #[test]
+    fn whole_networks_pass_the_gradient_check(
+        widths in proptest::collection::vec(1usize..6, 2..5),
+        batch in 1usize..5,
+        seed in 0u64..1000,
+        cross_entropy in proptest::bool::ANY,
+    ) {
+        show_first_panic_only();
+        let smooth = [Activation::Tanh, Activation::Sigmoid, Activation::Softplus, Activation::Gelu, Activation::ELU];
+        let activations: Vec<Activation> = (1..widths.len()).map(|i| smooth[(seed as usize + i) % smooth.len()]).collect();
+        let mlp = Mlp::new(&widths, &activations, Init::XavierUniform, seed).unwrap();
+        let input = random(batch, widths[0], 1.5, seed + 7);
+        let outputs = widths[widths.len() - 1];
+        let (targets, loss) = if cross_entropy {
+            (Targets::Classes((0..batch).map(|i| (i + seed as usize) % outputs).collect()), Loss::CrossEntropy)
+        } else {
+            (Targets::Dense(random(batch, outputs, 1.0, seed + 9)), Loss::MeanSquared)
+        };
+        let report = check_mlp(&mlp, &input, &targets, loss, 1e-2, Tolerance::F32).unwrap();
+        prop_assert!(report.passed(), "widths {:?}, {:?}, {:?}:\n{}", widths, activations, loss, report);
+    }
+}

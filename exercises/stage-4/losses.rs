@@ -1,0 +1,59 @@
+//! Stage 4: losses and their gradients. Your exercise: fill in every `// TODO`.
+//!
+//! Every loss is a mean over the batch, so its size does not change the
+//! scale of the gradients: mean squared error averages over every entry (as
+//! PyTorch's `MSELoss`), cross-entropy over the rows (as `CrossEntropyLoss`).
+
+use course_support::shape::ShapeError;
+use nalgebra::DMatrix;
+
+use crate::activations::softmax;
+use crate::given::Targets;
+
+// ANCHOR: mse
+/// L = (1 / (N·C)) Σ (y − t)² over every entry of the (N, C) outputs y.
+pub fn mse(outputs: &DMatrix<f32>, targets: &DMatrix<f32>) -> Result<f32, ShapeError> {
+    // TODO: check that targets have the outputs' shape (`ShapeError::check("mse targets", ...)?`),
+    // then the mean of the squared differences. `m.norm_squared()` is Σ m², `m.len()` is N·C.
+    todo!("mse")
+}
+
+/// dL/dy = 2 (y − t) / (N·C), the shape of the outputs.
+pub fn mse_gradient(
+    outputs: &DMatrix<f32>,
+    targets: &DMatrix<f32>,
+) -> Result<DMatrix<f32>, ShapeError> {
+    // TODO: the same check, then 2 (y − t) / (N·C).
+    todo!("mse_gradient")
+}
+// ANCHOR_END: mse
+
+// ANCHOR: log_softmax
+/// log softmax(z) row by row, computed as z − max − ln Σ e^(z − max) (the
+/// log-sum-exp trick), which stays exact and finite for logits of ±1e4.
+pub fn log_softmax(logits: &DMatrix<f32>) -> DMatrix<f32> {
+    // TODO: as softmax in stage 2, row by row: find the max, compute
+    // ln Σ e^(z − max) once, and subtract both from every entry.
+    todo!("log_softmax")
+}
+// ANCHOR_END: log_softmax
+
+// ANCHOR: cross_entropy
+/// Softmax cross-entropy on logits z (N, C) against targets t (one-hot or
+/// soft rows): L = −(1/N) Σ_n Σ_c t_nc · log softmax(z_n)_c.
+pub fn cross_entropy(logits: &DMatrix<f32>, targets: &Targets) -> Result<f32, ShapeError> {
+    // TODO: `targets.to_dense(rows, columns)?` turns class labels into one-hot
+    // rows (and checks them). Then −Σ t ⊙ log_softmax(z), divided by N.
+    // `a.component_mul(&b)` multiplies entry by entry; `.sum()` adds all entries.
+    todo!("cross_entropy")
+}
+
+/// dL/dz = (softmax(z) − t) / N.
+pub fn cross_entropy_gradient(
+    logits: &DMatrix<f32>,
+    targets: &Targets,
+) -> Result<DMatrix<f32>, ShapeError> {
+    // TODO: (softmax(z) − t) / N, with `softmax` from stage 2 (imported above).
+    todo!("cross_entropy_gradient")
+}
+// ANCHOR_END: cross_entropy

@@ -1,0 +1,39 @@
+//! Stage 4: gradient descent, put together (reference solution).
+
+use course_support::shape::ShapeError;
+use nalgebra::DMatrix;
+
+use crate::backward::mlp_backward;
+use crate::given::{Loss, Optimizer, Targets};
+use crate::losses::{cross_entropy, cross_entropy_gradient, mse, mse_gradient};
+use crate::network::Mlp;
+
+// ANCHOR: train_step
+/// One step of gradient descent on one batch: forward (keeping the trace),
+/// the loss and its gradient with respect to the network's output, backward,
+/// and one optimiser update of every parameter. Returns the loss before the
+/// update.
+pub fn train_step(
+    mlp: &mut Mlp,
+    optimizer: &mut dyn Optimizer,
+    input: &DMatrix<f32>,
+    targets: &Targets,
+    loss: Loss,
+) -> Result<f32, ShapeError> {
+    let trace = mlp.forward_trace(input)?;
+    let output = trace.last().expect("a trace holds at least the input");
+    let (value, grad_output) = match loss {
+        Loss::CrossEntropy => (
+            cross_entropy(output, targets)?,
+            cross_entropy_gradient(output, targets)?,
+        ),
+        Loss::MeanSquared => {
+            let t = targets.to_dense(output.nrows(), output.ncols())?;
+            (mse(output, &t)?, mse_gradient(output, &t)?)
+        }
+    };
+    let grads = mlp_backward(mlp, &trace, &grad_output)?;
+    optimizer.step(&mut mlp.parameters_mut(), &grads.flat())?;
+    Ok(value)
+}
+// ANCHOR_END: train_step
