@@ -192,10 +192,10 @@ fn committed_figures_are_up_to_date() {
     let how = "regenerate them with `cargo run --release -p first-mlp -- figures`";
     for figure in &figures {
         let path = dir.join(&figure.file_name);
-        let committed = fs::read_to_string(&path)
+        let committed = fs::read(&path)
             .unwrap_or_else(|e| panic!("{} is missing ({e}): {how}", relative(&path)));
         assert!(
-            committed == figure.svg,
+            committed == figure.bytes,
             "{} is stale: the code now draws something else; {how}",
             relative(&path)
         );

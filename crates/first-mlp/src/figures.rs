@@ -1,9 +1,10 @@
 //! The course's figures, drawn with plotters from the reference implementation.
 //!
-//! Every figure is rendered to an SVG string in memory first: writing is then
+//! Every figure is rendered in memory first (SVG text, or PNG for the
+//! decision regions, which are a grid of thousands of cells): writing is then
 //! all-or-nothing (a temporary file renamed into place), and a test can check
 //! that the figures committed under `book/src/figures/` are not stale by
-//! comparing strings.
+//! comparing bytes.
 
 use std::fs;
 use std::io::Write;
@@ -11,18 +12,22 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
 use course_support::data::{self, Dataset};
+use nalgebra::DMatrix;
 use nalgebra::dmatrix;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use reference::Activation;
 use reference::activations::{Maxout, softmax};
+use reference::given::{Adam, Loss, Targets};
+use reference::init::Init;
 use reference::perceptron::{Perceptron, TrainingReport};
+use reference::train::train_step;
+use reference::{Activation, Mlp};
 
-/// One rendered figure: its file name and its SVG text.
+/// One rendered figure: its file name and its bytes (SVG or PNG).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Figure {
     pub file_name: String,
-    pub svg: String,
+    pub bytes: Vec<u8>,
 }
 
 /// A perceptron trained for the figures, with what its training did.
@@ -92,7 +97,187 @@ pub fn all() -> Result<Vec<Figure>> {
     }
     figures.push(render("activation-maxout.svg", (560, 360), draw_maxout)?);
     figures.push(render("activation-softmax.svg", (560, 360), draw_softmax)?);
+    let mlps = train_stage_4_mlps()?;
+    figures.push(render("training-loss.svg", (640, 400), |root| {
+        draw_losses(root, &mlps)
+    })?);
+    figures.push(render_png("training-regions.png", (960, 420), |root| {
+        let panels = root.split_evenly((1, mlps.len()));
+        for (panel, run) in panels.iter().zip(&mlps) {
+            draw_regions(panel, run)?;
+        }
+        Ok(())
+    })?);
     Ok(figures)
+}
+
+/// An MLP trained for the figures, with its loss after every step.
+pub struct TrainedMlp {
+    pub name: &'static str,
+    pub data: Dataset,
+    pub mlp: Mlp,
+    pub losses: Vec<f32>,
+    pub accuracy: f32,
+}
+
+/// The stage-4 runs the figures show, full-batch Adam on cross-entropy from
+/// seeded initial weights: XOR with 2 → 4 tanh → 2 (η 0.05, 300 steps), and
+/// 2 × 100 noisy moons with 2 → 16 ReLU → 16 ReLU → 2 (η 0.02, 400 steps).
+/// The stage-4 tests train exactly these.
+pub fn train_stage_4_mlps() -> Result<Vec<TrainedMlp>> {
+    let runs = [
+        (
+            "XOR",
+            data::xor_gate(),
+            &[2, 4, 2][..],
+            &[Activation::Tanh, Activation::Identity][..],
+            Init::XavierUniform,
+            1,
+            0.05,
+            300,
+        ),
+        (
+            "two moons",
+            data::two_moons(100, 0.1, 5),
+            &[2, 16, 16, 2][..],
+            &[Activation::Relu, Activation::Relu, Activation::Identity][..],
+            Init::KaimingUniform,
+            2,
+            0.02,
+            400,
+        ),
+    ];
+    runs.into_iter()
+        .map(
+            |(name, data, widths, activations, init, seed, learning_rate, steps)| {
+                let mut mlp = Mlp::new(widths, activations, init, seed)?;
+                let mut adam = Adam::new(learning_rate);
+                let input = data.input_matrix();
+                let targets = Targets::Classes(data.labels.iter().map(|&y| y as usize).collect());
+                let losses = (0..steps)
+                    .map(|_| train_step(&mut mlp, &mut adam, &input, &targets, Loss::CrossEntropy))
+                    .collect::<Result<Vec<f32>, _>>()?;
+                let accuracy = class_accuracy(&mlp, &data)?;
+                Ok(TrainedMlp {
+                    name,
+                    data,
+                    mlp,
+                    losses,
+                    accuracy,
+                })
+            },
+        )
+        .collect()
+}
+
+/// The fraction of `data` whose label is the MLP's largest output.
+pub fn class_accuracy(mlp: &Mlp, data: &Dataset) -> Result<f32> {
+    let output = mlp.forward(&data.input_matrix())?;
+    let right = output
+        .row_iter()
+        .zip(&data.labels)
+        .filter(|(row, label)| row.transpose().argmax().0 == **label as usize)
+        .count();
+    Ok(right as f32 / data.len().max(1) as f32)
+}
+
+fn draw_losses(root: &Area<'_>, runs: &[TrainedMlp]) -> Result<()> {
+    let steps = runs.iter().map(|r| r.losses.len()).max().unwrap_or(1);
+    let mut chart = ChartBuilder::on(root)
+        .caption("Cross-entropy per step (full-batch Adam)", (FONT, 20))
+        .margin(12)
+        .x_label_area_size(30)
+        .y_label_area_size(50)
+        .build_cartesian_2d(0..steps, (1e-4f32..3.0).log_scale())
+        .map_err(plot_error)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE.mix(0.0))
+        .x_desc("step")
+        .y_desc("loss")
+        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .draw()
+        .map_err(plot_error)?;
+    for (run, colour) in runs.iter().zip([CLASS_COLOURS[1], CLASS_COLOURS[0]]) {
+        let points = run
+            .losses
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| (i, l.max(1e-4)));
+        chart
+            .draw_series(LineSeries::new(points, colour.stroke_width(2)))
+            .map_err(plot_error)?
+            .label(format!("{} ({:.0}% right)", run.name, 100.0 * run.accuracy))
+            .legend(legend_line(colour));
+    }
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
+}
+
+/// The classes an MLP predicts over the plane, shaded by confidence, with
+/// the training points on top.
+fn draw_regions(root: &PixelArea<'_>, run: &TrainedMlp) -> Result<()> {
+    let xs: Vec<f32> = run.data.inputs.iter().map(|p| p[0]).collect();
+    let ys: Vec<f32> = run.data.inputs.iter().map(|p| p[1]).collect();
+    let range = |v: &[f32]| {
+        let (lo, hi) = v
+            .iter()
+            .fold((f32::MAX, f32::MIN), |(a, b), &x| (a.min(x), b.max(x)));
+        let pad = 0.25 * (hi - lo).max(0.5);
+        (lo - pad, hi + pad)
+    };
+    let ((x0, x1), (y0, y1)) = (range(&xs), range(&ys));
+    let mut chart = ChartBuilder::on(root)
+        .caption(
+            format!("{}: {:.0}% right", run.name, 100.0 * run.accuracy),
+            (FONT, 18),
+        )
+        .margin(10)
+        .x_label_area_size(28)
+        .y_label_area_size(36)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(plot_error)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE.mix(0.0))
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .draw()
+        .map_err(plot_error)?;
+
+    // One batch through the network for every cell of a 150 × 120 grid.
+    let (columns, rows) = (150, 120);
+    let (dx, dy) = ((x1 - x0) / columns as f32, (y1 - y0) / rows as f32);
+    let grid = DMatrix::from_fn(columns * rows, 2, |i, j| {
+        if j == 0 {
+            x0 + (i % columns) as f32 * dx + dx / 2.0
+        } else {
+            y0 + (i / columns) as f32 * dy + dy / 2.0
+        }
+    });
+    let probabilities = softmax(&run.mlp.forward(&grid)?);
+    let cells = (0..columns * rows).map(|i| {
+        let p1 = probabilities[(i, 1)];
+        let (colour, confidence) = if p1 >= 0.5 {
+            (CLASS_COLOURS[1], p1)
+        } else {
+            (CLASS_COLOURS[0], 1.0 - p1)
+        };
+        let (x, y) = (grid[(i, 0)] - dx / 2.0, grid[(i, 1)] - dy / 2.0);
+        let shade = 0.08 + 0.3 * f64::from(2.0 * confidence - 1.0);
+        Rectangle::new([(x, y), (x + dx, y + dy)], colour.mix(shade).filled())
+    });
+    chart.draw_series(cells).map_err(plot_error)?;
+    for (class, colour) in CLASS_COLOURS.iter().enumerate() {
+        let points = run
+            .data
+            .inputs
+            .iter()
+            .zip(&run.data.labels)
+            .filter(|&(_, &label)| label == class as f32)
+            .map(|(x, _)| Circle::new((x[0], x[1]), 4, colour.filled()));
+        chart.draw_series(points).map_err(plot_error)?;
+    }
+    Ok(())
 }
 
 /// Writes `figures` into `dir` (created if missing). Each file is written to
@@ -104,9 +289,15 @@ pub fn write_all(figures: &[Figure], dir: &Path) -> Result<Vec<PathBuf>> {
         .iter()
         .map(|figure| {
             let path = dir.join(&figure.file_name);
-            let mut file = tempfile::NamedTempFile::new_in(dir)
+            let mut builder = tempfile::Builder::new();
+            // Readable by everyone, like any file cargo or an editor writes
+            // (a temporary file starts private).
+            #[cfg(unix)]
+            builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+            let mut file = builder
+                .tempfile_in(dir)
                 .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-            file.write_all(figure.svg.as_bytes())
+            file.write_all(&figure.bytes)
                 .with_context(|| format!("writing {}", path.display()))?;
             file.persist(&path)
                 .with_context(|| format!("renaming into {}", path.display()))?;
@@ -131,7 +322,37 @@ fn render(
     }
     Ok(Figure {
         file_name: file_name.to_owned(),
-        svg,
+        bytes: svg.into_bytes(),
+    })
+}
+
+type PixelArea<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+/// Renders a PNG figure in memory.
+fn render_png(
+    file_name: &str,
+    size: (u32, u32),
+    draw: impl FnOnce(&PixelArea<'_>) -> Result<()>,
+) -> Result<Figure> {
+    let mut pixels = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
+        root.fill(&WHITE).map_err(plot_error)?;
+        draw(&root).with_context(|| format!("drawing {file_name}"))?;
+        root.present().map_err(plot_error)?;
+    }
+    let image = image::RgbImage::from_raw(size.0, size.1, pixels)
+        .ok_or_else(|| anyhow!("{file_name}: the pixel buffer does not match {size:?}"))?;
+    let mut bytes = Vec::new();
+    image
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .with_context(|| format!("encoding {file_name} as PNG"))?;
+    Ok(Figure {
+        file_name: file_name.to_owned(),
+        bytes,
     })
 }
 
@@ -414,11 +635,15 @@ mod tests {
     #[test]
     fn figures_render_to_svg_and_write_atomically() {
         let figures = all().unwrap();
-        assert_eq!(figures.len(), 3 + Activation::ALL.len() + 2);
-        assert!(figures.iter().all(|f| f.svg.starts_with("<svg")));
+        assert_eq!(figures.len(), 3 + Activation::ALL.len() + 2 + 2);
+        assert!(
+            figures
+                .iter()
+                .all(|f| f.bytes.starts_with(b"<svg") || f.bytes.starts_with(b"\x89PNG"))
+        );
         let dir = tempfile::tempdir().unwrap();
         let written = write_all(&figures[..1], dir.path()).unwrap();
-        assert_eq!(fs::read_to_string(&written[0]).unwrap(), figures[0].svg);
+        assert_eq!(fs::read(&written[0]).unwrap(), figures[0].bytes);
         // Only the figure is left behind: no temporary files.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
