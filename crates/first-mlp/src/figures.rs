@@ -16,9 +16,12 @@ use nalgebra::DMatrix;
 use nalgebra::dmatrix;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use reference::Layer;
 use reference::activations::{Maxout, softmax};
 use reference::given::{Adam, Loss, Targets};
-use reference::init::Init;
+use reference::init::{Init, init_weights};
 use reference::perceptron::{Perceptron, TrainingReport};
 use reference::train::train_step;
 use reference::{Activation, Mlp};
@@ -97,6 +100,7 @@ pub fn all() -> Result<Vec<Figure>> {
     }
     figures.push(render("activation-maxout.svg", (560, 360), draw_maxout)?);
     figures.push(render("activation-softmax.svg", (560, 360), draw_softmax)?);
+    figures.push(render("init-spread.svg", (640, 400), draw_init_spread)?);
     let mlps = train_stage_4_mlps()?;
     figures.push(render("training-loss.svg", (640, 400), |root| {
         draw_losses(root, &mlps)
@@ -109,6 +113,100 @@ pub fn all() -> Result<Vec<Figure>> {
         Ok(())
     })?);
     Ok(figures)
+}
+
+/// The spread (standard deviation) of the activations after each of ten
+/// 256-wide layers, for 512 standard-normal inputs, under several
+/// initialisations: the right scale keeps the signal alive through depth.
+pub fn init_spread() -> Result<Vec<(String, Vec<f32>)>> {
+    const WIDTH: usize = 256;
+    const DEPTH: usize = 10;
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let input =
+        init_weights(Init::KaimingNormal, 512, WIDTH, &mut rng) * (WIDTH as f32 / 2.0).sqrt();
+    let schemes: [(&str, Activation, Option<Init>); 4] = [
+        ("ReLU, Kaiming", Activation::Relu, Some(Init::KaimingNormal)),
+        ("ReLU, Xavier", Activation::Relu, Some(Init::XavierNormal)),
+        ("tanh, Xavier", Activation::Tanh, Some(Init::XavierNormal)),
+        ("tanh, N(0, 0.01²)", Activation::Tanh, None),
+    ];
+    schemes
+        .into_iter()
+        .map(|(name, activation, init)| {
+            let mut layers = Vec::new();
+            for _ in 0..DEPTH {
+                let weights = match init {
+                    Some(init) => init_weights(init, WIDTH, WIDTH, &mut rng),
+                    None => {
+                        init_weights(Init::KaimingNormal, WIDTH, WIDTH, &mut rng)
+                            * (0.01 / Init::KaimingNormal.scale(WIDTH, WIDTH))
+                    }
+                };
+                layers.push(Layer::Linear(reference::layers::Linear::new(
+                    weights,
+                    nalgebra::DVector::zeros(WIDTH),
+                )?));
+                layers.push(Layer::Activation(activation));
+            }
+            let trace = Mlp::from_layers(layers)?.forward_trace(&input)?;
+            // After every activation: trace[2], trace[4], …
+            let spread = trace
+                .iter()
+                .skip(2)
+                .step_by(2)
+                .map(|a| {
+                    let mean = a.mean();
+                    (a.map(|v| (v - mean).powi(2)).mean()).sqrt()
+                })
+                .collect();
+            Ok((name.to_owned(), spread))
+        })
+        .collect()
+}
+
+fn draw_init_spread(root: &Area<'_>) -> Result<()> {
+    let runs = init_spread()?;
+    let mut chart = ChartBuilder::on(root)
+        .caption("Spread of activations, layer by layer", (FONT, 20))
+        .margin(12)
+        .x_label_area_size(30)
+        .y_label_area_size(50)
+        .build_cartesian_2d(1usize..10, (1e-9f32..3.0).log_scale())
+        .map_err(plot_error)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE.mix(0.0))
+        .x_desc("layer")
+        .y_desc("standard deviation")
+        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .draw()
+        .map_err(plot_error)?;
+    let palette = [
+        CLASS_COLOURS[0],
+        RGBColor(255, 127, 14),
+        RGBColor(44, 160, 44),
+        CLASS_COLOURS[1],
+    ];
+    for ((name, spread), colour) in runs.iter().zip(palette) {
+        let points: Vec<(usize, f32)> = spread
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| (i + 1, s.max(1e-9)))
+            .collect();
+        chart
+            .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
+            .map_err(plot_error)?
+            .label(name.as_str())
+            .legend(legend_line(colour));
+        chart
+            .draw_series(
+                points
+                    .into_iter()
+                    .map(|p| Circle::new(p, 3, colour.filled())),
+            )
+            .map_err(plot_error)?;
+    }
+    draw_legend(&mut chart, SeriesLabelPosition::LowerLeft)
 }
 
 /// An MLP trained for the figures, with its loss after every step.
@@ -635,7 +733,7 @@ mod tests {
     #[test]
     fn figures_render_to_svg_and_write_atomically() {
         let figures = all().unwrap();
-        assert_eq!(figures.len(), 3 + Activation::ALL.len() + 2 + 2);
+        assert_eq!(figures.len(), 3 + Activation::ALL.len() + 2 + 3);
         assert!(
             figures
                 .iter()
