@@ -85,6 +85,15 @@ impl MlpGradients {
     }
 }
 
+/// What one training step saw: the loss before the update, and the
+/// network's output for the batch (to count right answers, say).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    pub loss: f32,
+    /// The network's output before the update: (batch, outputs).
+    pub output: DMatrix<f32>,
+}
+
 /// Which loss a training step minimises.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Loss {

@@ -253,7 +253,10 @@ pub fn train_stage_4_mlps() -> Result<Vec<TrainedMlp>> {
                 let input = data.input_matrix();
                 let targets = Targets::Classes(data.labels.iter().map(|&y| y as usize).collect());
                 let losses = (0..steps)
-                    .map(|_| train_step(&mut mlp, &mut adam, &input, &targets, Loss::CrossEntropy))
+                    .map(|_| {
+                        train_step(&mut mlp, &mut adam, &input, &targets, Loss::CrossEntropy)
+                            .map(|step| step.loss)
+                    })
                     .collect::<Result<Vec<f32>, _>>()?;
                 let accuracy = class_accuracy(&mlp, &data)?;
                 Ok(TrainedMlp {

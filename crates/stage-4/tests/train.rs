@@ -30,6 +30,7 @@ fn train(mlp: &mut Mlp, optimizer: &mut dyn Optimizer, data: &Dataset, steps: us
         .map(|_| {
             train_step(mlp, optimizer, &input, &targets, Loss::CrossEntropy)
                 .expect("the shapes fit")
+                .loss
         })
         .collect()
 }
@@ -86,10 +87,44 @@ fn sgd_with_mse_fits_a_linear_map() {
     let mut last = f32::INFINITY;
     for _ in 0..300 {
         last = train_step(&mut mlp, &mut sgd, &input, &targets, Loss::MeanSquared)
-            .expect("the shapes fit");
+            .expect("the shapes fit")
+            .loss;
     }
     assert!(
         last < 1e-6,
         "mean squared error after 300 SGD steps: {last}"
+    );
+}
+
+#[test]
+fn train_step_returns_the_loss_and_output_from_before_the_update() {
+    let data = xor_gate();
+    let mut mlp = Mlp::new(
+        &[2, 3, 2],
+        &[Activation::Tanh, Activation::Identity],
+        Init::XavierUniform,
+        4,
+    )
+    .unwrap();
+    let before = mlp.forward(&data.input_matrix()).unwrap();
+    let targets = Targets::Classes(classes(&data));
+    let expected_loss = stage_4::losses::cross_entropy(&before, &targets).unwrap();
+    let step = train_step(
+        &mut mlp,
+        &mut Adam::new(0.1),
+        &data.input_matrix(),
+        &targets,
+        Loss::CrossEntropy,
+    )
+    .expect("the shapes fit");
+    assert_exact(
+        "Step::output (the logits before the update)",
+        before.clone(),
+        step.output,
+    );
+    course_support::check::assert_close("Step::loss", expected_loss, step.loss, 1e-6);
+    assert!(
+        mlp.forward(&data.input_matrix()).unwrap() != before,
+        "train_step did not change the network"
     );
 }
