@@ -1,0 +1,243 @@
+//! MNIST for First MLP: read the four IDX files (raw or gzip) from a folder,
+//! verify them against the canonical checksums, download them when asked,
+//! and fall back to the small real sample bundled with the project.
+
+pub mod download;
+pub mod idx;
+
+use std::path::{Path, PathBuf};
+
+pub use idx::Images;
+use sha2::{Digest, Sha256};
+
+/// What went wrong, and where.
+#[derive(Debug, thiserror::Error)]
+pub enum MnistError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: not a valid gzip stream: {reason}", path.display())]
+    Gzip { path: PathBuf, reason: String },
+    #[error("{}, offset {offset}: expected {expected}, found {found}", path.display())]
+    Format {
+        path: PathBuf,
+        offset: u64,
+        expected: String,
+        found: String,
+    },
+    #[error("{}: {what}: expected {expected}, found {found}", path.display())]
+    Mismatch {
+        path: PathBuf,
+        what: String,
+        expected: String,
+        found: String,
+    },
+    #[error("{}: no {name} (or {name}.gz) there", dir.display())]
+    Missing { dir: PathBuf, name: String },
+    #[error("downloading {name} failed from every mirror:\n{attempts}")]
+    Download { name: String, attempts: String },
+}
+
+/// One of the four files, with the sha256 of its decompressed content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileSpec {
+    pub name: &'static str,
+    pub sha256: &'static str,
+}
+
+/// The canonical MNIST files. The checksums are of the decompressed bytes, so
+/// they hold for any faithful copy, however it was compressed.
+pub const FULL: [FileSpec; 4] = [
+    FileSpec {
+        name: "train-images-idx3-ubyte",
+        sha256: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    },
+    FileSpec {
+        name: "train-labels-idx1-ubyte",
+        sha256: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    },
+    FileSpec {
+        name: "t10k-images-idx3-ubyte",
+        sha256: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    },
+    FileSpec {
+        name: "t10k-labels-idx1-ubyte",
+        sha256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    },
+];
+
+/// The bundled sample in `data/mnist-sample` (5000 training, 1000 test images).
+pub const SAMPLE: [FileSpec; 4] = [
+    FileSpec {
+        name: "train-images-idx3-ubyte",
+        sha256: "1e3ffdb2f57e22d9e5363dde25c2d057542c2e72baa312f0f3b03948bb3802b7",
+    },
+    FileSpec {
+        name: "train-labels-idx1-ubyte",
+        sha256: "685aeb7baef68233efa643639a5e9c15bb48be09a628f96fb7f606ca2a1ea7bc",
+    },
+    FileSpec {
+        name: "t10k-images-idx3-ubyte",
+        sha256: "de7c252b04f05e1f8309634180ccdf286dc6dbac8c579b74e76e02ae0331ca52",
+    },
+    FileSpec {
+        name: "t10k-labels-idx1-ubyte",
+        sha256: "832c0d20f0dc42e575488c75a83a970787d4c8d4d05831b2ef03701b4a478a90",
+    },
+];
+
+/// The folder of the bundled sample.
+pub fn sample_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist-sample")
+}
+
+/// Where downloads go: `$FIRST_MLP_DATA/mnist` if that variable is set,
+/// else the user's cache folder (`~/.cache/first-mlp/mnist` on Linux).
+pub fn default_cache_dir() -> PathBuf {
+    match std::env::var_os("FIRST_MLP_DATA") {
+        Some(dir) => PathBuf::from(dir).join("mnist"),
+        None => dirs::cache_dir()
+            .unwrap_or_else(std::env::temp_dir)
+            .join("first-mlp/mnist"),
+    }
+}
+
+/// Images and their labels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Split {
+    pub images: Images,
+    pub labels: Vec<u8>,
+}
+
+/// Which known data the files are, by their checksums.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Provenance {
+    /// The full, canonical MNIST.
+    Full,
+    /// The bundled sample.
+    Sample,
+    /// IDX files of the right shape that are neither (Fashion-MNIST, say).
+    Unverified,
+}
+
+/// The training and test splits, with where they came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mnist {
+    pub train: Split,
+    pub test: Split,
+    pub dir: PathBuf,
+    pub provenance: Provenance,
+}
+
+/// The sha256 of `bytes`, in lower-case hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// `dir/name.gz` if it exists, else `dir/name`.
+pub fn find_file(dir: &Path, name: &str) -> Result<PathBuf, MnistError> {
+    let gz = dir.join(format!("{name}.gz"));
+    if gz.is_file() {
+        return Ok(gz);
+    }
+    let raw = dir.join(name);
+    if raw.is_file() {
+        return Ok(raw);
+    }
+    Err(MnistError::Missing {
+        dir: dir.to_owned(),
+        name: name.to_owned(),
+    })
+}
+
+/// Loads the four MNIST files from `dir` (each raw or `.gz`), checks that
+/// images and labels pair up, and tells by checksum whether they are the
+/// full set, the sample, or something else of the same shape.
+pub fn load_dir(dir: &Path) -> Result<Mnist, MnistError> {
+    let mut bytes = Vec::new();
+    let mut paths = Vec::new();
+    for spec in FULL {
+        let path = find_file(dir, spec.name)?;
+        bytes.push(idx::read_decompressed(&path)?);
+        paths.push(path);
+    }
+    let digests: Vec<String> = bytes.iter().map(|b| sha256_hex(b)).collect();
+    let matches = |specs: &[FileSpec; 4]| specs.iter().zip(&digests).all(|(s, d)| s.sha256 == d);
+    let provenance = if matches(&FULL) {
+        Provenance::Full
+    } else if matches(&SAMPLE) {
+        Provenance::Sample
+    } else {
+        Provenance::Unverified
+    };
+    let split = |images: usize, labels: usize| -> Result<Split, MnistError> {
+        let images_parsed = idx::parse_images(&bytes[images], &paths[images])?;
+        let labels_parsed = idx::parse_labels(&bytes[labels], &paths[labels])?;
+        if images_parsed.count != labels_parsed.len() {
+            return Err(MnistError::Mismatch {
+                path: paths[labels].clone(),
+                what: format!(
+                    "labels for the {} images of {}",
+                    images_parsed.count,
+                    paths[images].display()
+                ),
+                expected: format!("{} labels", images_parsed.count),
+                found: format!("{}", labels_parsed.len()),
+            });
+        }
+        Ok(Split {
+            images: images_parsed,
+            labels: labels_parsed,
+        })
+    };
+    let train = split(0, 1)?;
+    let test = split(2, 3)?;
+    if train.images.rows != test.images.rows || train.images.cols != test.images.cols {
+        return Err(MnistError::Mismatch {
+            path: paths[2].clone(),
+            what: "image size".to_owned(),
+            expected: format!(
+                "{} x {} like the training images",
+                train.images.rows, train.images.cols
+            ),
+            found: format!("{} x {}", test.images.rows, test.images.cols),
+        });
+    }
+    Ok(Mnist {
+        train,
+        test,
+        dir: dir.to_owned(),
+        provenance,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bundled_sample_loads_and_is_verified() {
+        let mnist = load_dir(&sample_dir()).unwrap();
+        assert_eq!(mnist.provenance, Provenance::Sample);
+        assert_eq!(
+            (mnist.train.images.count, mnist.test.images.count),
+            (5000, 1000)
+        );
+        assert_eq!((mnist.train.images.rows, mnist.train.images.cols), (28, 28));
+        // The first labels of the genuine sets (from the data's README).
+        assert_eq!(mnist.train.labels[..10], [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]);
+        assert_eq!(mnist.test.labels[..10], [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]);
+    }
+
+    #[test]
+    fn a_missing_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = load_dir(dir.path()).unwrap_err().to_string();
+        assert!(
+            e.ends_with("no train-images-idx3-ubyte (or train-images-idx3-ubyte.gz) there"),
+            "{e}"
+        );
+    }
+}
