@@ -49,3 +49,10 @@ pub mod train;
 /// The numerical gradient checker of stage 4 (given), on the reference.
 #[path = "../crates/stage-4/gradcheck.rs"]
 pub mod gradcheck;
+
+/// Given code of stage 5 (not an exercise), compiled here against the reference.
+#[path = "../crates/stage-5/stats.rs"]
+pub mod stats;
+
+#[path = "stage-5/training.rs"]
+pub mod training;

@@ -3,6 +3,7 @@
 //!
 //! Nothing in here is an exercise; the lessons live in `exercises/`.
 
+pub mod batches;
 pub mod check;
 pub mod data;
 pub mod shape;

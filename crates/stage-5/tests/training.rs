@@ -1,0 +1,219 @@
+//! Tests for exercises/stage-5/training.rs. Run with `cargo test -p stage-5`.
+
+use course_support::check::{assert_close, assert_exact};
+use course_support::data::two_moons;
+use nalgebra::{DMatrix, dmatrix};
+use stage_5::given::{Adam, Loss, Targets};
+use stage_5::init::Init;
+use stage_5::training::{count_correct, evaluate, predict_classes, train_epoch};
+use stage_5::{Activation, BatchLoader, EpochStats, Mlp};
+
+fn moons_loader(batch: usize, shuffle: bool) -> (DMatrix<f32>, Vec<usize>, BatchLoader) {
+    let data = two_moons(60, 0.1, 9);
+    let inputs = data.input_matrix();
+    let labels: Vec<usize> = data.labels.iter().map(|&y| y as usize).collect();
+    let loader = BatchLoader::new(&inputs, labels.clone(), batch, shuffle, 3).unwrap();
+    (inputs, labels, loader)
+}
+
+fn small_mlp(seed: u64) -> Mlp {
+    Mlp::new(
+        &[2, 16, 2],
+        &[Activation::Relu, Activation::Identity],
+        Init::KaimingUniform,
+        seed,
+    )
+    .unwrap()
+}
+
+#[test]
+fn predict_classes_by_hand() {
+    let logits = dmatrix![0.1, 2.0, -1.0; 3.0, 3.0, 1.0; -5.0, -4.0, -4.5; 0.0, 0.0, 0.0];
+    // Row 2 ties classes 0 and 1, row 4 ties all three: the first one wins.
+    assert_exact(
+        "predict_classes",
+        vec![1, 0, 1, 0],
+        predict_classes(&logits),
+    );
+    assert_exact(
+        "count_correct against [1, 1, 1, 0]",
+        3,
+        count_correct(&logits, &[1, 1, 1, 0]),
+    );
+    assert_exact(
+        "count_correct against [2, 2, 2, 2]",
+        0,
+        count_correct(&logits, &[2, 2, 2, 2]),
+    );
+}
+
+#[test]
+fn predict_classes_handles_huge_and_negative_logits() {
+    let logits = dmatrix![-1e4, -2e4, -1e4 + 1.0; 1e4, -1e4, 0.0];
+    assert_exact(
+        "predict_classes of ±1e4 logits",
+        vec![2, 0],
+        predict_classes(&logits),
+    );
+}
+
+#[test]
+fn train_epoch_takes_one_step_per_batch_and_weighs_the_losses() {
+    // 120 examples in batches of 50: 50, 50 and 20.
+    let (_, _, mut loader) = moons_loader(50, true);
+    let mut mlp = small_mlp(1);
+    let mut adam = Adam::new(0.01);
+
+    // The same epoch, step by step, with the stage-4 reference: the expected figures.
+    let (mut expected_mlp, mut expected_adam, mut expected_loader) =
+        (mlp.clone(), adam.clone(), loader.clone());
+    expected_loader.start_epoch();
+    let (mut loss_sum, mut correct, mut seen, mut running) = (0.0f64, 0usize, 0usize, Vec::new());
+    while let Some((x, y)) = expected_loader.next_batch() {
+        let step = stage_5::train::train_step(
+            &mut expected_mlp,
+            &mut expected_adam,
+            x,
+            &Targets::Classes(y.to_vec()),
+            Loss::CrossEntropy,
+        )
+        .unwrap();
+        loss_sum += f64::from(step.loss) * y.len() as f64;
+        correct += step
+            .output
+            .row_iter()
+            .zip(y)
+            .filter(|(r, l)| r.transpose().argmax().0 == **l)
+            .count();
+        seen += y.len();
+        running.push(seen);
+    }
+
+    let mut calls = Vec::new();
+    let stats = train_epoch(&mut mlp, &mut adam, &mut loader, &mut |s: &EpochStats| {
+        calls.push(s.examples)
+    })
+    .expect("the shapes fit");
+    assert_exact(
+        "examples seen after each batch (on_batch calls)",
+        running,
+        calls,
+    );
+    assert_exact("EpochStats::examples", 120, stats.examples);
+    assert_close(
+        "EpochStats::loss (mean per example, batches weighted by size)",
+        loss_sum / 120.0,
+        stats.loss,
+        1e-5,
+    );
+    assert_close(
+        "EpochStats::accuracy",
+        correct as f64 / 120.0,
+        stats.accuracy,
+        1e-6,
+    );
+    assert!(
+        mlp == expected_mlp,
+        "after train_epoch the network differs from one trained batch by batch"
+    );
+}
+
+#[test]
+fn training_for_a_few_epochs_learns_the_moons() {
+    let (inputs, labels, mut loader) = moons_loader(16, true);
+    let mut mlp = small_mlp(2);
+    let mut adam = Adam::new(0.02);
+    let mut last = EpochStats::default();
+    for _ in 0..40 {
+        last = train_epoch(&mut mlp, &mut adam, &mut loader, &mut |_: &EpochStats| {})
+            .expect("the shapes fit");
+    }
+    assert!(
+        last.accuracy >= 0.95,
+        "training accuracy after 40 epochs: {}",
+        last.accuracy
+    );
+    let right = count_correct(&mlp.forward(&inputs).unwrap(), &labels);
+    assert!(right >= 114, "{right} of 120 right after training");
+}
+
+#[test]
+fn evaluate_matches_one_full_batch_and_changes_nothing() {
+    let (inputs, labels, _) = moons_loader(1, false);
+    let mlp = small_mlp(3);
+    let logits = mlp.forward(&inputs).unwrap();
+    let loss = stage_5::losses::cross_entropy(&logits, &Targets::Classes(labels.clone())).unwrap();
+    let right = logits
+        .row_iter()
+        .zip(&labels)
+        .filter(|(r, l)| r.transpose().argmax().0 == **l)
+        .count();
+    for batch in [7, 32, 120, 500] {
+        let mut loader = BatchLoader::new(&inputs, labels.clone(), batch, false, 0).unwrap();
+        let before = mlp.clone();
+        let stats = evaluate(&mlp, &mut loader).expect("the shapes fit");
+        assert_exact(
+            &format!("evaluate examples (batch {batch})"),
+            120,
+            stats.examples,
+        );
+        assert_close(
+            &format!("evaluate loss (batch {batch})"),
+            loss,
+            stats.loss,
+            1e-5,
+        );
+        assert_close(
+            &format!("evaluate accuracy (batch {batch})"),
+            right as f64 / 120.0,
+            stats.accuracy,
+            1e-6,
+        );
+        assert!(mlp == before);
+    }
+}
+
+#[test]
+fn two_epochs_on_the_bundled_mnist_sample_beat_85_percent() {
+    let data = mnist::load_dir(&mnist::sample_dir()).expect("the bundled sample");
+    let to_matrix = |images: &mnist::Images| {
+        DMatrix::from_fn(images.count, 784, |i, j| {
+            (f32::from(images.image(i)[j]) / 255.0 - 0.1307) / 0.3081
+        })
+    };
+    let labels = |l: &[u8]| l.iter().map(|&v| usize::from(v)).collect::<Vec<_>>();
+    let mut train = BatchLoader::new(
+        &to_matrix(&data.train.images),
+        labels(&data.train.labels),
+        64,
+        true,
+        0,
+    )
+    .unwrap();
+    let mut test = BatchLoader::new(
+        &to_matrix(&data.test.images),
+        labels(&data.test.labels),
+        500,
+        false,
+        0,
+    )
+    .unwrap();
+    let mut mlp = Mlp::new(
+        &[784, 64, 10],
+        &[Activation::Relu, Activation::Identity],
+        Init::KaimingUniform,
+        0,
+    )
+    .unwrap();
+    let mut adam = Adam::new(1e-3);
+    for _ in 0..2 {
+        train_epoch(&mut mlp, &mut adam, &mut train, &mut |_: &EpochStats| {})
+            .expect("the shapes fit");
+    }
+    let stats = evaluate(&mlp, &mut test).expect("the shapes fit");
+    assert!(
+        stats.accuracy > 0.85,
+        "test accuracy after 2 epochs on 5000 images: {}",
+        stats.accuracy
+    );
+}
