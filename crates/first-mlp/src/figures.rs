@@ -390,26 +390,37 @@ pub fn write_all(figures: &[Figure], dir: &Path) -> Result<Vec<PathBuf>> {
         .iter()
         .map(|figure| {
             let path = dir.join(&figure.file_name);
-            let mut builder = tempfile::Builder::new();
-            // Readable by everyone, like any file cargo or an editor writes
-            // (a temporary file starts private).
-            #[cfg(unix)]
-            builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
-            let mut file = builder
-                .tempfile_in(dir)
-                .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-            file.write_all(&figure.bytes)
-                .with_context(|| format!("writing {}", path.display()))?;
-            file.persist(&path)
-                .with_context(|| format!("renaming into {}", path.display()))?;
+            write_atomically(&path, &figure.bytes)?;
             Ok(path)
         })
         .collect()
 }
 
-type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+/// Writes `bytes` to `path` through a temporary file in the same folder,
+/// renamed into place once complete: never a half-written file.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut builder = tempfile::Builder::new();
+    // Readable by everyone, like any file cargo or an editor writes
+    // (a temporary file starts private).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let mut file = builder
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    file.write_all(bytes)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.persist(path)
+        .with_context(|| format!("renaming into {}", path.display()))?;
+    Ok(())
+}
 
-fn render(
+pub(crate) type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+pub(crate) fn render(
     file_name: &str,
     size: (u32, u32),
     draw: impl FnOnce(&Area<'_>) -> Result<()>,
@@ -427,10 +438,10 @@ fn render(
     })
 }
 
-type PixelArea<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+pub(crate) type PixelArea<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
 
 /// Renders a PNG figure in memory.
-fn render_png(
+pub(crate) fn render_png(
     file_name: &str,
     size: (u32, u32),
     draw: impl FnOnce(&PixelArea<'_>) -> Result<()>,
@@ -458,7 +469,7 @@ fn render_png(
 }
 
 /// The legend of every figure: a light box in one corner.
-fn draw_legend<'a, CT: plotters::coord::CoordTranslate>(
+pub(crate) fn draw_legend<'a, CT: plotters::coord::CoordTranslate>(
     chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
     position: SeriesLabelPosition,
 ) -> Result<()> {
@@ -473,24 +484,24 @@ fn draw_legend<'a, CT: plotters::coord::CoordTranslate>(
 }
 
 /// A short line in `colour`, the legend's sample of a series.
-fn legend_line(colour: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+pub(crate) fn legend_line(colour: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
     move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2))
 }
 
 /// A tick label with one decimal, never "-0.0".
-fn tick(v: &f32) -> String {
+pub(crate) fn tick(v: &f32) -> String {
     // Round first: a tick at -1e-8 would otherwise print as "-0.0"; adding
     // 0.0 turns an exact -0.0 into 0.0.
     let rounded = (v * 10.0).round() / 10.0;
     format!("{:.1}", rounded + 0.0)
 }
 
-fn plot_error(e: impl std::fmt::Display) -> anyhow::Error {
+pub(crate) fn plot_error(e: impl std::fmt::Display) -> anyhow::Error {
     anyhow!("plotters: {e}")
 }
 
-const FONT: &str = "sans-serif";
-const CLASS_COLOURS: [RGBColor; 2] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40)];
+pub(crate) const FONT: &str = "sans-serif";
+pub(crate) const CLASS_COLOURS: [RGBColor; 2] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40)];
 
 fn draw_curve(
     root: &Area<'_>,

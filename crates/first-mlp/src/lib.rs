@@ -1,7 +1,11 @@
 //! The First MLP command line's library: the course's runs and figures, on
 //! the reference implementation.
 
+pub mod checkpoint;
 pub mod figures;
+pub mod mnist_plots;
+pub mod mnist_train;
+pub mod report;
 
 use std::path::{Path, PathBuf};
 

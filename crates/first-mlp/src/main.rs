@@ -19,7 +19,25 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Train the stage-1 perceptrons and draw every figure (the default).
+    /// Train an MLP on MNIST (the default): the bundled sample, the download
+    /// cache, or --data DIR.
+    Train(Box<first_mlp::mnist_train::TrainConfig>),
+    /// Classify digits with a saved model.
+    Predict {
+        /// A checkpoint written by `train` (best.safetensors or last.safetensors).
+        #[arg(long)]
+        model: PathBuf,
+        /// An IDX image file (raw or .gz).
+        #[arg(long)]
+        idx: Option<PathBuf>,
+        /// The IDX labels of --idx, to report the accuracy.
+        #[arg(long, requires = "idx")]
+        labels: Option<PathBuf>,
+        /// A PNG or PGM picture of one digit.
+        #[arg(long, conflicts_with = "idx")]
+        image: Option<PathBuf>,
+    },
+    /// Train the stage-1 perceptrons and stage-4 MLPs and draw every figure of the book.
     Demo {
         /// Folder for the figures.
         #[arg(long, default_value = "out")]
@@ -35,9 +53,26 @@ enum Command {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Demo {
-        out: PathBuf::from("out"),
-    }) {
+    // No subcommand means `train` with every default.
+    let command = match cli.command {
+        Some(command) => command,
+        None => Cli::parse_from(["first-mlp", "train"])
+            .command
+            .expect("`train` is a subcommand"),
+    };
+    match command {
+        Command::Train(config) => first_mlp::mnist_train::run(*config).map(|_| ()),
+        Command::Predict {
+            model,
+            idx,
+            labels,
+            image,
+        } => first_mlp::mnist_train::predict(
+            &model,
+            idx.as_deref(),
+            labels.as_deref(),
+            image.as_deref(),
+        ),
         Command::Demo { out } => {
             report_perceptrons();
             report_mlps()?;

@@ -90,7 +90,12 @@ pub const SAMPLE: [FileSpec; 4] = [
 
 /// The folder of the bundled sample.
 pub fn sample_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist-sample")
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .ancestors()
+        .nth(2)
+        .unwrap_or(manifest)
+        .join("data/mnist-sample")
 }
 
 /// Where downloads go: `$FIRST_MLP_DATA/mnist` if that variable is set,

@@ -1,0 +1,243 @@
+//! Checkpoints in the safetensors format, which PyTorch reads directly.
+//!
+//! Weights are stored row-major under the names `nn.Sequential` gives them
+//! (`0.weight` of shape [out, in], `0.bias` [out], …), so
+//! `model.load_state_dict(safetensors.torch.load_file(path))` works on the
+//! equivalent PyTorch model. The run's configuration, the epoch and the
+//! optimiser's state ride along, so training can resume exactly.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow, bail};
+use nalgebra::DMatrix;
+use reference::Mlp;
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+
+/// Everything saved beside the weights.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checkpoint {
+    /// The run's configuration, as JSON (see `TrainConfig`).
+    pub config_json: String,
+    /// The last completed epoch (1-based).
+    pub epoch: usize,
+    /// Extra named tensors, such as an optimiser's moments, flat.
+    pub state: Vec<(String, Vec<f32>)>,
+    /// Extra scalars, such as the optimiser's step count.
+    pub scalars: HashMap<String, String>,
+}
+
+fn le_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// Writes `mlp` and `checkpoint` to `path` atomically: a temporary file in
+/// the same folder, renamed into place only once complete.
+pub fn save(path: &Path, mlp: &Mlp, checkpoint: &Checkpoint) -> Result<()> {
+    let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    for p in mlp.parameters() {
+        // nalgebra stores (out, in) column by column; PyTorch wants rows.
+        let row_major: Vec<f32> = if p.shape.len() == 2 {
+            let (rows, cols) = (p.shape[0], p.shape[1]);
+            let m = DMatrix::from_column_slice(rows, cols, p.values);
+            m.transpose().as_slice().to_vec()
+        } else {
+            p.values.to_vec()
+        };
+        buffers.push((p.name, p.shape, le_bytes(&row_major)));
+    }
+    for (name, values) in &checkpoint.state {
+        buffers.push((name.clone(), vec![values.len()], le_bytes(values)));
+    }
+    let views = buffers
+        .iter()
+        .map(|(name, shape, bytes)| {
+            TensorView::new(Dtype::F32, shape.clone(), bytes)
+                .map(|view| (name.clone(), view))
+                .map_err(|e| anyhow!("tensor {name}: {e}"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut metadata = checkpoint.scalars.clone();
+    metadata.insert("format".to_owned(), "pt".to_owned());
+    metadata.insert(
+        "first_mlp_config".to_owned(),
+        checkpoint.config_json.clone(),
+    );
+    metadata.insert("epoch".to_owned(), checkpoint.epoch.to_string());
+    let bytes = safetensors::tensor::serialize(views, Some(metadata))
+        .map_err(|e| anyhow!("serialising {}: {e}", path.display()))?;
+
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut file = tempfile::Builder::new()
+        .prefix(".checkpoint-")
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    file.write_all(&bytes)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.persist(path)
+        .with_context(|| format!("renaming into {}", path.display()))?;
+    Ok(())
+}
+
+/// Reads a checkpoint: its metadata, and the weights copied into `mlp`,
+/// which must have the same architecture.
+pub fn load_into(path: &Path, mlp: &mut Mlp) -> Result<Checkpoint> {
+    let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let checkpoint = read_metadata(path, &bytes)?;
+    let tensors = SafeTensors::deserialize(&bytes)
+        .map_err(|e| anyhow!("{}: not a safetensors file: {e}", path.display()))?;
+    let names: Vec<(String, Vec<usize>)> = mlp
+        .parameters()
+        .into_iter()
+        .map(|p| (p.name, p.shape))
+        .collect();
+    for ((name, shape), target) in names.iter().zip(mlp.parameters_mut()) {
+        let view = tensors
+            .tensor(name)
+            .map_err(|e| anyhow!("{}: tensor {name}: {e}", path.display()))?;
+        if view.dtype() != Dtype::F32 || view.shape() != shape.as_slice() {
+            bail!(
+                "{}: tensor {name}: expected F32 of shape {shape:?}, found {:?} of shape {:?}",
+                path.display(),
+                view.dtype(),
+                view.shape()
+            );
+        }
+        let values = floats(view.data());
+        if shape.len() == 2 {
+            // Row-major [out, in] back into nalgebra's column order.
+            let m = DMatrix::from_row_slice(shape[0], shape[1], &values);
+            target.copy_from_slice(m.as_slice());
+        } else {
+            target.copy_from_slice(&values);
+        }
+    }
+    let mut checkpoint = checkpoint;
+    for (name, view) in tensors.tensors() {
+        if !names.iter().any(|(n, _)| n == &name) {
+            checkpoint.state.push((name, floats(view.data())));
+        }
+    }
+    checkpoint.state.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(checkpoint)
+}
+
+/// The metadata of a checkpoint, without its tensors.
+pub fn read_metadata(path: &Path, bytes: &[u8]) -> Result<Checkpoint> {
+    let (_, metadata) = SafeTensors::read_metadata(bytes)
+        .map_err(|e| anyhow!("{}: not a safetensors file: {e}", path.display()))?;
+    let mut scalars = metadata.metadata().clone().unwrap_or_default();
+    let config_json = scalars.remove("first_mlp_config").ok_or_else(|| {
+        anyhow!(
+            "{}: no first_mlp_config in its metadata: not a First MLP checkpoint",
+            path.display()
+        )
+    })?;
+    let epoch = scalars
+        .remove("epoch")
+        .and_then(|e| e.parse().ok())
+        .ok_or_else(|| anyhow!("{}: no epoch in its metadata", path.display()))?;
+    scalars.remove("format");
+    Ok(Checkpoint {
+        config_json,
+        epoch,
+        state: Vec::new(),
+        scalars,
+    })
+}
+
+fn floats(bytes: &[u8]) -> Vec<f32> {
+    bytes
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reference::Activation;
+    use reference::init::Init;
+
+    #[test]
+    fn round_trips_weights_state_and_metadata() {
+        let mlp = Mlp::new(
+            &[3, 4, 2],
+            &[Activation::Relu, Activation::Identity],
+            Init::XavierNormal,
+            5,
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.safetensors");
+        let checkpoint = Checkpoint {
+            config_json: "{\"x\":1}".to_owned(),
+            epoch: 3,
+            state: vec![("optimizer.m.0".to_owned(), vec![0.5, -1.0])],
+            scalars: HashMap::from([("optimizer.steps".to_owned(), "42".to_owned())]),
+        };
+        save(&path, &mlp, &checkpoint).unwrap();
+        let mut other = Mlp::new(
+            &[3, 4, 2],
+            &[Activation::Relu, Activation::Identity],
+            Init::XavierNormal,
+            6,
+        )
+        .unwrap();
+        assert!(other != mlp);
+        let loaded = load_into(&path, &mut other).unwrap();
+        assert_eq!(other, mlp);
+        assert_eq!(loaded, checkpoint);
+        // Only the checkpoint is left in the folder.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        // PyTorch's layout: 0.weight is [4, 3], row-major.
+        let bytes = fs::read(&path).unwrap();
+        let tensors = SafeTensors::deserialize(&bytes).unwrap();
+        let w = tensors.tensor("0.weight").unwrap();
+        assert_eq!(w.shape(), [4, 3]);
+        let first_row: Vec<f32> = floats(&w.data()[..12]);
+        let expected: Vec<f32> = (0..3).map(|j| mlp.parameters()[0].values[j * 4]).collect();
+        assert_eq!(first_row, expected);
+    }
+
+    #[test]
+    fn a_wrong_architecture_is_a_clear_error() {
+        let mlp = Mlp::new(
+            &[3, 4, 2],
+            &[Activation::Relu, Activation::Identity],
+            Init::XavierNormal,
+            5,
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.safetensors");
+        let meta = Checkpoint {
+            config_json: "{}".into(),
+            epoch: 1,
+            state: vec![],
+            scalars: HashMap::new(),
+        };
+        save(&path, &mlp, &meta).unwrap();
+        let mut wider = Mlp::new(
+            &[3, 5, 2],
+            &[Activation::Relu, Activation::Identity],
+            Init::XavierNormal,
+            5,
+        )
+        .unwrap();
+        let e = load_into(&path, &mut wider).unwrap_err().to_string();
+        assert!(
+            e.ends_with("tensor 0.weight: expected F32 of shape [5, 3], found F32 of shape [4, 3]"),
+            "{e}"
+        );
+        fs::write(&path, b"garbage").unwrap();
+        let e = load_into(&path, &mut wider).unwrap_err().to_string();
+        assert!(e.contains("not a safetensors file"), "{e}");
+    }
+}

@@ -1,0 +1,218 @@
+//! The MNIST pipeline end to end on the bundled sample: outputs, seeded
+//! reproducibility, resuming, prediction and clear errors.
+
+use std::fs;
+use std::path::Path;
+
+use clap::Parser;
+use first_mlp::mnist_train::{TrainConfig, predict, run};
+
+#[derive(Parser)]
+struct Flags {
+    #[command(flatten)]
+    config: TrainConfig,
+}
+
+fn config(out: &Path, extra: &[&str]) -> TrainConfig {
+    let out = out.display().to_string();
+    let mut args = vec!["train", "--quiet", "--hidden", "32", "--out", &out];
+    if !extra.contains(&"--epochs") {
+        args.extend(["--epochs", "2"]);
+    }
+    args.extend(extra);
+    Flags::parse_from(args).config
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Every tensor of a checkpoint (weights and optimiser state), by name; the
+/// metadata (paths, timings) may differ between runs.
+fn weights(path: &Path) -> Vec<(String, Vec<u8>)> {
+    let bytes = read(path);
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut all: Vec<(String, Vec<u8>)> = tensors
+        .tensors()
+        .into_iter()
+        .map(|(n, v)| (n, v.data().to_vec()))
+        .collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn a_run_writes_everything_it_promises() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = run(config(dir.path(), &[])).expect("a run on the bundled sample");
+    assert_eq!(record.data.provenance, "sample");
+    assert_eq!(
+        (record.data.train, record.data.validation, record.data.test),
+        (4500, 500, 1000)
+    );
+    assert_eq!(record.epochs.len(), 2);
+    assert!(
+        record.test.accuracy > 0.8,
+        "test accuracy {}",
+        record.test.accuracy
+    );
+    let mut names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "best.safetensors",
+            "confusion.svg",
+            "curves.svg",
+            "last.safetensors",
+            "misclassified.png",
+            "run.json",
+            "samples.png"
+        ],
+        "exactly these files, no temporary leftovers"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&read(&dir.path().join("run.json"))).unwrap();
+    assert_eq!(json["config"]["hidden"], serde_json::json!([32]));
+    assert_eq!(json["epochs"][1]["epoch"], 2);
+    for key in [
+        "train_loss",
+        "train_accuracy",
+        "validation_loss",
+        "validation_accuracy",
+        "learning_rate",
+        "seconds",
+    ] {
+        assert!(
+            json["epochs"][0][key].is_number(),
+            "run.json epochs lack {key}"
+        );
+    }
+    assert_eq!(json["test"]["confusion"].as_array().unwrap().len(), 10);
+}
+
+#[test]
+fn the_same_seed_gives_bit_identical_results() {
+    let (a, b, c) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let first = run(config(a.path(), &["--seed", "3"])).unwrap();
+    let second = run(config(b.path(), &["--seed", "3"])).unwrap();
+    let other = run(config(c.path(), &["--seed", "4"])).unwrap();
+    assert_eq!(
+        weights(&a.path().join("last.safetensors")),
+        weights(&b.path().join("last.safetensors"))
+    );
+    let losses = |r: &first_mlp::mnist_train::RunRecord| {
+        r.epochs
+            .iter()
+            .map(|e| (e.train_loss, e.validation_accuracy))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(losses(&first), losses(&second));
+    assert_ne!(
+        weights(&a.path().join("last.safetensors")),
+        weights(&c.path().join("last.safetensors"))
+    );
+    assert_ne!(losses(&first), losses(&other));
+}
+
+#[test]
+fn resuming_gives_the_same_model_as_training_straight_through() {
+    let (straight, split) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    run(config(straight.path(), &["--epochs", "3"])).unwrap();
+    run(config(split.path(), &["--epochs", "1"])).unwrap();
+    let checkpoint = split.path().join("last.safetensors");
+    let resumed_dir = split.path().join("resumed");
+    let resume = checkpoint.display().to_string();
+    let record = run(config(
+        &resumed_dir,
+        &["--epochs", "3", "--resume", &resume],
+    ))
+    .unwrap();
+    assert_eq!(
+        record.epochs.iter().map(|e| e.epoch).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    assert!(
+        weights(&straight.path().join("last.safetensors"))
+            == weights(&resumed_dir.join("last.safetensors")),
+        "1 epoch + resume to 3 differs from 3 epochs"
+    );
+}
+
+#[test]
+fn a_saved_model_predicts_idx_files_and_pictures() {
+    let dir = tempfile::tempdir().unwrap();
+    run(config(dir.path(), &[])).unwrap();
+    let model = dir.path().join("best.safetensors");
+    let sample = mnist::sample_dir();
+    predict(
+        &model,
+        Some(&sample.join("t10k-images-idx3-ubyte.gz")),
+        Some(&sample.join("t10k-labels-idx1-ubyte.gz")),
+        None,
+    )
+    .expect("predicting the sample's test set");
+    // The first test digit (a 7) as a dark-on-white PNG, as someone would draw it.
+    let data = mnist::load_dir(&sample).unwrap();
+    let pixels: Vec<u8> = data.test.images.image(0).iter().map(|p| 255 - p).collect();
+    let png = dir.path().join("seven.png");
+    image::GrayImage::from_raw(28, 28, pixels)
+        .unwrap()
+        .save(&png)
+        .unwrap();
+    predict(&model, None, None, Some(&png)).expect("predicting a PNG");
+    let e = predict(&model, None, None, Some(&dir.path().join("missing.png"))).unwrap_err();
+    assert!(format!("{e:#}").contains("missing.png"), "{e:#}");
+    let e = predict(&dir.path().join("run.json"), None, None, Some(&png)).unwrap_err();
+    assert!(format!("{e:#}").contains("not a safetensors file"), "{e:#}");
+}
+
+#[test]
+fn bad_data_is_a_clear_error() {
+    let (data, out) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let dir = data.path().display().to_string();
+    let e = run(config(out.path(), &["--data", &dir])).unwrap_err();
+    assert!(
+        format!("{e:#}")
+            .contains("no train-images-idx3-ubyte (or train-images-idx3-ubyte.gz) there"),
+        "{e:#}"
+    );
+    for spec in mnist::SAMPLE {
+        let name = format!("{}.gz", spec.name);
+        fs::copy(mnist::sample_dir().join(&name), data.path().join(&name)).unwrap();
+    }
+    // Cut the training images short.
+    let images = data.path().join("train-images-idx3-ubyte.gz");
+    let bytes = fs::read(&images).unwrap();
+    fs::write(&images, &bytes[..bytes.len() / 3]).unwrap();
+    let e = run(config(out.path(), &["--data", &dir])).unwrap_err();
+    assert!(
+        format!("{e:#}").contains("not a valid gzip stream"),
+        "{e:#}"
+    );
+}
+
+/// The full MNIST where it is present (`../shared/data/mnist` beside the
+/// checkout): it must load and verify. Skipped with a message otherwise.
+#[test]
+fn the_full_set_verifies_where_present() {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist");
+    if !full.is_dir() {
+        eprintln!("skipped: no full MNIST at {}", full.display());
+        return;
+    }
+    let data = mnist::load_dir(&full).expect("the full MNIST");
+    assert_eq!(data.provenance, mnist::Provenance::Full);
+    assert_eq!(
+        (data.train.images.count, data.test.images.count),
+        (60000, 10000)
+    );
+    assert_eq!(data.train.labels[..10], [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]);
+}
