@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use mnist::{Images, Mnist};
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::figures::{
     Area, CLASS_COLOURS, FONT, PixelArea, draw_legend, legend_line, plot_error, render, render_png,
@@ -103,9 +104,10 @@ fn draw_curves(root: &Area<'_>, epochs: &[EpochRecord]) -> Result<()> {
     let last = epochs.last().map_or(1, |e| e.epoch).max(2);
     let first = epochs.first().map_or(1, |e| e.epoch);
     type Series<'a> = (&'a str, Box<dyn Fn(&EpochRecord) -> f32>, RGBColor);
-    let panels_spec: [(&str, [Series; 2]); 2] = [
+    let panels_spec: [(&str, SeriesLabelPosition, [Series; 2]); 2] = [
         (
             "loss",
+            SeriesLabelPosition::UpperRight,
             [
                 (
                     "train",
@@ -121,6 +123,7 @@ fn draw_curves(root: &Area<'_>, epochs: &[EpochRecord]) -> Result<()> {
         ),
         (
             "accuracy (%)",
+            SeriesLabelPosition::LowerRight,
             [
                 (
                     "train",
@@ -135,7 +138,7 @@ fn draw_curves(root: &Area<'_>, epochs: &[EpochRecord]) -> Result<()> {
             ],
         ),
     ];
-    for (panel, (name, series)) in panels.iter().zip(panels_spec) {
+    for (panel, (name, legend, series)) in panels.iter().zip(panels_spec) {
         let values: Vec<f32> = series
             .iter()
             .flat_map(|(_, f, _)| epochs.iter().map(f))
@@ -172,7 +175,7 @@ fn draw_curves(root: &Area<'_>, epochs: &[EpochRecord]) -> Result<()> {
                 )
                 .map_err(plot_error)?;
         }
-        draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+        draw_legend(&mut chart, legend)?;
     }
     Ok(())
 }
@@ -190,8 +193,17 @@ fn draw_confusion(root: &Area<'_>, evaluation: &Evaluation) -> Result<()> {
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(40)
-        .build_cartesian_2d(0..classes, 0..classes)
+        // Cells span c ± 0.5, so the integer ticks fall at their centres.
+        .build_cartesian_2d(-0.5f32..classes as f32 - 0.5, -0.5f32..classes as f32 - 0.5)
         .map_err(plot_error)?;
+    let label = |v: &f32, flip: bool| {
+        let c = v.round();
+        if (v - c).abs() > 1e-3 || c < 0.0 || c >= classes as f32 {
+            return String::new();
+        }
+        let c = c as usize;
+        format!("{}", if flip { classes - 1 - c } else { c })
+    };
     chart
         .configure_mesh()
         .disable_mesh()
@@ -199,21 +211,8 @@ fn draw_confusion(root: &Area<'_>, evaluation: &Evaluation) -> Result<()> {
         .y_desc("true")
         .x_labels(classes)
         .y_labels(classes)
-        // Ticks sit at cell edges; label each cell by its lower edge, none past the last.
-        .x_label_formatter(&|v| {
-            if *v < classes {
-                format!("{v}")
-            } else {
-                String::new()
-            }
-        })
-        .y_label_formatter(&|v| {
-            if *v < classes {
-                format!("{}", classes - 1 - v)
-            } else {
-                String::new()
-            }
-        })
+        .x_label_formatter(&|v| label(v, false))
+        .y_label_formatter(&|v| label(v, true))
         .draw()
         .map_err(plot_error)?;
     let most = evaluation
@@ -228,21 +227,21 @@ fn draw_confusion(root: &Area<'_>, evaluation: &Evaluation) -> Result<()> {
         for (p, &n) in row.iter().enumerate() {
             // Square-root shading keeps the off-diagonal mistakes visible.
             let shade = (n as f64 / most).sqrt();
-            let y = classes - 1 - t;
+            let (x, y) = (p as f32, (classes - 1 - t) as f32);
             chart
                 .draw_series(std::iter::once(Rectangle::new(
-                    [(p, y), (p + 1, y + 1)],
+                    [(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)],
                     CLASS_COLOURS[0].mix(0.05 + 0.95 * shade).filled(),
                 )))
                 .map_err(plot_error)?;
             if n > 0 {
                 let colour = if shade > 0.5 { WHITE } else { BLACK };
+                let style = (FONT, 11)
+                    .into_font()
+                    .color(&colour)
+                    .pos(Pos::new(HPos::Center, VPos::Center));
                 chart
-                    .draw_series(std::iter::once(Text::new(
-                        n.to_string(),
-                        (p, y + 1),
-                        (FONT, 11).into_font().color(&colour),
-                    )))
+                    .draw_series(std::iter::once(Text::new(n.to_string(), (x, y), style)))
                     .map_err(plot_error)?;
             }
         }
