@@ -112,7 +112,34 @@ pub fn all() -> Result<Vec<Figure>> {
         }
         Ok(())
     })?);
+    figures.extend(mnist_sample_figures()?);
     Ok(figures)
+}
+
+/// The plots of a default training run on the bundled MNIST sample, for the
+/// book: the sample's digits, the learning curves, the confusion matrix.
+fn mnist_sample_figures() -> Result<Vec<Figure>> {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        config: crate::mnist_train::TrainConfig,
+    }
+    let dir = tempfile::tempdir()?;
+    let out = dir.path().display().to_string();
+    let sample = mnist::sample_dir().display().to_string();
+    let config = Flags::parse_from(["train", "--quiet", "--data", &sample, "--out", &out]).config;
+    crate::mnist_train::run(config)?;
+    ["samples.png", "curves.svg", "confusion.svg"]
+        .into_iter()
+        .map(|name| {
+            let bytes = fs::read(dir.path().join(name))?;
+            Ok(Figure {
+                file_name: format!("mnist-{name}"),
+                bytes,
+            })
+        })
+        .collect()
 }
 
 /// The spread (standard deviation) of the activations after each of ten
@@ -747,7 +774,7 @@ mod tests {
     #[test]
     fn figures_render_to_svg_and_write_atomically() {
         let figures = all().unwrap();
-        assert_eq!(figures.len(), 3 + Activation::ALL.len() + 2 + 3);
+        assert_eq!(figures.len(), 3 + Activation::ALL.len() + 2 + 3 + 3);
         assert!(
             figures
                 .iter()
