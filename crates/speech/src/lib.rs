@@ -1,0 +1,4 @@
+//! Speech for First MLP: NumPy's `.npy` files, the HW1P2 data layout and its
+//! 40 phonemes.
+
+pub mod npy;
