@@ -334,7 +334,7 @@ mod tests {
         let short = to_bytes_f32(&[2, 2], &[0.0, 1.0, 2.0, 3.0]);
         assert_eq!(
             err(&short[..short.len() - 2]),
-            "u.npy, offset 126: expected 16 bytes of data for shape [2, 2], found 14"
+            "u.npy, offset 142: expected 16 bytes of data for shape [2, 2], found 14"
         );
     }
 }
