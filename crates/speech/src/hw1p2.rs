@@ -1,0 +1,263 @@
+//! The HW1P2 data layout, read unchanged, and its 40 phoneme classes.
+//!
+//! A split (`train-clean-100`, `dev-clean`, `test-clean`) is a folder with
+//! `mfcc/*.npy` (one float array of frames × D per utterance) and, except for
+//! the test split, `transcript/*.npy` (one phoneme per frame, framed by
+//! `[SOS]` and `[EOS]`, which are dropped). Utterances are taken in sorted
+//! file-name order, as the homework's submission expects.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use nalgebra::DMatrix;
+
+use crate::npy::{self, Array, NpyError};
+
+/// The 40 classes, in the homework's order.
+pub const PHONEMES: [&str; 40] = [
+    "[SIL]", "AA", "AE", "AH", "AO", "AW", "AY", "B", "CH", "D", "DH", "EH", "ER", "EY", "F", "G",
+    "HH", "IH", "IY", "JH", "K", "L", "M", "N", "NG", "OW", "OY", "P", "R", "S", "SH", "T", "TH",
+    "UH", "UW", "V", "W", "Y", "Z", "ZH",
+];
+
+/// The class index of a phoneme label; older terms wrote `SIL` for `[SIL]`.
+pub fn phoneme_index(label: &str) -> Option<usize> {
+    let label = if label == "SIL" { "[SIL]" } else { label };
+    PHONEMES.iter().position(|&p| p == label)
+}
+
+/// What went wrong reading a split.
+#[derive(Debug, thiserror::Error)]
+pub enum LayoutError {
+    #[error(transparent)]
+    Npy(#[from] NpyError),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {problem}", path.display())]
+    Invalid { path: PathBuf, problem: String },
+}
+
+/// One utterance: its frames and, where known, one class per frame.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Utterance {
+    /// The file name, such as `103-1240-0000.npy`.
+    pub name: String,
+    /// (frames, D), one row per 10 ms frame.
+    pub frames: DMatrix<f32>,
+    pub labels: Option<Vec<usize>>,
+}
+
+/// Reads a split folder. With `transcripts`, every `mfcc/X.npy` needs a
+/// `transcript/X.npy` with one phoneme per frame (plus `[SOS]`/`[EOS]`).
+pub fn read_split(dir: &Path, transcripts: bool) -> Result<Vec<Utterance>, LayoutError> {
+    let mfcc_dir = dir.join("mfcc");
+    let mut names: Vec<String> = fs::read_dir(&mfcc_dir)
+        .map_err(|source| LayoutError::Io {
+            path: mfcc_dir.clone(),
+            source,
+        })?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".npy"))
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        return Err(LayoutError::Invalid {
+            path: mfcc_dir,
+            problem: "no .npy files: expected one per utterance".to_owned(),
+        });
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let path = mfcc_dir.join(&name);
+            let frames = read_frames(&path)?;
+            let labels = if transcripts {
+                let path = dir.join("transcript").join(&name);
+                if !path.is_file() {
+                    return Err(LayoutError::Invalid {
+                        path,
+                        problem: format!("missing: every mfcc/{name} needs a transcript"),
+                    });
+                }
+                Some(read_labels(&path, frames.nrows())?)
+            } else {
+                None
+            };
+            Ok(Utterance {
+                name,
+                frames,
+                labels,
+            })
+        })
+        .collect()
+}
+
+fn read_frames(path: &Path) -> Result<DMatrix<f32>, LayoutError> {
+    match npy::read(path)? {
+        Array::Float { shape, data } if shape.len() == 2 => {
+            Ok(DMatrix::from_row_slice(shape[0], shape[1], &data))
+        }
+        Array::Float { shape, .. } => Err(LayoutError::Invalid {
+            path: path.to_owned(),
+            problem: format!("expected a 2-D array (frames, coefficients), found shape {shape:?}"),
+        }),
+        Array::Text { .. } => Err(LayoutError::Invalid {
+            path: path.to_owned(),
+            problem: "expected MFCC floats, found strings".to_owned(),
+        }),
+    }
+}
+
+fn read_labels(path: &Path, frames: usize) -> Result<Vec<usize>, LayoutError> {
+    let invalid = |problem: String| LayoutError::Invalid {
+        path: path.to_owned(),
+        problem,
+    };
+    let Array::Text { data, .. } = npy::read(path)? else {
+        return Err(invalid(
+            "expected phoneme strings, found numbers".to_owned(),
+        ));
+    };
+    let mut labels: &[String] = &data;
+    if labels.first().map(String::as_str) == Some("[SOS]") {
+        labels = &labels[1..];
+    }
+    if labels.last().map(String::as_str) == Some("[EOS]") {
+        labels = &labels[..labels.len() - 1];
+    }
+    if labels.len() != frames {
+        return Err(invalid(format!(
+            "expected {frames} phonemes (one per MFCC frame, besides [SOS] and [EOS]), found {}",
+            labels.len()
+        )));
+    }
+    labels
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            phoneme_index(l).ok_or_else(|| {
+                invalid(format!(
+                    "phoneme {i}: expected one of the 40 classes, found {l:?}"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Cepstral mean and variance normalisation: each coefficient of an
+/// utterance scaled to mean 0 and standard deviation 1 over its frames.
+pub fn normalize_utterance(frames: &mut DMatrix<f32>) {
+    let n = frames.nrows().max(1) as f32;
+    for mut column in frames.column_iter_mut() {
+        let mean = column.sum() / n;
+        let var = column.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+        let std = var.sqrt().max(1e-8);
+        column.apply(|v| *v = (*v - mean) / std);
+    }
+}
+
+/// Writes one utterance in the layout (for building corpora and tests).
+pub fn write_utterance(
+    split: &Path,
+    name: &str,
+    frames: &DMatrix<f32>,
+    phonemes: Option<&[&str]>,
+) -> Result<(), LayoutError> {
+    let write = |path: PathBuf, bytes: Vec<u8>| -> Result<(), LayoutError> {
+        let dir = path.parent().expect("a file in a folder").to_owned();
+        fs::create_dir_all(&dir).map_err(|source| LayoutError::Io { path: dir, source })?;
+        fs::write(&path, bytes).map_err(|source| LayoutError::Io { path, source })
+    };
+    let row_major: Vec<f32> = frames.transpose().as_slice().to_vec();
+    write(
+        split.join("mfcc").join(name),
+        npy::to_bytes_f32(&[frames.nrows(), frames.ncols()], &row_major),
+    )?;
+    if let Some(phonemes) = phonemes {
+        let mut framed = vec!["[SOS]"];
+        framed.extend(phonemes);
+        framed.push("[EOS]");
+        write(
+            split.join("transcript").join(name),
+            npy::to_bytes_text(&framed),
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_in_order_with_the_old_silence_name() {
+        assert_eq!(phoneme_index("[SIL]"), Some(0));
+        assert_eq!(phoneme_index("SIL"), Some(0));
+        assert_eq!(phoneme_index("ZH"), Some(39));
+        assert_eq!(phoneme_index("AX"), None);
+    }
+
+    #[test]
+    fn reads_a_split_back_in_sorted_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
+        let b = DMatrix::from_row_slice(1, 3, &[7.0, 8.0, 9.0]);
+        write_utterance(dir.path(), "b.npy", &b, Some(&["SIL"])).unwrap();
+        write_utterance(dir.path(), "a.npy", &a, Some(&["AA", "ZH"])).unwrap();
+        let split = read_split(dir.path(), true).unwrap();
+        assert_eq!(
+            split.iter().map(|u| u.name.as_str()).collect::<Vec<_>>(),
+            ["a.npy", "b.npy"]
+        );
+        assert_eq!(split[0].frames, a);
+        assert_eq!(split[0].labels, Some(vec![1, 39]));
+        assert_eq!(split[1].labels, Some(vec![0]));
+        // Without transcripts (the test split), only frames.
+        assert_eq!(read_split(dir.path(), false).unwrap()[1].labels, None);
+    }
+
+    #[test]
+    fn bad_splits_say_what_and_where() {
+        let dir = tempfile::tempdir().unwrap();
+        let frames = DMatrix::zeros(2, 3);
+        write_utterance(dir.path(), "x.npy", &frames, Some(&["AA", "QQ"])).unwrap();
+        let e = read_split(dir.path(), true).unwrap_err().to_string();
+        assert!(
+            e.ends_with("x.npy: phoneme 1: expected one of the 40 classes, found \"QQ\""),
+            "{e}"
+        );
+        write_utterance(dir.path(), "x.npy", &frames, Some(&["AA"])).unwrap();
+        let e = read_split(dir.path(), true).unwrap_err().to_string();
+        assert!(
+            e.ends_with(
+                "x.npy: expected 2 phonemes (one per MFCC frame, besides [SOS] and [EOS]), found 1"
+            ),
+            "{e}"
+        );
+        fs::remove_file(dir.path().join("transcript/x.npy")).unwrap();
+        let e = read_split(dir.path(), true).unwrap_err().to_string();
+        assert!(
+            e.ends_with("missing: every mfcc/x.npy needs a transcript"),
+            "{e}"
+        );
+        let e = read_split(&dir.path().join("nowhere"), true)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("nowhere/mfcc"), "{e}");
+    }
+
+    #[test]
+    fn cmvn_gives_zero_mean_unit_deviation_per_coefficient() {
+        let mut m = DMatrix::from_row_slice(4, 2, &[1.0, 10.0, 2.0, 10.0, 3.0, 10.0, 4.0, 10.0]);
+        normalize_utterance(&mut m);
+        let expected = [-1.3416408, -0.4472136, 0.4472136, 1.3416408];
+        for (r, e) in expected.iter().enumerate() {
+            assert!((m[(r, 0)] - e).abs() < 1e-6, "{m}");
+            assert_eq!(m[(r, 1)], 0.0, "a constant coefficient becomes 0, not NaN");
+        }
+    }
+}
