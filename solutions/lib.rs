@@ -56,3 +56,6 @@ pub mod stats;
 
 #[path = "stage-5/training.rs"]
 pub mod training;
+
+#[path = "stage-6/context.rs"]
+pub mod context;
