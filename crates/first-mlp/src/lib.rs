@@ -6,6 +6,7 @@ pub mod figures;
 pub mod mnist_plots;
 pub mod mnist_train;
 pub mod report;
+pub mod speech_corpus;
 
 use std::path::{Path, PathBuf};
 

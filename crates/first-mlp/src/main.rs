@@ -37,6 +37,13 @@ enum Command {
         #[arg(long, conflicts_with = "idx")]
         image: Option<PathBuf>,
     },
+    /// Make the bundled speech corpus (needs espeak-ng and the MBROLA US voices).
+    SpeechCorpus {
+        #[arg(long, default_value = "data/speech-corpus/sentences.txt")]
+        sentences: PathBuf,
+        #[arg(long, default_value = "data/speech-corpus")]
+        out: PathBuf,
+    },
     /// Train the stage-1 perceptrons and stage-4 MLPs and draw every figure of the book.
     Demo {
         /// Folder for the figures.
@@ -62,6 +69,7 @@ fn main() -> Result<()> {
     };
     match command {
         Command::Train(config) => first_mlp::mnist_train::run(*config).map(|_| ()),
+        Command::SpeechCorpus { sentences, out } => first_mlp::speech_corpus::make(&sentences, &out),
         Command::Predict {
             model,
             idx,
