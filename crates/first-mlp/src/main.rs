@@ -69,7 +69,9 @@ fn main() -> Result<()> {
     };
     match command {
         Command::Train(config) => first_mlp::mnist_train::run(*config).map(|_| ()),
-        Command::SpeechCorpus { sentences, out } => first_mlp::speech_corpus::make(&sentences, &out),
+        Command::SpeechCorpus { sentences, out } => {
+            first_mlp::speech_corpus::make(&sentences, &out)
+        }
         Command::Predict {
             model,
             idx,

@@ -86,7 +86,9 @@ pub fn parse_pho(text: &str) -> Result<Vec<(String, f32)>> {
         if phone.starts_with(';') {
             continue;
         }
-        let ms: f32 = ms.parse().with_context(|| format!("pho line {}: duration {ms:?}", n + 1))?;
+        let ms: f32 = ms
+            .parse()
+            .with_context(|| format!("pho line {}: duration {ms:?}", n + 1))?;
         phones.push((phone.to_owned(), ms));
     }
     Ok(phones)
@@ -99,7 +101,8 @@ pub fn frame_labels(phones: &[(String, f32)], frames: usize) -> Result<Vec<&'sta
     let mut t = 0.0;
     for (phone, ms) in phones {
         t += ms;
-        let class = class_of(phone).with_context(|| format!("MBROLA phone {phone:?} has no class in PHONE_MAP"))?;
+        let class = class_of(phone)
+            .with_context(|| format!("MBROLA phone {phone:?} has no class in PHONE_MAP"))?;
         ends.push((t, class));
     }
     if ends.is_empty() {
@@ -108,15 +111,18 @@ pub fn frame_labels(phones: &[(String, f32)], frames: usize) -> Result<Vec<&'sta
     Ok((0..frames)
         .map(|f| {
             let centre = f as f32 * 10.0 + 12.5;
-            ends.iter().find(|(end, _)| centre < *end).unwrap_or(ends.last().expect("not empty")).1
+            ends.iter()
+                .find(|(end, _)| centre < *end)
+                .unwrap_or(ends.last().expect("not empty"))
+                .1
         })
         .collect())
 }
 
 fn run(command: &mut Command, what: &str) -> Result<Vec<u8>> {
-    let output = command
-        .output()
-        .with_context(|| format!("running {what} (install it: see data/speech-corpus/make_corpus.sh)"))?;
+    let output = command.output().with_context(|| {
+        format!("running {what} (install it: see data/speech-corpus/make_corpus.sh)")
+    })?;
     if !output.status.success() {
         bail!("{what} failed: {}", String::from_utf8_lossy(&output.stderr));
     }
@@ -129,8 +135,13 @@ fn run(command: &mut Command, what: &str) -> Result<Vec<u8>> {
 /// held-out voice us3, every sentence; its transcripts are kept too, in
 /// `test-clean/transcript`, so the held-out voice can be scored).
 pub fn make(sentences: &Path, out: &Path) -> Result<()> {
-    let text = fs::read_to_string(sentences).with_context(|| format!("reading {}", sentences.display()))?;
-    let sentences: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let text = fs::read_to_string(sentences)
+        .with_context(|| format!("reading {}", sentences.display()))?;
+    let sentences: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     let train_count = sentences.len() * 4 / 5;
     let scratch = tempfile::tempdir()?;
     let config = MfccConfig::default();
@@ -138,18 +149,32 @@ pub fn make(sentences: &Path, out: &Path) -> Result<()> {
     for voice in ["us1", "us2", "us3"] {
         for (index, sentence) in sentences.iter().enumerate() {
             let pho = run(
-                Command::new("espeak-ng").args(["-q", "-v", &format!("mb-{voice}"), "--pho", sentence]),
+                Command::new("espeak-ng").args([
+                    "-q",
+                    "-v",
+                    &format!("mb-{voice}"),
+                    "--pho",
+                    sentence,
+                ]),
                 "espeak-ng",
             )?;
             let pho_path = scratch.path().join("utterance.pho");
             let wav_path = scratch.path().join("utterance.wav");
             fs::write(&pho_path, &pho)?;
             let database = PathBuf::from(format!("/usr/share/mbrola/{voice}/{voice}"));
-            run(Command::new("mbrola").arg("-e").arg(&database).arg(&pho_path).arg(&wav_path), "mbrola")?;
+            run(
+                Command::new("mbrola")
+                    .arg("-e")
+                    .arg(&database)
+                    .arg(&pho_path)
+                    .arg(&wav_path),
+                "mbrola",
+            )?;
             let samples = read_wav(&wav_path, config.sample_rate)?;
             let frames = mfcc(&samples, &config);
             let phones = parse_pho(&String::from_utf8_lossy(&pho))?;
-            let labels = frame_labels(&phones, frames.nrows()).with_context(|| format!("{voice}: {sentence}"))?;
+            let labels = frame_labels(&phones, frames.nrows())
+                .with_context(|| format!("{voice}: {sentence}"))?;
             for l in &labels {
                 seen[hw1p2::phoneme_index(l).expect("a class")] = true;
             }
@@ -163,7 +188,12 @@ pub fn make(sentences: &Path, out: &Path) -> Result<()> {
         }
         println!("{voice}: {} sentences", sentences.len());
     }
-    let missing: Vec<&str> = PHONEMES.iter().zip(seen).filter(|(_, s)| !s).map(|(p, _)| *p).collect();
+    let missing: Vec<&str> = PHONEMES
+        .iter()
+        .zip(seen)
+        .filter(|(_, s)| !s)
+        .map(|(p, _)| *p)
+        .collect();
     if !missing.is_empty() {
         bail!("the corpus never uses {missing:?}: add sentences that do");
     }
@@ -189,9 +219,21 @@ mod tests {
     fn frames_take_the_phone_at_their_centre() {
         // Silence 20 ms, AA 25 ms, then silence: centres 12.5, 22.5, 32.5, 42.5, 52.5 ms.
         let phones = parse_pho("_\t20\nA\t25\t 0 120 100 110\n_\t100\n").unwrap();
-        assert_eq!(phones, vec![("_".to_owned(), 20.0), ("A".to_owned(), 25.0), ("_".to_owned(), 100.0)]);
-        assert_eq!(frame_labels(&phones, 5).unwrap(), ["[SIL]", "AA", "AA", "[SIL]", "[SIL]"]);
-        let e = frame_labels(&[("Q".to_owned(), 10.0)], 1).unwrap_err().to_string();
+        assert_eq!(
+            phones,
+            vec![
+                ("_".to_owned(), 20.0),
+                ("A".to_owned(), 25.0),
+                ("_".to_owned(), 100.0)
+            ]
+        );
+        assert_eq!(
+            frame_labels(&phones, 5).unwrap(),
+            ["[SIL]", "AA", "AA", "[SIL]", "[SIL]"]
+        );
+        let e = frame_labels(&[("Q".to_owned(), 10.0)], 1)
+            .unwrap_err()
+            .to_string();
         assert_eq!(e, "MBROLA phone \"Q\" has no class in PHONE_MAP");
     }
 }

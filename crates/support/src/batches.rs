@@ -1,6 +1,8 @@
 //! [`BatchLoader`]: a data set cut into mini-batches, reshuffled (seeded)
 //! every epoch, without allocating per batch.
 
+use std::sync::Arc;
+
 use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -8,13 +10,45 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::shape::ShapeError;
 
+/// Where a loader's examples come from: anything that can write example
+/// `i` as `features()` numbers, such as a matrix row, or a window of frames
+/// cut on the fly (stage 6), so a data set need not be stored as a matrix.
+pub trait ExampleSource: Send + Sync {
+    /// The number of examples.
+    fn len(&self) -> usize;
+    /// True when there are none.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The numbers per example.
+    fn features(&self) -> usize;
+    /// Writes example `index` into `out` (length `features()`).
+    fn write(&self, index: usize, out: &mut [f32]);
+}
+
+/// The rows of a matrix, stored as columns so each example is contiguous.
+struct MatrixRows(DMatrix<f32>);
+
+impl ExampleSource for MatrixRows {
+    fn len(&self) -> usize {
+        self.0.ncols()
+    }
+    fn features(&self) -> usize {
+        self.0.nrows()
+    }
+    fn write(&self, index: usize, out: &mut [f32]) {
+        out.copy_from_slice(self.0.column(index).as_slice());
+    }
+}
+
 /// Serves a data set in mini-batches. Every batch is copied into one of two
 /// buffers made up front (a full batch, and the smaller last batch), so an
 /// epoch allocates nothing.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct BatchLoader {
-    /// Every example as one contiguous column: (features, examples).
-    examples: DMatrix<f32>,
+    source: Arc<dyn ExampleSource>,
+    /// One example, before it is copied into its batch row.
+    scratch: Vec<f32>,
     labels: Vec<usize>,
     batch_size: usize,
     shuffle: bool,
@@ -43,6 +77,25 @@ impl BatchLoader {
                 format!("{}", labels.len()),
             ));
         }
+        let rows = Arc::new(MatrixRows(inputs.transpose()));
+        Self::from_source(rows, labels, batch_size, shuffle, seed)
+    }
+
+    /// A loader over any [`ExampleSource`] and one label per example.
+    pub fn from_source(
+        source: Arc<dyn ExampleSource>,
+        labels: Vec<usize>,
+        batch_size: usize,
+        shuffle: bool,
+        seed: u64,
+    ) -> Result<Self, ShapeError> {
+        if labels.len() != source.len() {
+            return Err(ShapeError::value(
+                "BatchLoader labels",
+                format!("{} labels, one per example", source.len()),
+                format!("{}", labels.len()),
+            ));
+        }
         if batch_size == 0 {
             return Err(ShapeError::value(
                 "BatchLoader batch size",
@@ -50,11 +103,12 @@ impl BatchLoader {
                 "0",
             ));
         }
-        let n = inputs.nrows();
-        let d = inputs.ncols();
+        let n = source.len();
+        let d = source.features();
         let remainder = n % batch_size;
         Ok(Self {
-            examples: inputs.transpose(),
+            scratch: vec![0.0; d],
+            source,
             labels,
             batch_size,
             shuffle,
@@ -110,8 +164,8 @@ impl BatchLoader {
             .iter()
             .enumerate()
         {
-            // Column `example` of the stored examples is row `row` of the batch.
-            for (feature, &value) in self.examples.column(example).iter().enumerate() {
+            self.source.write(example, &mut self.scratch);
+            for (feature, &value) in self.scratch.iter().enumerate() {
                 inputs[(row, feature)] = value;
             }
             labels.push(self.labels[example]);
@@ -174,11 +228,15 @@ mod tests {
     #[test]
     fn bad_input_is_an_error() {
         let x = DMatrix::zeros(3, 2);
-        let e = BatchLoader::new(&x, vec![0, 1], 2, false, 0).unwrap_err();
+        let e = BatchLoader::new(&x, vec![0, 1], 2, false, 0).err().expect("an error");
         assert_eq!(
             e.to_string(),
             "BatchLoader labels: expected 3 labels, one per row of the inputs, found 2"
         );
         assert!(BatchLoader::new(&x, vec![0, 1, 2], 0, false, 0).is_err());
+        assert_eq!(
+            BatchLoader::new(&x, vec![0, 1, 2], 0, false, 0).err().expect("an error").to_string(),
+            "BatchLoader batch size: expected at least 1, found 0"
+        );
     }
 }
