@@ -7,6 +7,7 @@ pub mod mnist_plots;
 pub mod mnist_train;
 pub mod report;
 pub mod speech_corpus;
+pub mod speech_train;
 
 use std::path::{Path, PathBuf};
 

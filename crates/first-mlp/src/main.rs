@@ -36,7 +36,17 @@ enum Command {
         /// A PNG or PGM picture of one digit.
         #[arg(long, conflicts_with = "idx")]
         image: Option<PathBuf>,
+        /// A 16 kHz WAV file, for a speech model: every 10 ms frame's phoneme
+        /// as `id,label` CSV, and the collapsed phoneme sequence.
+        #[arg(long, conflicts_with_all = ["idx", "image"])]
+        wav: Option<PathBuf>,
+        /// Where to write the CSV for --wav (default: standard output).
+        #[arg(long, requires = "wav")]
+        csv: Option<PathBuf>,
     },
+    /// Train the phoneme classifier on speech in the HW1P2 layout (the
+    /// bundled corpus by default).
+    SpeechTrain(Box<first_mlp::speech_train::SpeechConfig>),
     /// Make the bundled speech corpus (needs espeak-ng and the MBROLA US voices).
     SpeechCorpus {
         #[arg(long, default_value = "data/speech-corpus/sentences.txt")]
@@ -72,11 +82,19 @@ fn main() -> Result<()> {
         Command::SpeechCorpus { sentences, out } => {
             first_mlp::speech_corpus::make(&sentences, &out)
         }
+        Command::SpeechTrain(config) => first_mlp::speech_train::run(*config).map(|_| ()),
+        Command::Predict {
+            wav: Some(wav),
+            model,
+            csv,
+            ..
+        } => first_mlp::speech_train::predict_wav(&model, &wav, csv.as_deref()),
         Command::Predict {
             model,
             idx,
             labels,
             image,
+            ..
         } => first_mlp::mnist_train::predict(
             &model,
             idx.as_deref(),

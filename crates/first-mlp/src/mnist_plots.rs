@@ -99,7 +99,7 @@ fn draw_digits(
     Ok(())
 }
 
-fn draw_curves(root: &Area<'_>, epochs: &[EpochRecord]) -> Result<()> {
+pub(crate) fn draw_curves(root: &Area<'_>, epochs: &[EpochRecord]) -> Result<()> {
     let panels = root.split_evenly((1, 2));
     let last = epochs.last().map_or(1, |e| e.epoch).max(2);
     let first = epochs.first().map_or(1, |e| e.epoch);
@@ -180,7 +180,17 @@ fn draw_curves(root: &Area<'_>, epochs: &[EpochRecord]) -> Result<()> {
     Ok(())
 }
 
-fn draw_confusion(root: &Area<'_>, evaluation: &Evaluation) -> Result<()> {
+pub(crate) fn draw_confusion(root: &Area<'_>, evaluation: &Evaluation) -> Result<()> {
+    draw_confusion_named(root, evaluation, &[])
+}
+
+/// The confusion matrix as a heat map; `names` label the classes (their
+/// indices when empty). With more than 12 classes the counts are left out.
+pub(crate) fn draw_confusion_named(
+    root: &Area<'_>,
+    evaluation: &Evaluation,
+    names: &[&str],
+) -> Result<()> {
     let classes = evaluation.confusion.len();
     let mut chart = ChartBuilder::on(root)
         .caption(
@@ -201,8 +211,14 @@ fn draw_confusion(root: &Area<'_>, evaluation: &Evaluation) -> Result<()> {
         if (v - c).abs() > 1e-3 || c < 0.0 || c >= classes as f32 {
             return String::new();
         }
-        let c = c as usize;
-        format!("{}", if flip { classes - 1 - c } else { c })
+        let c = if flip {
+            classes - 1 - c as usize
+        } else {
+            c as usize
+        };
+        names
+            .get(c)
+            .map_or_else(|| c.to_string(), |n| (*n).to_owned())
     };
     chart
         .configure_mesh()
@@ -234,7 +250,7 @@ fn draw_confusion(root: &Area<'_>, evaluation: &Evaluation) -> Result<()> {
                     CLASS_COLOURS[0].mix(0.05 + 0.95 * shade).filled(),
                 )))
                 .map_err(plot_error)?;
-            if n > 0 {
+            if n > 0 && classes <= 12 {
                 let colour = if shade > 0.5 { WHITE } else { BLACK };
                 let style = (FONT, 11)
                     .into_font()

@@ -228,14 +228,19 @@ mod tests {
     #[test]
     fn bad_input_is_an_error() {
         let x = DMatrix::zeros(3, 2);
-        let e = BatchLoader::new(&x, vec![0, 1], 2, false, 0).err().expect("an error");
+        let e = BatchLoader::new(&x, vec![0, 1], 2, false, 0)
+            .err()
+            .expect("an error");
         assert_eq!(
             e.to_string(),
             "BatchLoader labels: expected 3 labels, one per row of the inputs, found 2"
         );
         assert!(BatchLoader::new(&x, vec![0, 1, 2], 0, false, 0).is_err());
         assert_eq!(
-            BatchLoader::new(&x, vec![0, 1, 2], 0, false, 0).err().expect("an error").to_string(),
+            BatchLoader::new(&x, vec![0, 1, 2], 0, false, 0)
+                .err()
+                .expect("an error")
+                .to_string(),
             "BatchLoader batch size: expected at least 1, found 0"
         );
     }
