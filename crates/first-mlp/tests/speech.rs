@@ -1,0 +1,221 @@
+//! The speech pipeline end to end: a small folder in the real HW1P2 layout
+//! (built here), the bundled corpus, predict --wav, and clear errors.
+
+use std::fs;
+use std::path::Path;
+
+use clap::Parser;
+use first_mlp::speech_train::{SpeechConfig, predict_wav, run};
+use nalgebra::DMatrix;
+use speech::hw1p2::write_utterance;
+
+#[derive(Parser)]
+struct Flags {
+    #[command(flatten)]
+    config: SpeechConfig,
+}
+
+fn config(data: &Path, out: &Path, extra: &[&str]) -> SpeechConfig {
+    let (data, out) = (data.display().to_string(), out.display().to_string());
+    let mut args = vec![
+        "speech-train",
+        "--quiet",
+        "--data",
+        &data,
+        "--out",
+        &out,
+        "--hidden",
+        "16",
+    ];
+    if !extra.contains(&"--epochs") {
+        args.extend(["--epochs", "3"]);
+    }
+    args.extend(extra);
+    Flags::parse_from(args).config
+}
+
+/// Three splits of two utterances; each frame's coefficients encode its
+/// phoneme (AA, IY or [SIL]) plus a little noise, so it can be learned.
+fn tiny_layout(dir: &Path) {
+    let classes = ["[SIL]", "AA", "IY"];
+    for (split, seed) in [
+        ("train-clean-100", 1u32),
+        ("dev-clean", 2),
+        ("test-clean", 3),
+    ] {
+        for utterance in 0..2 {
+            let frames = 30;
+            let labels: Vec<&str> = (0..frames)
+                .map(|t| classes[(t / 10 + utterance) % 3])
+                .collect();
+            let m = DMatrix::from_fn(frames, 4, |t, c| {
+                let class = classes.iter().position(|&k| k == labels[t]).unwrap();
+                let noise = ((t * 7 + c * 13 + seed as usize * 17) % 11) as f32 / 50.0;
+                if c == class { 1.0 + noise } else { noise }
+            });
+            write_utterance(
+                &dir.join(split),
+                &format!("u{utterance}.npy"),
+                &m,
+                Some(&labels),
+            )
+            .unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_small_hw1p2_folder_is_read_unchanged_and_learned() {
+    let (data, out) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    tiny_layout(data.path());
+    let record = run(config(
+        data.path(),
+        out.path(),
+        &[
+            "--context",
+            "2",
+            "--epochs",
+            "30",
+            "--lr",
+            "0.01",
+            "--batch-size",
+            "8",
+        ],
+    ))
+    .expect("a run");
+    assert!(
+        record.dev_accuracy > 0.9,
+        "dev frame accuracy {}",
+        record.dev_accuracy
+    );
+    assert!(
+        record.test_accuracy.unwrap() > 0.9,
+        "test frame accuracy {:?}",
+        record.test_accuracy
+    );
+    let csv = fs::read_to_string(out.path().join("submission.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "id,label");
+    assert_eq!(lines.len(), 1 + 60, "one line per test frame");
+    assert!(lines[1].starts_with("0,"), "{}", lines[1]);
+    for name in [
+        "best.safetensors",
+        "confusion.svg",
+        "curves.svg",
+        "run.json",
+    ] {
+        assert!(out.path().join(name).is_file(), "{name} missing");
+    }
+}
+
+#[test]
+fn a_test_split_without_transcripts_still_gets_a_submission() {
+    let (data, out) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    tiny_layout(data.path());
+    fs::remove_dir_all(data.path().join("test-clean/transcript")).unwrap();
+    let record = run(config(data.path(), out.path(), &[])).expect("a run");
+    assert_eq!(record.test_accuracy, None);
+    assert_eq!(
+        fs::read_to_string(out.path().join("submission.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        61
+    );
+}
+
+#[test]
+fn bad_layouts_say_what_is_wrong() {
+    let (data, out) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    tiny_layout(data.path());
+    // A transcript one phoneme short.
+    write_utterance(
+        &data.path().join("dev-clean"),
+        "u1.npy",
+        &DMatrix::zeros(30, 4),
+        Some(&["AA"; 29]),
+    )
+    .unwrap();
+    let e = format!(
+        "{:#}",
+        run(config(data.path(), out.path(), &[])).unwrap_err()
+    );
+    assert!(
+        e.contains("dev-clean") && e.contains("expected 30 phonemes"),
+        "{e}"
+    );
+    let e = format!(
+        "{:#}",
+        run(config(&data.path().join("missing"), out.path(), &[])).unwrap_err()
+    );
+    assert!(e.contains("reading the train-clean-100 split"), "{e}");
+}
+
+#[test]
+fn the_bundled_corpus_trains_and_predict_wav_labels_any_16_khz_file() {
+    let out = tempfile::tempdir().unwrap();
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/speech-corpus");
+    let record = run(config(
+        &corpus,
+        out.path(),
+        &[
+            "--epochs",
+            "4",
+            "--context",
+            "3",
+            "--batch-size",
+            "128",
+            "--lr",
+            "0.003",
+        ],
+    ))
+    .expect("the bundled corpus");
+    assert!(
+        record.dev_accuracy > 0.3,
+        "dev frame accuracy after 2 epochs: {}",
+        record.dev_accuracy
+    );
+
+    // A second of a 440 Hz tone at 16 kHz, 16-bit.
+    let wav = out.path().join("tone.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(&wav, spec).unwrap();
+    for t in 0..16_000 {
+        let v = (2.0 * std::f32::consts::PI * 440.0 * t as f32 / 16_000.0).sin();
+        writer.write_sample((v * 10_000.0) as i16).unwrap();
+    }
+    writer.finalize().unwrap();
+    let csv = out.path().join("tone.csv");
+    predict_wav(&out.path().join("best.safetensors"), &wav, Some(&csv)).expect("predicting a WAV");
+    let text = fs::read_to_string(&csv).unwrap();
+    assert_eq!(
+        text.lines().count(),
+        1 + 98,
+        "one line per 10 ms frame of a 1 s file"
+    );
+
+    // The wrong sample rate is refused with the reason.
+    let wrong = out.path().join("8k.wav");
+    let spec = hound::WavSpec {
+        sample_rate: 8_000,
+        ..spec
+    };
+    let mut writer = hound::WavWriter::create(&wrong, spec).unwrap();
+    for _ in 0..8_000 {
+        writer.write_sample(0i16).unwrap();
+    }
+    writer.finalize().unwrap();
+    let e = format!(
+        "{:#}",
+        predict_wav(&out.path().join("best.safetensors"), &wrong, None).unwrap_err()
+    );
+    assert!(
+        e.contains("expected a sample rate of 16000 Hz, found 8000 Hz"),
+        "{e}"
+    );
+}
