@@ -217,7 +217,8 @@ mod tests {
 
     #[test]
     fn frames_take_the_phone_at_their_centre() {
-        // Silence 20 ms, AA 25 ms, then silence: centres 12.5, 22.5, 32.5, 42.5, 52.5 ms.
+        // Silence for 0-20 ms, AA for 20-45 ms, then silence. The frame centres
+        // 12.5, 22.5, 32.5, 42.5 and 52.5 ms fall in silence, AA, AA, AA, silence.
         let phones = parse_pho("_\t20\nA\t25\t 0 120 100 110\n_\t100\n").unwrap();
         assert_eq!(
             phones,
@@ -229,7 +230,7 @@ mod tests {
         );
         assert_eq!(
             frame_labels(&phones, 5).unwrap(),
-            ["[SIL]", "AA", "AA", "[SIL]", "[SIL]"]
+            ["[SIL]", "AA", "AA", "AA", "[SIL]"]
         );
         let e = frame_labels(&[("Q".to_owned(), 10.0)], 1)
             .unwrap_err()
