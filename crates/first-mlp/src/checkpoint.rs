@@ -152,6 +152,17 @@ pub fn read_metadata(path: &Path, bytes: &[u8]) -> Result<Checkpoint> {
     })
 }
 
+/// When a run resumes into another folder, brings the best checkpoint so far
+/// along, so the best model is still there if no later epoch beats it.
+pub fn copy_best_beside(resumed_from: &Path, best_path: &Path) -> Result<()> {
+    let source = resumed_from.with_file_name("best.safetensors");
+    if source.is_file() && !best_path.exists() {
+        fs::copy(&source, best_path)
+            .with_context(|| format!("copying {} to {}", source.display(), best_path.display()))?;
+    }
+    Ok(())
+}
+
 fn floats(bytes: &[u8]) -> Vec<f32> {
     bytes
         .chunks_exact(4)

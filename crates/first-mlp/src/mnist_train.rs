@@ -484,6 +484,9 @@ pub fn run(config: TrainConfig) -> Result<RunRecord> {
     let config_json = serde_json::to_string(&config)?;
     let best_path = config.out.join("best.safetensors");
     let last_path = config.out.join("last.safetensors");
+    if let Some(path) = &resume {
+        checkpoint::copy_best_beside(path, &best_path)?;
+    }
 
     for epoch in first_epoch..=config.epochs {
         let lr = learning_rate(&config, epoch);

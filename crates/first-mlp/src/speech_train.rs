@@ -60,6 +60,10 @@ pub struct SpeechConfig {
     pub no_cmvn: bool,
     #[arg(long, default_value = "out/speech")]
     pub out: PathBuf,
+    /// Continue from a checkpoint (its configuration is used; --epochs may grow).
+    #[arg(long)]
+    #[serde(skip)]
+    pub resume: Option<PathBuf>,
     #[arg(long)]
     #[serde(skip)]
     pub quiet: bool,
@@ -169,6 +173,22 @@ pub struct SpeechRecord {
 
 /// Trains and evaluates; writes checkpoints, plots, the submission CSV and run.json.
 pub fn run(config: SpeechConfig) -> Result<SpeechRecord> {
+    let config = match &config.resume {
+        Some(path) => {
+            let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let saved = checkpoint::read_metadata(path, &bytes)?;
+            let mut resumed: SpeechConfig =
+                serde_json::from_str(&saved.config_json).with_context(|| {
+                    format!("{}: not a speech model's configuration", path.display())
+                })?;
+            resumed.epochs = config.epochs.max(saved.epoch);
+            resumed.out = config.out.clone();
+            resumed.quiet = config.quiet;
+            resumed.resume = config.resume.clone();
+            resumed
+        }
+        None => config,
+    };
     let read = |split: &str, transcripts: bool| {
         hw1p2::read_split(&config.data.join(split), transcripts)
             .with_context(|| format!("reading the {split} split of {}", config.data.display()))
@@ -203,9 +223,49 @@ pub fn run(config: SpeechConfig) -> Result<SpeechRecord> {
         .with_context(|| format!("creating {}", config.out.display()))?;
     let best_path = config.out.join("best.safetensors");
     let config_json = serde_json::to_string(&config)?;
-    let mut epochs = Vec::new();
+    let last_path = config.out.join("last.safetensors");
+    let mut epochs: Vec<EpochRecord> = Vec::new();
     let mut best: Option<(usize, f32)> = None;
-    for epoch in 1..=config.epochs {
+    let mut first_epoch = 1;
+    if let Some(path) = &config.resume {
+        let saved = checkpoint::load_into(path, &mut mlp)?;
+        let take = |prefix: &str| -> Vec<Vec<f32>> {
+            saved
+                .state
+                .iter()
+                .filter(|(n, _)| n.starts_with(prefix))
+                .map(|(_, v)| v.clone())
+                .collect()
+        };
+        adam.first_moment = take("optimizer.m.");
+        adam.second_moment = take("optimizer.v.");
+        adam.steps = saved
+            .scalars
+            .get("optimizer.steps")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        epochs = saved
+            .scalars
+            .get("history")
+            .and_then(|h| serde_json::from_str(h).ok())
+            .unwrap_or_default();
+        best = saved
+            .scalars
+            .get("best")
+            .and_then(|b| serde_json::from_str(b).ok());
+        first_epoch = saved.epoch + 1;
+        // Replay the shuffles of the epochs done, so the batches match an uninterrupted run.
+        for _ in 1..first_epoch {
+            train.start_epoch();
+        }
+        checkpoint::copy_best_beside(path, &best_path)?;
+        println!(
+            "Resuming from {} after epoch {}",
+            path.display(),
+            saved.epoch
+        );
+    }
+    for epoch in first_epoch..=config.epochs {
         // Cosine decay, as in the MNIST pipeline.
         let progress = (epoch - 1) as f32 / config.epochs as f32;
         let lr = 0.5 * config.lr * (1.0 + (std::f32::consts::PI * progress).cos());
@@ -252,14 +312,32 @@ pub fn run(config: SpeechConfig) -> Result<SpeechRecord> {
             learning_rate: lr,
             seconds,
         });
-        if best.is_none_or(|(_, a)| val.accuracy > a) {
+        let improved = best.is_none_or(|(_, a)| val.accuracy > a);
+        if improved {
             best = Some((epoch, val.accuracy));
-            let saved = Checkpoint {
-                config_json: config_json.clone(),
-                epoch,
-                state: vec![],
-                scalars: Default::default(),
-            };
+        }
+        let named = |prefix: &str, tensors: &[Vec<f32>]| {
+            tensors
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (format!("optimizer.{prefix}.{i:03}"), t.clone()))
+                .collect::<Vec<_>>()
+        };
+        let mut state = named("m", &adam.first_moment);
+        state.extend(named("v", &adam.second_moment));
+        let scalars = std::collections::HashMap::from([
+            ("optimizer.steps".to_owned(), adam.steps.to_string()),
+            ("history".to_owned(), serde_json::to_string(&epochs)?),
+            ("best".to_owned(), serde_json::to_string(&best)?),
+        ]);
+        let saved = Checkpoint {
+            config_json: config_json.clone(),
+            epoch,
+            state,
+            scalars,
+        };
+        checkpoint::save(&last_path, &mlp, &saved)?;
+        if improved {
             checkpoint::save(&best_path, &mlp, &saved)?;
         }
     }
@@ -271,7 +349,7 @@ pub fn run(config: SpeechConfig) -> Result<SpeechRecord> {
     let predicted = predict_all(&model, &test_frames, config.batch_size)?;
     let csv_path = config.out.join("submission.csv");
     write_atomically(&csv_path, submission_csv(&predicted).as_bytes())?;
-    let mut files = vec![best_path, csv_path];
+    let mut files = vec![best_path, last_path, csv_path];
     let test_accuracy = if test_has_labels {
         let evaluation = Evaluation::new(&test_labels, &predicted, PHONEMES.len());
         let confusion = render("confusion.svg", (760, 720), |root| {

@@ -219,3 +219,50 @@ fn the_bundled_corpus_trains_and_predict_wav_labels_any_16_khz_file() {
         "{e}"
     );
 }
+
+#[test]
+fn resuming_gives_the_same_model_as_training_straight_through() {
+    let data = tempfile::tempdir().unwrap();
+    tiny_layout(data.path());
+    let (straight, split) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    run(config(
+        data.path(),
+        straight.path(),
+        &["--epochs", "3", "--batch-size", "16"],
+    ))
+    .unwrap();
+    run(config(
+        data.path(),
+        split.path(),
+        &["--epochs", "1", "--batch-size", "16"],
+    ))
+    .unwrap();
+    let resumed = split.path().join("resumed");
+    let last = split.path().join("last.safetensors").display().to_string();
+    let record = run(config(
+        data.path(),
+        &resumed,
+        &["--epochs", "3", "--resume", &last],
+    ))
+    .unwrap();
+    assert_eq!(
+        record.epochs.iter().map(|e| e.epoch).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    let tensors = |p: &Path| {
+        let bytes = fs::read(p).unwrap();
+        let t = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+        let mut all: Vec<(String, Vec<u8>)> = t
+            .tensors()
+            .into_iter()
+            .map(|(n, v)| (n, v.data().to_vec()))
+            .collect();
+        all.sort();
+        all
+    };
+    assert!(
+        tensors(&straight.path().join("last.safetensors"))
+            == tensors(&resumed.join("last.safetensors")),
+        "1 epoch + resume to 3 differs from 3 epochs"
+    );
+}
