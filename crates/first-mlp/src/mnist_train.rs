@@ -337,6 +337,69 @@ impl AnyOptimizer {
     }
 }
 
+/// One epoch of stage 5's `train_epoch` behind a progress bar (hidden when
+/// `quiet`) that shows the running loss and accuracy.
+pub(crate) fn train_epoch_with_bar(
+    mlp: &mut Mlp,
+    optimizer: &mut dyn Optimizer,
+    loader: &mut BatchLoader,
+    epoch: usize,
+    quiet: bool,
+) -> Result<EpochStats> {
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(loader.batches_per_epoch() as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "epoch {prefix:>3} [{bar:30}] {pos:>4}/{len} {msg} {elapsed_precise}",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(epoch.to_string());
+    let stats = train_epoch(mlp, optimizer, loader, &mut |s: &EpochStats| {
+        bar.inc(1);
+        bar.set_message(format!(
+            "loss {:.4} acc {:>6.2}%",
+            s.loss,
+            100.0 * s.accuracy
+        ));
+    })?;
+    bar.finish_and_clear();
+    Ok(stats)
+}
+
+/// Prints an epoch's line (`held_out` names the evaluation set) and returns
+/// its record.
+pub(crate) fn epoch_record(
+    epoch: usize,
+    epochs: usize,
+    train: EpochStats,
+    held_out_stats: EpochStats,
+    learning_rate: f32,
+    seconds: f64,
+    held_out: &str,
+) -> EpochRecord {
+    println!(
+        "epoch {epoch:>3}/{epochs}  train loss {:.4} acc {:>6.2}%  {held_out} loss {:.4} acc {:>6.2}%  lr {learning_rate:.2e}  {seconds:.1} s",
+        train.loss,
+        100.0 * train.accuracy,
+        held_out_stats.loss,
+        100.0 * held_out_stats.accuracy
+    );
+    EpochRecord {
+        epoch,
+        train_loss: train.loss,
+        train_accuracy: train.accuracy,
+        validation_loss: held_out_stats.loss,
+        validation_accuracy: held_out_stats.accuracy,
+        learning_rate,
+        seconds,
+    }
+}
+
 /// Builds the network a config describes (weights from the seed).
 pub fn build_mlp(config: &TrainConfig, inputs: usize, classes: usize) -> Result<Mlp> {
     let mut widths = vec![inputs];
@@ -491,57 +554,29 @@ pub fn run(config: TrainConfig) -> Result<RunRecord> {
     for epoch in first_epoch..=config.epochs {
         let lr = learning_rate(&config, epoch);
         optimizer.as_dyn().set_learning_rate(lr);
-        let bar = if config.quiet {
-            ProgressBar::hidden()
-        } else {
-            ProgressBar::new(train.batches_per_epoch() as u64)
-        };
-        bar.set_style(
-            ProgressStyle::with_template(
-                "epoch {prefix:>3} [{bar:30}] {pos:>4}/{len} {msg} {elapsed_precise}",
-            )
-            .expect("a valid template")
-            .progress_chars("=> "),
-        );
-        bar.set_prefix(format!("{epoch}"));
         let started = Instant::now();
-        let stats = train_epoch(
+        let stats = train_epoch_with_bar(
             &mut mlp,
             optimizer.as_dyn(),
             &mut train,
-            &mut |s: &EpochStats| {
-                bar.inc(1);
-                bar.set_message(format!(
-                    "loss {:.4} acc {:>6.2}%",
-                    s.loss,
-                    100.0 * s.accuracy
-                ));
-            },
+            epoch,
+            config.quiet,
         )?;
-        bar.finish_and_clear();
         let val = if validation.is_empty() {
             EpochStats::default()
         } else {
             evaluate(&mlp, &mut validation)?
         };
         let seconds = started.elapsed().as_secs_f64();
-        println!(
-            "epoch {epoch:>3}/{}  train loss {:.4} acc {:>6.2}%  val loss {:.4} acc {:>6.2}%  lr {lr:.2e}  {seconds:.1} s",
-            config.epochs,
-            stats.loss,
-            100.0 * stats.accuracy,
-            val.loss,
-            100.0 * val.accuracy
-        );
-        epochs.push(EpochRecord {
+        epochs.push(epoch_record(
             epoch,
-            train_loss: stats.loss,
-            train_accuracy: stats.accuracy,
-            validation_loss: val.loss,
-            validation_accuracy: val.accuracy,
-            learning_rate: lr,
+            config.epochs,
+            stats,
+            val,
+            lr,
             seconds,
-        });
+            "val",
+        ));
         let (state, mut scalars) = optimizer.state();
         scalars.insert("history".to_owned(), serde_json::to_string(&epochs)?);
         let saved = Checkpoint {

@@ -15,12 +15,10 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use course_support::batches::{BatchLoader, ExampleSource};
-use indicatif::{ProgressBar, ProgressStyle};
 use reference::context::ContextFrames;
 use reference::given::{Adam, Optimizer};
 use reference::init::Init;
-use reference::stats::EpochStats;
-use reference::training::{evaluate, predict_classes, train_epoch};
+use reference::training::{evaluate, predict_classes};
 use reference::{Activation, Mlp};
 use serde::{Deserialize, Serialize};
 use speech::hw1p2::{self, PHONEMES, Utterance};
@@ -28,7 +26,7 @@ use speech::mfcc::{MfccConfig, mfcc, read_wav};
 
 use crate::checkpoint::{self, Checkpoint};
 use crate::figures::{render, write_atomically};
-use crate::mnist_train::EpochRecord;
+use crate::mnist_train::{EpochRecord, epoch_record, train_epoch_with_bar};
 use crate::report::{Evaluation, summary};
 
 /// A speech training run. Defaults follow the HW1P2 starter: context 20,
@@ -270,48 +268,19 @@ pub fn run(config: SpeechConfig) -> Result<SpeechRecord> {
         let progress = (epoch - 1) as f32 / config.epochs as f32;
         let lr = 0.5 * config.lr * (1.0 + (std::f32::consts::PI * progress).cos());
         adam.set_learning_rate(lr);
-        let bar = if config.quiet {
-            ProgressBar::hidden()
-        } else {
-            ProgressBar::new(train.batches_per_epoch() as u64)
-        };
-        bar.set_style(
-            ProgressStyle::with_template(
-                "epoch {prefix:>3} [{bar:30}] {pos:>4}/{len} {msg} {elapsed_precise}",
-            )
-            .expect("a valid template")
-            .progress_chars("=> "),
-        );
-        bar.set_prefix(epoch.to_string());
         let started = Instant::now();
-        let stats = train_epoch(&mut mlp, &mut adam, &mut train, &mut |s: &EpochStats| {
-            bar.inc(1);
-            bar.set_message(format!(
-                "loss {:.4} acc {:>6.2}%",
-                s.loss,
-                100.0 * s.accuracy
-            ));
-        })?;
-        bar.finish_and_clear();
+        let stats = train_epoch_with_bar(&mut mlp, &mut adam, &mut train, epoch, config.quiet)?;
         let val = evaluate(&mlp, &mut dev)?;
         let seconds = started.elapsed().as_secs_f64();
-        println!(
-            "epoch {epoch:>3}/{}  train loss {:.4} acc {:>6.2}%  dev loss {:.4} acc {:>6.2}%  lr {lr:.2e}  {seconds:.1} s",
-            config.epochs,
-            stats.loss,
-            100.0 * stats.accuracy,
-            val.loss,
-            100.0 * val.accuracy
-        );
-        epochs.push(EpochRecord {
+        epochs.push(epoch_record(
             epoch,
-            train_loss: stats.loss,
-            train_accuracy: stats.accuracy,
-            validation_loss: val.loss,
-            validation_accuracy: val.accuracy,
-            learning_rate: lr,
+            config.epochs,
+            stats,
+            val,
+            lr,
             seconds,
-        });
+            "dev",
+        ));
         let improved = best.is_none_or(|(_, a)| val.accuracy > a);
         if improved {
             best = Some((epoch, val.accuracy));
