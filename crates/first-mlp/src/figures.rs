@@ -380,18 +380,7 @@ fn draw_init_spread(root: &Area<'_>) -> Result<()> {
             .enumerate()
             .map(|(i, &s)| (i + 1, s.max(1e-9)))
             .collect();
-        chart
-            .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
-            .map_err(plot_error)?
-            .label(name.as_str())
-            .legend(legend_line(colour));
-        chart
-            .draw_series(
-                points
-                    .into_iter()
-                    .map(|p| Circle::new(p, 3, colour.filled())),
-            )
-            .map_err(plot_error)?;
+        draw_line_with_dots(&mut chart, points, colour, name)?;
     }
     draw_legend(&mut chart, SeriesLabelPosition::LowerLeft)
 }
@@ -670,6 +659,33 @@ pub(crate) fn draw_legend<'a, CT: plotters::coord::CoordTranslate>(
         .map_err(plot_error)
 }
 
+/// A labelled line through `points` with a dot at each one.
+pub(crate) fn draw_line_with_dots<'a, X, Y, CT>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, CT>,
+    points: Vec<(X, Y)>,
+    colour: RGBColor,
+    label: &str,
+) -> Result<()>
+where
+    X: Clone + 'static,
+    Y: Clone + 'static,
+    CT: plotters::coord::CoordTranslate<From = (X, Y)>,
+{
+    chart
+        .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
+        .map_err(plot_error)?
+        .label(label)
+        .legend(legend_line(colour));
+    chart
+        .draw_series(
+            points
+                .into_iter()
+                .map(|p| Circle::new(p, 3, colour.filled())),
+        )
+        .map_err(plot_error)?;
+    Ok(())
+}
+
 /// A short line in `colour`, the legend's sample of a series.
 pub(crate) fn legend_line(colour: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
     move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2))
@@ -899,18 +915,7 @@ fn draw_mistakes(root: &Area<'_>, runs: &[TrainedPerceptron]) -> Result<()> {
             .enumerate()
             .map(|(i, &m)| (i + 1, m))
             .collect();
-        chart
-            .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
-            .map_err(plot_error)?
-            .label(run.name)
-            .legend(legend_line(colour));
-        chart
-            .draw_series(
-                points
-                    .into_iter()
-                    .map(|p| Circle::new(p, 3, colour.filled())),
-            )
-            .map_err(plot_error)?;
+        draw_line_with_dots(&mut chart, points, colour, run.name)?;
     }
     draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
 }

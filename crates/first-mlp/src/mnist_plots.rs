@@ -9,8 +9,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::figures::{
-    Area, CLASS_COLOURS, FONT, PixelArea, draw_legend, legend_line, plot_error, render, render_png,
-    write_atomically,
+    Area, CLASS_COLOURS, FONT, PixelArea, draw_legend, draw_line_with_dots, plot_error, render,
+    render_png,
 };
 use crate::mnist_train::EpochRecord;
 use crate::report::Evaluation;
@@ -54,14 +54,7 @@ pub fn write_all(
             )
         })?,
     ];
-    figures
-        .iter()
-        .map(|f| {
-            let path = dir.join(&f.file_name);
-            write_atomically(&path, &f.bytes)?;
-            Ok(path)
-        })
-        .collect()
+    crate::figures::write_all(&figures, dir)
 }
 
 /// A grid of 4 × 8 digits, each with a caption.
@@ -162,18 +155,7 @@ pub(crate) fn draw_curves(root: &Area<'_>, epochs: &[EpochRecord]) -> Result<()>
             .map_err(plot_error)?;
         for (label, f, colour) in &series {
             let points: Vec<(usize, f32)> = epochs.iter().map(|e| (e.epoch, f(e))).collect();
-            chart
-                .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
-                .map_err(plot_error)?
-                .label(*label)
-                .legend(legend_line(*colour));
-            chart
-                .draw_series(
-                    points
-                        .into_iter()
-                        .map(|p| Circle::new(p, 3, colour.filled())),
-                )
-                .map_err(plot_error)?;
+            draw_line_with_dots(&mut chart, points, *colour, label)?;
         }
         draw_legend(&mut chart, legend)?;
     }
