@@ -245,11 +245,17 @@ fn normalize(m: &mut DMatrix<f32>, mean: f32, std: f32) {
     m.apply(|v| *v = (*v - mean) / std);
 }
 
+/// `base` decayed to 0 along a cosine over `epochs` (1-based `epoch`).
+pub(crate) fn cosine_rate(base: f32, epoch: usize, epochs: usize) -> f32 {
+    let progress = (epoch - 1) as f32 / epochs.max(1) as f32;
+    0.5 * base * (1.0 + (std::f32::consts::PI * progress).cos())
+}
+
 fn learning_rate(config: &TrainConfig, epoch: usize) -> f32 {
     let progress = (epoch - 1) as f32 / config.epochs.max(1) as f32;
     match config.schedule {
         Schedule::Constant => config.lr,
-        Schedule::Cosine => 0.5 * config.lr * (1.0 + (std::f32::consts::PI * progress).cos()),
+        Schedule::Cosine => cosine_rate(config.lr, epoch, config.epochs),
         Schedule::Step => {
             let drops = (progress >= 0.5) as i32 + (progress >= 0.75) as i32;
             config.lr * 0.1f32.powi(drops)
@@ -258,10 +264,10 @@ fn learning_rate(config: &TrainConfig, epoch: usize) -> f32 {
 }
 
 /// An optimiser's tensors (moments, velocities) and scalars (step count).
-type OptimizerState = (Vec<(String, Vec<f32>)>, HashMap<String, String>);
+pub(crate) type OptimizerState = (Vec<(String, Vec<f32>)>, HashMap<String, String>);
 
 /// The optimiser, with its state saved to and restored from checkpoints.
-enum AnyOptimizer {
+pub(crate) enum AnyOptimizer {
     Sgd(Sgd),
     Adam(Adam),
 }
@@ -285,14 +291,14 @@ impl AnyOptimizer {
         }
     }
 
-    fn as_dyn(&mut self) -> &mut dyn Optimizer {
+    pub(crate) fn as_dyn(&mut self) -> &mut dyn Optimizer {
         match self {
             Self::Sgd(o) => o,
             Self::Adam(o) => o,
         }
     }
 
-    fn state(&self) -> OptimizerState {
+    pub(crate) fn state(&self) -> OptimizerState {
         let named = |prefix: &str, tensors: &[Vec<f32>]| {
             tensors
                 .iter()
@@ -313,7 +319,7 @@ impl AnyOptimizer {
         }
     }
 
-    fn restore(&mut self, checkpoint: &Checkpoint) {
+    pub(crate) fn restore(&mut self, checkpoint: &Checkpoint) {
         let take = |prefix: &str| -> Vec<Vec<f32>> {
             checkpoint
                 .state

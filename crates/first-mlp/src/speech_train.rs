@@ -16,7 +16,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use course_support::batches::{BatchLoader, ExampleSource};
 use reference::context::ContextFrames;
-use reference::given::{Adam, Optimizer};
+use reference::given::Adam;
 use reference::init::Init;
 use reference::training::{evaluate, predict_classes};
 use reference::{Activation, Mlp};
@@ -26,7 +26,9 @@ use speech::mfcc::{MfccConfig, mfcc, read_wav};
 
 use crate::checkpoint::{self, Checkpoint};
 use crate::figures::{render, write_atomically};
-use crate::mnist_train::{EpochRecord, epoch_record, train_epoch_with_bar};
+use crate::mnist_train::{
+    AnyOptimizer, EpochRecord, cosine_rate, epoch_record, train_epoch_with_bar,
+};
 use crate::report::{Evaluation, summary};
 
 /// A speech training run. Defaults follow the HW1P2 starter: context 20,
@@ -216,7 +218,7 @@ pub fn run(config: SpeechConfig) -> Result<SpeechRecord> {
 
     let mut train = loader(train_frames, train_labels, &config, true)?;
     let mut dev = loader(dev_frames, dev_labels.clone(), &config, false)?;
-    let mut adam = Adam::new(config.lr);
+    let mut optimizer = AnyOptimizer::Adam(Adam::new(config.lr));
     fs::create_dir_all(&config.out)
         .with_context(|| format!("creating {}", config.out.display()))?;
     let best_path = config.out.join("best.safetensors");
@@ -227,21 +229,7 @@ pub fn run(config: SpeechConfig) -> Result<SpeechRecord> {
     let mut first_epoch = 1;
     if let Some(path) = &config.resume {
         let saved = checkpoint::load_into(path, &mut mlp)?;
-        let take = |prefix: &str| -> Vec<Vec<f32>> {
-            saved
-                .state
-                .iter()
-                .filter(|(n, _)| n.starts_with(prefix))
-                .map(|(_, v)| v.clone())
-                .collect()
-        };
-        adam.first_moment = take("optimizer.m.");
-        adam.second_moment = take("optimizer.v.");
-        adam.steps = saved
-            .scalars
-            .get("optimizer.steps")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        optimizer.restore(&saved);
         epochs = saved
             .scalars
             .get("history")
@@ -265,11 +253,16 @@ pub fn run(config: SpeechConfig) -> Result<SpeechRecord> {
     }
     for epoch in first_epoch..=config.epochs {
         // Cosine decay, as in the MNIST pipeline.
-        let progress = (epoch - 1) as f32 / config.epochs as f32;
-        let lr = 0.5 * config.lr * (1.0 + (std::f32::consts::PI * progress).cos());
-        adam.set_learning_rate(lr);
+        let lr = cosine_rate(config.lr, epoch, config.epochs);
+        optimizer.as_dyn().set_learning_rate(lr);
         let started = Instant::now();
-        let stats = train_epoch_with_bar(&mut mlp, &mut adam, &mut train, epoch, config.quiet)?;
+        let stats = train_epoch_with_bar(
+            &mut mlp,
+            optimizer.as_dyn(),
+            &mut train,
+            epoch,
+            config.quiet,
+        )?;
         let val = evaluate(&mlp, &mut dev)?;
         let seconds = started.elapsed().as_secs_f64();
         epochs.push(epoch_record(
@@ -285,20 +278,9 @@ pub fn run(config: SpeechConfig) -> Result<SpeechRecord> {
         if improved {
             best = Some((epoch, val.accuracy));
         }
-        let named = |prefix: &str, tensors: &[Vec<f32>]| {
-            tensors
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (format!("optimizer.{prefix}.{i:03}"), t.clone()))
-                .collect::<Vec<_>>()
-        };
-        let mut state = named("m", &adam.first_moment);
-        state.extend(named("v", &adam.second_moment));
-        let scalars = std::collections::HashMap::from([
-            ("optimizer.steps".to_owned(), adam.steps.to_string()),
-            ("history".to_owned(), serde_json::to_string(&epochs)?),
-            ("best".to_owned(), serde_json::to_string(&best)?),
-        ]);
+        let (state, mut scalars) = optimizer.state();
+        scalars.insert("history".to_owned(), serde_json::to_string(&epochs)?);
+        scalars.insert("best".to_owned(), serde_json::to_string(&best)?);
         let saved = Checkpoint {
             config_json: config_json.clone(),
             epoch,
