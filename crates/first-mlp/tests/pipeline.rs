@@ -5,6 +5,8 @@ use std::fs;
 use std::path::Path;
 
 use clap::Parser;
+mod common;
+
 use first_mlp::mnist_train::{TrainConfig, predict, run};
 
 #[derive(Parser)]
@@ -27,18 +29,8 @@ fn read(path: &Path) -> Vec<u8> {
     fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// Every tensor of a checkpoint (weights and optimiser state), by name; the
-/// metadata (paths, timings) may differ between runs.
 fn weights(path: &Path) -> Vec<(String, Vec<u8>)> {
-    let bytes = read(path);
-    let tensors = safetensors::SafeTensors::deserialize(&bytes).unwrap();
-    let mut all: Vec<(String, Vec<u8>)> = tensors
-        .tensors()
-        .into_iter()
-        .map(|(n, v)| (n, v.data().to_vec()))
-        .collect();
-    all.sort();
-    all
+    common::checkpoint_tensors(path)
 }
 
 #[test]

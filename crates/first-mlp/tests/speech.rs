@@ -5,6 +5,8 @@ use std::fs;
 use std::path::Path;
 
 use clap::Parser;
+mod common;
+
 use first_mlp::speech_train::{SpeechConfig, predict_wav, run};
 use nalgebra::DMatrix;
 use speech::hw1p2::write_utterance;
@@ -249,17 +251,7 @@ fn resuming_gives_the_same_model_as_training_straight_through() {
         record.epochs.iter().map(|e| e.epoch).collect::<Vec<_>>(),
         [1, 2, 3]
     );
-    let tensors = |p: &Path| {
-        let bytes = fs::read(p).unwrap();
-        let t = safetensors::SafeTensors::deserialize(&bytes).unwrap();
-        let mut all: Vec<(String, Vec<u8>)> = t
-            .tensors()
-            .into_iter()
-            .map(|(n, v)| (n, v.data().to_vec()))
-            .collect();
-        all.sort();
-        all
-    };
+    let tensors = common::checkpoint_tensors;
     assert!(
         tensors(&straight.path().join("last.safetensors"))
             == tensors(&resumed.join("last.safetensors")),

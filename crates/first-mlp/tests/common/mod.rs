@@ -1,0 +1,18 @@
+//! Helpers shared by the pipeline tests.
+
+use std::fs;
+use std::path::Path;
+
+/// Every tensor of a checkpoint (weights and optimiser state), by name; the
+/// metadata (paths, timings) may differ between runs.
+pub fn checkpoint_tensors(path: &Path) -> Vec<(String, Vec<u8>)> {
+    let bytes = fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut all: Vec<(String, Vec<u8>)> = tensors
+        .tensors()
+        .into_iter()
+        .map(|(n, v)| (n, v.data().to_vec()))
+        .collect();
+    all.sort();
+    all
+}
