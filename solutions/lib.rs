@@ -59,3 +59,9 @@ pub mod training;
 
 #[path = "stage-6/context.rs"]
 pub mod context;
+
+/// The fast path beside the teaching code: the same training step and
+/// forward pass, with preallocated buffers, a tuned matrix product, fused
+/// element-wise passes and both cores. Not an exercise.
+#[path = "fast/trainer.rs"]
+pub mod fast;

@@ -1,6 +1,7 @@
 //! The First MLP command line's library: the course's runs and figures, on
 //! the reference implementation.
 
+pub mod bench;
 pub mod checkpoint;
 pub mod figures;
 pub mod mnist_plots;

@@ -60,6 +60,9 @@ enum Command {
         #[arg(long, default_value = "out")]
         out: PathBuf,
     },
+    /// Time the reference against JAX, PyTorch and NumPy on one MNIST
+    /// workload, side by side (the peers that are installed).
+    Bench(Box<first_mlp::bench::BenchConfig>),
     /// Regenerate the figures the book shows, in book/src/figures.
     Figures {
         /// Folder for the figures (default: the book's figure folder).
@@ -106,6 +109,7 @@ fn main() -> Result<()> {
             report_mlps()?;
             write_figures(&out)
         }
+        Command::Bench(config) => first_mlp::bench::run(&config),
         Command::Figures { out } => write_figures(&out.unwrap_or_else(first_mlp::book_figures_dir)),
     }
 }

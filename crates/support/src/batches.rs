@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, DMatrixView, Dyn};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -57,6 +57,9 @@ pub struct BatchLoader {
     position: usize,
     full: (DMatrix<f32>, Vec<usize>),
     last: (DMatrix<f32>, Vec<usize>),
+    /// The batch for [`BatchLoader::next_batch_by_example`]: one example
+    /// after another, each contiguous.
+    by_example: (Vec<f32>, Vec<usize>),
 }
 
 impl BatchLoader {
@@ -120,6 +123,10 @@ impl BatchLoader {
                 Vec::with_capacity(batch_size),
             ),
             last: (DMatrix::zeros(remainder, d), Vec::with_capacity(remainder)),
+            by_example: (
+                vec![0.0; batch_size.min(n) * d],
+                Vec::with_capacity(batch_size),
+            ),
         })
     }
 
@@ -149,29 +156,52 @@ impl BatchLoader {
     /// The next batch of the epoch, as (inputs (batch, features), labels), or
     /// None when the epoch is over. Call [`BatchLoader::start_epoch`] first.
     pub fn next_batch(&mut self) -> Option<(&DMatrix<f32>, &[usize])> {
-        let n = self.len();
-        if self.position >= n {
-            return None;
-        }
-        let size = self.batch_size.min(n - self.position);
-        let (inputs, labels) = if size == self.batch_size {
+        let examples = self.next_examples()?;
+        let (inputs, labels) = if examples.len() == self.batch_size {
             &mut self.full
         } else {
             &mut self.last
         };
         labels.clear();
-        for (row, &example) in self.order[self.position..self.position + size]
-            .iter()
-            .enumerate()
-        {
+        for (row, &example) in self.order[examples].iter().enumerate() {
             self.source.write(example, &mut self.scratch);
             for (feature, &value) in self.scratch.iter().enumerate() {
                 inputs[(row, feature)] = value;
             }
             labels.push(self.labels[example]);
         }
-        self.position += size;
         Some((&*inputs, labels.as_slice()))
+    }
+
+    /// The same batches as [`BatchLoader::next_batch`], stored one example
+    /// after another (a (batch, features) view with row stride `features`):
+    /// each example is one copy, where the column-major matrix of
+    /// `next_batch` scatters it across the batch. For code that reads its
+    /// input through strides, such as `reference::fast`.
+    pub fn next_batch_by_example(&mut self) -> Option<(DMatrixView<'_, f32, Dyn, Dyn>, &[usize])> {
+        let examples = self.next_examples()?;
+        let d = self.source.features();
+        let size = examples.len();
+        let (inputs, labels) = &mut self.by_example;
+        labels.clear();
+        for (out, &example) in inputs.chunks_exact_mut(d).zip(&self.order[examples]) {
+            self.source.write(example, out);
+            labels.push(self.labels[example]);
+        }
+        let view = DMatrixView::from_slice_with_strides(&inputs[..size * d], size, d, d, 1);
+        Some((view, labels.as_slice()))
+    }
+
+    /// The positions in `order` of the next batch's examples.
+    fn next_examples(&mut self) -> Option<std::ops::Range<usize>> {
+        let n = self.len();
+        if self.position >= n {
+            return None;
+        }
+        let size = self.batch_size.min(n - self.position);
+        let range = self.position..self.position + size;
+        self.position += size;
+        Some(range)
     }
 }
 
@@ -223,6 +253,25 @@ mod tests {
         assert_ne!(first, second, "two epochs in the same order");
         let mut b = loader(50, 8, true, 7);
         assert_eq!(epoch(&mut b), first, "the same seed gave another order");
+    }
+
+    #[test]
+    fn batches_by_example_hold_the_same_values_and_labels() {
+        let (mut a, mut b) = (loader(50, 8, true, 3), loader(50, 8, true, 3));
+        for _ in 0..2 {
+            a.start_epoch();
+            b.start_epoch();
+            let mut batches = 0;
+            while let Some((x, y)) = a.next_batch() {
+                let (x, y) = (x.clone(), y.to_vec());
+                let (x2, y2) = b.next_batch_by_example().expect("as many batches");
+                assert_eq!(x2.strides(), (2, 1), "one example after another");
+                assert_eq!((x2.into_owned(), y2.to_vec()), (x, y));
+                batches += 1;
+            }
+            assert!(b.next_batch_by_example().is_none());
+            assert_eq!(batches, 7);
+        }
     }
 
     #[test]

@@ -1,0 +1,481 @@
+//! `first-mlp bench`: the reference against JAX, PyTorch and NumPy on one
+//! fixed workload, side by side.
+//!
+//! The workload (also in `peers/workload.py`): full MNIST, MLP 784 → 512
+//! ReLU → 256 ReLU → 10 (`--hidden` changes the hidden widths), softmax
+//! cross-entropy, Adam at 1e-3, batch 128, shuffled, one epoch of full
+//! batches after a 20-step warm-up; then inference, one forward pass over
+//! the 10,000 test images in one batch (median of 5). Every runner is a
+//! separate process that prints one JSON line; rounds are interleaved, with
+//! the order rotated each round, and the table shows medians.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, ValueEnum};
+use course_support::batches::BatchLoader;
+use reference::Activation;
+use reference::fast::{Trainer, input};
+use reference::given::{Adam, Loss, Targets};
+use reference::init::Init;
+use reference::network::Mlp;
+use reference::train::train_step;
+use reference::training::count_correct;
+use serde::{Deserialize, Serialize};
+
+use crate::mnist_train::pixels;
+
+const BATCH: usize = 128;
+const LEARNING_RATE: f32 = 1e-3;
+const WARMUP_STEPS: usize = 20;
+const INFERENCE_REPEATS: usize = 5;
+const MEAN: f32 = 0.1307;
+const STD: f32 = 0.3081;
+
+/// The runners `first-mlp bench` knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Runner {
+    /// The reference's fast path (`reference::fast`).
+    Rust,
+    /// The reference's teaching code as written (`train_step`, `Mlp::forward`).
+    Teaching,
+    /// `peers/numpy_mlp.py`.
+    Numpy,
+    /// `peers/jax_mlp.py`.
+    Jax,
+    /// `peers/torch_mlp.py`.
+    Torch,
+}
+
+impl Runner {
+    fn script(self) -> Option<&'static str> {
+        match self {
+            Self::Numpy => Some("numpy_mlp.py"),
+            Self::Jax => Some("jax_mlp.py"),
+            Self::Torch => Some("torch_mlp.py"),
+            Self::Rust | Self::Teaching => None,
+        }
+    }
+
+    /// The Python modules a peer needs, and how to install them.
+    fn requirements(self) -> (&'static str, &'static str) {
+        match self {
+            Self::Numpy => ("import numpy", "pip install numpy"),
+            Self::Jax => ("import jax, optax", "pip install jax optax"),
+            Self::Torch => ("import torch", "pip install torch"),
+            Self::Rust | Self::Teaching => ("", ""),
+        }
+    }
+
+    fn is_rust(self) -> bool {
+        matches!(self, Self::Rust | Self::Teaching)
+    }
+}
+
+/// Options of `first-mlp bench`.
+#[derive(Args, Clone, Debug)]
+pub struct BenchConfig {
+    /// A folder with the four MNIST IDX files (default: the download cache
+    /// if it holds the full set, else the bundled sample).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// How many interleaved rounds.
+    #[arg(long, default_value_t = 5)]
+    pub rounds: usize,
+    /// Which runners (the Python peers are skipped when not installed).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "rust,teaching,numpy,jax,torch"
+    )]
+    pub runners: Vec<Runner>,
+    /// The hidden widths: 512,256 is the benchmark's network, 256 the stage-5 default.
+    #[arg(long, value_delimiter = ',', default_values_t = [512, 256])]
+    pub hidden: Vec<usize>,
+    /// The Python interpreter for the peers.
+    #[arg(long, default_value = "python3")]
+    pub python: String,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Run one Rust runner once and print its JSON line (what each round
+    /// does in a child process).
+    #[arg(long, hide = true)]
+    pub worker: Option<Runner>,
+    /// Also write every measurement and the medians here, as JSON.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+}
+
+/// What one runner measured in one process.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Measurement {
+    pub peer: String,
+    pub version: String,
+    pub epoch_s: f64,
+    pub inference_s: f64,
+    pub epoch_loss: f64,
+    pub test_accuracy: f64,
+    pub peak_rss_mb: f64,
+}
+
+/// The folder with the MNIST files, as `train` would pick it.
+fn data_dir(config: &BenchConfig) -> PathBuf {
+    if let Some(dir) = &config.data {
+        return dir.clone();
+    }
+    let cache = mnist::default_cache_dir();
+    if mnist::FULL
+        .iter()
+        .all(|s| mnist::download::is_present(&cache, s))
+    {
+        cache
+    } else {
+        mnist::sample_dir()
+    }
+}
+
+/// The peak resident memory of this process so far, in MB (Linux; 0 elsewhere).
+pub fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|rest| {
+                    rest.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                })
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+/// The benchmark network: Kaiming-uniform weights, ReLU between layers.
+pub fn network(hidden: &[usize], seed: u64) -> Result<Mlp> {
+    let mut widths = vec![784];
+    widths.extend_from_slice(hidden);
+    widths.push(10);
+    let mut activations = vec![Activation::Relu; hidden.len()];
+    activations.push(Activation::Identity);
+    Ok(Mlp::new(&widths, &activations, Init::KaimingUniform, seed)?)
+}
+
+/// Runs the workload once in this process with the fast path or the
+/// teaching code.
+fn run_rust(runner: Runner, config: &BenchConfig, dir: &Path) -> Result<Measurement> {
+    let data = mnist::load_dir(dir)?;
+    let normalized = |images: &mnist::Images| {
+        let rows: Vec<usize> = (0..images.count).collect();
+        let mut x = pixels(images, &rows);
+        x.apply(|v| *v = (*v - MEAN) / STD);
+        x
+    };
+    let train_x = normalized(&data.train.images);
+    let test_x = normalized(&data.test.images);
+    let labels = |all: &[u8]| all.iter().map(|&l| usize::from(l)).collect::<Vec<_>>();
+    let train_y = labels(&data.train.labels);
+    let test_y = labels(&data.test.labels);
+    let mut mlp = network(&config.hidden, config.seed)?;
+    let mut adam = Adam::new(LEARNING_RATE);
+    let mut trainer = Trainer::new(&mlp, BATCH)?;
+    let mut loader = BatchLoader::new(&train_x, train_y, BATCH, true, config.seed)?;
+    let full_batches = loader.len() / BATCH;
+
+    // One step on the next batch, with the loader each path is written for.
+    let mut step = |mlp: &mut Mlp, loader: &mut BatchLoader| -> Result<f32> {
+        Ok(match runner {
+            Runner::Teaching => {
+                let (x, y) = loader.next_batch().context("a batch")?;
+                let targets = Targets::Classes(y.to_vec());
+                train_step(mlp, &mut adam, x, &targets, Loss::CrossEntropy)?.loss
+            }
+            _ => {
+                let (x, y) = loader.next_batch_by_example().context("a batch")?;
+                trainer.step(mlp, &mut adam, x, y)?
+            }
+        })
+    };
+    loader.start_epoch();
+    for _ in 0..WARMUP_STEPS {
+        step(&mut mlp, &mut loader)?;
+    }
+    loader.start_epoch();
+    let start = Instant::now();
+    let mut total_loss = 0.0f64;
+    for _ in 0..full_batches {
+        total_loss += f64::from(step(&mut mlp, &mut loader)?);
+    }
+    let epoch_s = start.elapsed().as_secs_f64();
+
+    let mut inference = Trainer::new(&mlp, test_x.nrows())?;
+    let mut times = Vec::new();
+    let mut correct = 0;
+    for _ in 0..=INFERENCE_REPEATS {
+        let start = Instant::now();
+        correct = match runner {
+            Runner::Teaching => count_correct(&mlp.forward(&test_x)?, &test_y),
+            _ => {
+                let logits = inference.forward(&mlp, input(&test_x))?;
+                let seconds = start.elapsed().as_secs_f64();
+                times.push(seconds);
+                count_correct(&logits.into_owned(), &test_y)
+            }
+        };
+        if runner == Runner::Teaching {
+            times.push(start.elapsed().as_secs_f64());
+        }
+    }
+    // The first pass is the warm-up.
+    times.remove(0);
+    Ok(Measurement {
+        peer: match runner {
+            Runner::Teaching => "Rust teaching code".into(),
+            _ => "Rust reference (fast path)".into(),
+        },
+        version: env!("CARGO_PKG_VERSION").into(),
+        epoch_s,
+        inference_s: median(&mut times),
+        epoch_loss: total_loss / full_batches as f64,
+        test_accuracy: correct as f64 / test_y.len() as f64,
+        peak_rss_mb: peak_rss_mb(),
+    })
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    if n == 0 {
+        f64::NAN
+    } else if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        0.5 * (values[n / 2 - 1] + values[n / 2])
+    }
+}
+
+/// Where the Python peers live.
+pub fn peers_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("peers")
+}
+
+/// Runs one runner in a child process and reads its JSON line.
+fn run_child(runner: Runner, config: &BenchConfig, dir: &Path) -> Result<Measurement> {
+    let hidden = config
+        .hidden
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut command = match runner.script() {
+        Some(script) => {
+            let mut c = Command::new(&config.python);
+            c.arg(peers_dir().join(script));
+            c
+        }
+        None => {
+            let mut c = Command::new(std::env::current_exe()?);
+            c.args(["bench", "--worker"])
+                .arg(format!("{runner:?}").to_lowercase());
+            c
+        }
+    };
+    command
+        .arg("--data")
+        .arg(dir)
+        .args(["--hidden", &hidden, "--seed", &config.seed.to_string()]);
+    let output = command
+        .output()
+        .with_context(|| format!("starting {runner:?}"))?;
+    if !output.status.success() {
+        bail!(
+            "{runner:?} failed ({}):\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('{'))
+        .with_context(|| format!("{runner:?} printed no JSON line:\n{stdout}"))?;
+    serde_json::from_str(line).with_context(|| format!("{runner:?}'s line {line}"))
+}
+
+/// Whether a Python peer's modules import; if not, why.
+fn peer_available(runner: Runner, python: &str) -> Result<(), String> {
+    let (import, install) = runner.requirements();
+    match Command::new(python).args(["-c", import]).output() {
+        Ok(out) if out.status.success() => Ok(()),
+        Ok(_) => Err(format!(
+            "`{import}` fails with {python}; install with `{install}`"
+        )),
+        Err(e) => Err(format!("{python} not found ({e})")),
+    }
+}
+
+/// Medians of one runner over the rounds.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub peer: String,
+    pub version: String,
+    pub rounds: usize,
+    pub epoch_s: f64,
+    pub epoch_min_s: f64,
+    pub epoch_max_s: f64,
+    pub inference_s: f64,
+    pub test_accuracy: f64,
+    pub peak_rss_mb: f64,
+}
+
+fn summarize(runs: &[Measurement]) -> Summary {
+    let mut epochs: Vec<f64> = runs.iter().map(|r| r.epoch_s).collect();
+    let mut inference: Vec<f64> = runs.iter().map(|r| r.inference_s).collect();
+    let mut accuracy: Vec<f64> = runs.iter().map(|r| r.test_accuracy).collect();
+    Summary {
+        peer: runs[0].peer.clone(),
+        version: runs[0].version.clone(),
+        rounds: runs.len(),
+        epoch_s: median(&mut epochs),
+        epoch_min_s: epochs[0],
+        epoch_max_s: epochs[epochs.len() - 1],
+        inference_s: median(&mut inference),
+        test_accuracy: median(&mut accuracy),
+        peak_rss_mb: runs.iter().map(|r| r.peak_rss_mb).fold(0.0, f64::max),
+    }
+}
+
+/// `first-mlp bench`.
+pub fn run(config: &BenchConfig) -> Result<()> {
+    if config.hidden.contains(&0) {
+        bail!("--hidden widths must be at least 1");
+    }
+    let dir = data_dir(config);
+    if let Some(runner) = config.worker {
+        if !runner.is_rust() {
+            bail!("--worker runs the Rust runners only");
+        }
+        let m = run_rust(runner, config, &dir)?;
+        println!("{}", serde_json::to_string(&m)?);
+        return Ok(());
+    }
+    let mut runners = Vec::new();
+    for &runner in &config.runners {
+        match runner.is_rust() {
+            true => runners.push(runner),
+            false => match peer_available(runner, &config.python) {
+                Ok(()) => runners.push(runner),
+                Err(why) => println!("skipping {runner:?}: {why}"),
+            },
+        }
+    }
+    if runners.is_empty() {
+        bail!("no runner to run");
+    }
+    let data = mnist::load_dir(&dir)?;
+    let batches = data.train.images.count / BATCH;
+    let mut widths = vec!["784".to_string()];
+    widths.extend(config.hidden.iter().map(usize::to_string));
+    widths.push("10".into());
+    println!(
+        "Workload: MLP {}, Adam 1e-3, batch {BATCH}, one epoch of {batches} batches over {} images in {} ({:?}); inference over {} images in one batch.",
+        widths.join("-"),
+        data.train.images.count,
+        dir.display(),
+        data.provenance,
+        data.test.images.count,
+    );
+    println!(
+        "Machine: {} ({} threads); {} rounds, interleaved.",
+        cpu_name(),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        config.rounds
+    );
+    let mut results: Vec<Vec<Measurement>> = vec![Vec::new(); runners.len()];
+    for round in 0..config.rounds {
+        // Rotate the order so that no runner always goes first.
+        for k in 0..runners.len() {
+            let i = (k + round) % runners.len();
+            let m = run_child(runners[i], config, &dir)?;
+            println!(
+                "round {}/{}  {:<28} epoch {:>7.3} s  inference {:>7.4} s  test acc {:>6.2}%  peak {:>6.0} MB",
+                round + 1,
+                config.rounds,
+                m.peer,
+                m.epoch_s,
+                m.inference_s,
+                100.0 * m.test_accuracy,
+                m.peak_rss_mb
+            );
+            results[i].push(m);
+        }
+    }
+    let summaries: Vec<Summary> = results.iter().map(|runs| summarize(runs)).collect();
+    print_table(&runners, &summaries);
+    if let Some(path) = &config.json {
+        let json = serde_json::json!({ "runs": results, "medians": summaries });
+        std::fs::write(path, serde_json::to_string_pretty(&json)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn print_table(runners: &[Runner], summaries: &[Summary]) {
+    let best = |f: &dyn Fn(&Summary) -> f64| {
+        runners
+            .iter()
+            .zip(summaries)
+            .filter(|(r, _)| !r.is_rust())
+            .map(|(_, s)| f(s))
+            .fold(f64::INFINITY, f64::min)
+    };
+    let best_epoch = best(&|s| s.epoch_s);
+    let best_inference = best(&|s| s.inference_s);
+    println!();
+    println!(
+        "| runner | version | epoch s (median, min-max) | x best peer | inference s | x best peer | test acc | peak MB |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    let ratio = |value: f64, best: f64| {
+        if best.is_finite() {
+            format!("{:.2}", value / best)
+        } else {
+            "-".into()
+        }
+    };
+    for s in summaries {
+        println!(
+            "| {} | {} | {:.3} ({:.3}-{:.3}) | {} | {:.4} | {} | {:.2}% | {:.0} |",
+            s.peer,
+            s.version,
+            s.epoch_s,
+            s.epoch_min_s,
+            s.epoch_max_s,
+            ratio(s.epoch_s, best_epoch),
+            s.inference_s,
+            ratio(s.inference_s, best_inference),
+            100.0 * s.test_accuracy,
+            s.peak_rss_mb
+        );
+    }
+    println!(
+        "(x best peer: the runner's median over the fastest Python peer's median; below 1 is faster.)"
+    );
+}
+
+/// The processor's name, from /proc/cpuinfo where there is one.
+fn cpu_name() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|rest| rest.trim_start_matches([' ', '\t', ':']).to_string())
+        })
+        .unwrap_or_else(|| "unknown processor".into())
+}

@@ -1,0 +1,733 @@
+//! The fast path: stage 4's `train_step` and stage 3's `Mlp::forward`, for
+//! the networks stage 5 trains, computed the same way but without the
+//! overheads the teaching code accepts for clarity.
+//!
+//! The arithmetic is the teaching code's: Z = A Wᵀ + b, then the activation;
+//! softmax cross-entropy; dW = dZᵀ A, db = column sums of dZ, dA = dZ W,
+//! dZ = dA ⊙ f′(Z); then Adam exactly as `optim.rs` writes it. What changes:
+//!
+//! - every matrix lives in a buffer allocated once and reused, so a training
+//!   step allocates nothing (no page faults, no allocator);
+//! - each product is one call into the `gemm` crate (cache blocking, AVX-512
+//!   or AVX2 kernels picked at run time, both cores through rayon), with
+//!   transposes read through strides instead of copied;
+//! - the bias and the activation are applied in the same pass over Z, and
+//!   the activation's derivative in the same pass that makes dZ;
+//! - the input gradient of the first layer, which training never uses, is
+//!   not computed (a third of that layer's backward work);
+//! - the Adam update runs on both cores, vectorised, in one pass.
+//!
+//! Supported: linear layers, each optionally followed by one element-wise
+//! activation, trained with softmax cross-entropy on class labels by Adam or
+//! AdamW. Anything else (maxout, MSE, SGD) returns an error saying so; the
+//! teaching `train_step` handles it.
+
+use course_support::shape::ShapeError;
+use nalgebra::{DMatrix, DMatrixView, Dyn};
+use std::ops::Range;
+
+use crate::Activation;
+use crate::given::Adam;
+use crate::layers::Linear;
+use crate::network::{Layer, Mlp};
+
+/// A matrix view with any strides: a column-major matrix, a transposed one,
+/// or a batch stored one example after another.
+pub type Input<'a> = DMatrixView<'a, f32, Dyn, Dyn>;
+
+/// `matrix` as an [`Input`].
+pub fn input(matrix: &DMatrix<f32>) -> Input<'_> {
+    matrix.view_with_steps((0, 0), matrix.shape(), (0, 0))
+}
+
+/// Below this many multiply-adds a layer runs on one core: handing half of
+/// it to the other core would cost more than it saves.
+const PARALLEL_WORK: usize = 1 << 21;
+
+/// A network the fast path cannot run, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the fast path does not support {0}; use reference::train::train_step")]
+pub struct Unsupported(String);
+
+/// One linear layer of the network and the activation after it.
+#[derive(Clone, Copy, Debug)]
+struct Plan {
+    /// The position of the linear layer in `Mlp::layers`.
+    index: usize,
+    inputs: usize,
+    outputs: usize,
+    activation: Activation,
+}
+
+/// A (rows, columns) column-major matrix kept in a buffer that only grows:
+/// a smaller batch reuses the front of it.
+#[derive(Clone, Debug, Default)]
+struct Buffer {
+    data: Vec<f32>,
+    columns: usize,
+}
+
+impl Buffer {
+    fn new(rows: usize, columns: usize) -> Self {
+        Self {
+            data: vec![0.0; rows * columns],
+            columns,
+        }
+    }
+
+    fn reserve(&mut self, rows: usize) {
+        let needed = rows * self.columns;
+        if self.data.len() < needed {
+            self.data.resize(needed, 0.0);
+        }
+    }
+
+    fn view(&self, rows: usize) -> Input<'_> {
+        let data = &self.data[..rows * self.columns];
+        DMatrixView::from_slice_with_strides(data, rows, self.columns, 1, rows)
+    }
+
+    fn slice(&self, rows: usize) -> &[f32] {
+        &self.data[..rows * self.columns]
+    }
+
+    fn slice_mut(&mut self, rows: usize) -> &mut [f32] {
+        &mut self.data[..rows * self.columns]
+    }
+}
+
+/// The fast training step and forward pass, with every buffer they need.
+///
+/// Build one per network shape; it keeps the activations and gradients of
+/// the last batch between calls, and only allocates when a batch is larger
+/// than any before it.
+#[derive(Clone, Debug)]
+pub struct Trainer {
+    plans: Vec<Plan>,
+    rows: usize,
+    /// Z of each linear layer, (batch, outputs): for the last layer, the logits.
+    pre_activation: Vec<Buffer>,
+    /// f(Z) of each linear layer whose activation is not the identity.
+    post_activation: Vec<Buffer>,
+    /// dL/dZ of each linear layer, (batch, outputs); also holds dL/dA on its
+    /// way to becoming dL/dZ.
+    grad_pre_activation: Vec<Buffer>,
+    grad_weights: Vec<Vec<f32>>,
+    grad_bias: Vec<Vec<f32>>,
+}
+
+impl Trainer {
+    /// Buffers for `mlp` at batches of up to `batch` rows; fails for layers
+    /// the fast path does not run.
+    pub fn new(mlp: &Mlp, batch: usize) -> Result<Self, Unsupported> {
+        let mut plans: Vec<Plan> = Vec::new();
+        for (index, layer) in mlp.layers.iter().enumerate() {
+            match layer {
+                Layer::Linear(linear) => plans.push(Plan {
+                    index,
+                    inputs: linear.in_features(),
+                    outputs: linear.out_features(),
+                    activation: Activation::Identity,
+                }),
+                Layer::Activation(activation) => match plans.last_mut() {
+                    Some(plan) if plan.index + 1 == index => plan.activation = *activation,
+                    _ => {
+                        return Err(Unsupported(format!(
+                            "layer {index} ({activation}): an activation that does not directly follow a linear layer"
+                        )));
+                    }
+                },
+                Layer::Maxout(_) => {
+                    return Err(Unsupported(format!("layer {index}: a maxout layer")));
+                }
+            }
+        }
+        if plans.is_empty() {
+            return Err(Unsupported("a network without linear layers".into()));
+        }
+        let per_layer = |f: &dyn Fn(&Plan) -> Buffer| plans.iter().map(f).collect::<Vec<_>>();
+        Ok(Self {
+            rows: 0,
+            pre_activation: per_layer(&|p| Buffer::new(batch, p.outputs)),
+            post_activation: per_layer(&|p| match p.activation {
+                Activation::Identity => Buffer::default(),
+                _ => Buffer::new(batch, p.outputs),
+            }),
+            grad_pre_activation: per_layer(&|p| Buffer::new(batch, p.outputs)),
+            grad_weights: plans
+                .iter()
+                .map(|p| vec![0.0; p.outputs * p.inputs])
+                .collect(),
+            grad_bias: plans.iter().map(|p| vec![0.0; p.outputs]).collect(),
+            plans,
+        })
+    }
+
+    /// The network's output for the last batch: (batch, outputs).
+    pub fn output(&self) -> Input<'_> {
+        let last = self.plans.len() - 1;
+        layer_output(
+            &self.plans[last],
+            &self.pre_activation[last],
+            &self.post_activation[last],
+            self.rows,
+        )
+    }
+
+    /// The forward pass over `input` (batch, in): the same values as
+    /// `Mlp::forward`, kept here and returned as a view.
+    pub fn forward(&mut self, mlp: &Mlp, input: Input<'_>) -> Result<Input<'_>, ShapeError> {
+        self.check_network(mlp)?;
+        self.check_input(input)?;
+        self.rows = input.nrows();
+        for buffer in self
+            .pre_activation
+            .iter_mut()
+            .chain(&mut self.post_activation)
+        {
+            buffer.reserve(self.rows);
+        }
+        // Inside the thread pool, each split below costs a hand-over between
+        // its two threads rather than a round trip from this thread.
+        rayon::scope(|_| self.forward_layers(mlp, input));
+        Ok(self.output())
+    }
+
+    /// One step of Adam on softmax cross-entropy: the same update as
+    /// `train_step(mlp, adam, input, &Targets::Classes(labels), Loss::CrossEntropy)`.
+    /// Returns the batch's mean loss before the update; [`Trainer::output`]
+    /// then holds the logits it was computed from.
+    ///
+    /// Every input is checked before anything changes: on an error the
+    /// network and the optimiser are as they were.
+    pub fn step(
+        &mut self,
+        mlp: &mut Mlp,
+        adam: &mut Adam,
+        input: Input<'_>,
+        labels: &[usize],
+    ) -> Result<f32, ShapeError> {
+        self.check_network(mlp)?;
+        self.check_input(input)?;
+        if labels.len() != input.nrows() {
+            return Err(ShapeError::value(
+                "fast step labels",
+                format!("{} labels, one per row", input.nrows()),
+                format!("{} labels", labels.len()),
+            ));
+        }
+        let classes = self.plans[self.plans.len() - 1].outputs;
+        if let Some((row, &class)) = labels.iter().enumerate().find(|(_, c)| **c >= classes) {
+            return Err(ShapeError::value(
+                format!("class target of row {row}"),
+                format!("a class below {classes}"),
+                format!("{class}"),
+            ));
+        }
+        self.check_moments(adam)?;
+        if adam.first_moment.is_empty() {
+            adam.first_moment = self
+                .grad_weights
+                .iter()
+                .zip(&self.grad_bias)
+                .flat_map(|(w, b)| [vec![0.0; w.len()], vec![0.0; b.len()]])
+                .collect();
+            adam.second_moment = adam.first_moment.clone();
+        }
+        self.rows = input.nrows();
+        for buffer in self
+            .pre_activation
+            .iter_mut()
+            .chain(&mut self.post_activation)
+            .chain(&mut self.grad_pre_activation)
+        {
+            buffer.reserve(self.rows);
+        }
+        adam.steps += 1;
+        let settings = AdamSettings::new(adam);
+        let moments = Moments {
+            first: &mut adam.first_moment,
+            second: &mut adam.second_moment,
+        };
+        let loss = rayon::scope(|_| {
+            self.forward_layers(mlp, input);
+            let last = self.plans.len() - 1;
+            let logits = self.pre_activation[last].view(self.rows);
+            let grad = self.grad_pre_activation[last].slice_mut(self.rows);
+            let loss = softmax_cross_entropy(logits, labels, grad);
+            self.backward_and_update(mlp, moments, &settings, input);
+            loss
+        });
+        Ok(loss)
+    }
+
+    /// Z = A Wᵀ + b and f(Z), layer by layer. Each layer's output units are
+    /// split in two, one half per core: a half is a contiguous block of
+    /// columns of Z (column-major), so each core also adds the bias and
+    /// applies the activation to its own half, while it is in its cache.
+    fn forward_layers(&mut self, mlp: &Mlp, input: Input<'_>) {
+        let rows = self.rows;
+        for (layer, plan) in self.plans.iter().enumerate() {
+            let linear = linear_layer(mlp, plan);
+            let (pre_done, pre_rest) = self.pre_activation.split_at_mut(layer);
+            let (post_done, post_rest) = self.post_activation.split_at_mut(layer);
+            let a = match layer {
+                0 => input,
+                _ => layer_output(
+                    &self.plans[layer - 1],
+                    &pre_done[layer - 1],
+                    &post_done[layer - 1],
+                    rows,
+                ),
+            };
+            let split = split_point(plan.outputs);
+            let (z0, z1) = pre_rest[0].slice_mut(rows).split_at_mut(split * rows);
+            let out = post_rest[0].slice_mut(rows);
+            let (out0, out1) = out.split_at_mut(if out.is_empty() { 0 } else { split * rows });
+            let (b0, b1) = linear.bias.as_slice().split_at(split);
+            let weights = &linear.weights;
+            let half = |units: Range<usize>, z: &mut [f32], out: &mut [f32], bias: &[f32]| {
+                let w =
+                    weights.view_with_steps((units.start, 0), (units.len(), plan.inputs), (0, 0));
+                forward_units(a, w, bias, z, out, plan.activation)
+            };
+            both(
+                rows * plan.inputs * plan.outputs,
+                || half(0..split, z0, out0, b0),
+                || half(split..plan.outputs, z1, out1, b1),
+            );
+        }
+    }
+
+    /// Backward through every layer, last to first, updating each layer's
+    /// parameters as soon as its gradients are known. Each layer's input
+    /// features are split in two, one half per core: a half is a contiguous
+    /// block of columns of W, dW, Adam's moments, dA, Z and A, so each core
+    /// computes dA = dZ W and dZ = dA ⊙ f′(Z) for its columns, then dW = dZᵀ A,
+    /// then Adam on those columns of W, all with no other core writing there.
+    /// W is read for dA before Adam changes it, as in the teaching code.
+    fn backward_and_update(
+        &mut self,
+        mlp: &mut Mlp,
+        mut moments: Moments<'_>,
+        settings: &AdamSettings,
+        input: Input<'_>,
+    ) {
+        let rows = self.rows;
+        for (layer, plan) in self.plans.iter().enumerate().rev() {
+            let Layer::Linear(linear) = &mut mlp.layers[plan.index] else {
+                unreachable!("the plan points at a linear layer (check_network)")
+            };
+            let (grad_before, grad_rest) = self.grad_pre_activation.split_at_mut(layer);
+            let grad_z = grad_rest[0].view(rows);
+            let (weight_state, bias_state) = moments.take_last_layer();
+
+            // db = the column sums of dZ, then Adam on b.
+            let grad_bias = &mut self.grad_bias[layer];
+            for (o, db) in grad_bias.iter_mut().enumerate() {
+                *db = grad_z.column(o).sum();
+            }
+            let (m, v) = bias_state;
+            adam_update(settings, linear.bias.as_mut_slice(), grad_bias, m, v);
+
+            let (a, previous) = match layer {
+                0 => (input, None),
+                _ => {
+                    let before = &self.plans[layer - 1];
+                    let a = layer_output(
+                        before,
+                        &self.pre_activation[layer - 1],
+                        &self.post_activation[layer - 1],
+                        rows,
+                    );
+                    let z = self.pre_activation[layer - 1].slice(rows);
+                    // The input gradient of the first layer is not needed to train.
+                    let grad_a = grad_before[layer - 1].slice_mut(rows);
+                    (a, Some((grad_a, z, before.activation)))
+                }
+            };
+            let out = plan.outputs;
+            let split = split_point(plan.inputs);
+            let (w0, w1) = linear.weights.as_mut_slice().split_at_mut(split * out);
+            let (gw0, gw1) = self.grad_weights[layer].split_at_mut(split * out);
+            let (m, v) = weight_state;
+            let (m0, m1) = m.split_at_mut(split * out);
+            let (v0, v1) = v.split_at_mut(split * out);
+            let (previous0, previous1) = match previous {
+                None => (None, None),
+                Some((grad_a, z, activation)) => {
+                    let (ga0, ga1) = grad_a.split_at_mut(split * rows);
+                    let (z0, z1) = z.split_at(split * rows);
+                    (Some((ga0, z0, activation)), Some((ga1, z1, activation)))
+                }
+            };
+            let half = |columns: Range<usize>, slabs: Slabs<'_>, previous: Previous<'_>| {
+                let a = a.columns(columns.start, columns.len());
+                backward_features(grad_z, a, slabs, previous, settings)
+            };
+            both(
+                2 * rows * plan.inputs * plan.outputs,
+                || half(0..split, (w0, gw0, m0, v0), previous0),
+                || half(split..plan.inputs, (w1, gw1, m1, v1), previous1),
+            );
+        }
+    }
+
+    fn check_input(&self, input: Input<'_>) -> Result<(), ShapeError> {
+        ShapeError::check(
+            "fast path input",
+            (input.nrows(), self.plans[0].inputs),
+            input.shape(),
+        )
+    }
+
+    /// Adam's moments must be empty (a first step) or match the network.
+    fn check_moments(&self, adam: &Adam) -> Result<(), ShapeError> {
+        if adam.first_moment.is_empty() && adam.second_moment.is_empty() {
+            return Ok(());
+        }
+        let expected = self
+            .grad_weights
+            .iter()
+            .zip(&self.grad_bias)
+            .flat_map(|(w, b)| [w.len(), b.len()]);
+        let lengths = |moments: &[Vec<f32>]| moments.iter().map(Vec::len).collect::<Vec<_>>();
+        for (name, moments) in [
+            ("first", &adam.first_moment),
+            ("second", &adam.second_moment),
+        ] {
+            if !lengths(moments).into_iter().eq(expected.clone()) {
+                return Err(ShapeError::value(
+                    format!("Adam's {name} moments"),
+                    format!(
+                        "tensors of {:?} values",
+                        expected.clone().collect::<Vec<_>>()
+                    ),
+                    format!("{:?}", lengths(moments)),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The network must be the one this trainer was built for.
+    fn check_network(&self, mlp: &Mlp) -> Result<(), ShapeError> {
+        for plan in &self.plans {
+            let found = match mlp.layers.get(plan.index) {
+                Some(Layer::Linear(linear)) => (linear.out_features(), linear.in_features()),
+                _ => (0, 0),
+            };
+            if found != (plan.outputs, plan.inputs) {
+                return Err(ShapeError::new(
+                    format!("fast path: weights of layer {}", plan.index),
+                    format!(
+                        "({}, {}), as when the trainer was built",
+                        plan.outputs, plan.inputs
+                    ),
+                    found,
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Adam's first and second moments, one tensor per weight and bias.
+struct Moments<'a> {
+    first: &'a mut [Vec<f32>],
+    second: &'a mut [Vec<f32>],
+}
+
+/// One tensor's (m, v).
+type State<'a> = (&'a mut [f32], &'a mut [f32]);
+
+impl<'a> Moments<'a> {
+    /// (m, v) of the last layer not taken yet: of its weights, of its bias.
+    fn take_last_layer(&mut self) -> (State<'a>, State<'a>) {
+        let take = |tensors: &mut &'a mut [Vec<f32>]| {
+            let all = std::mem::take(tensors);
+            let (rest, last) = all.split_at_mut(all.len() - 2);
+            *tensors = rest;
+            let [weights, bias] = last else {
+                unreachable!("split off two tensors")
+            };
+            (weights.as_mut_slice(), bias.as_mut_slice())
+        };
+        let (m_weights, m_bias) = take(&mut self.first);
+        let (v_weights, v_bias) = take(&mut self.second);
+        ((m_weights, v_weights), (m_bias, v_bias))
+    }
+}
+
+/// A block of columns of W, dW, m and v.
+type Slabs<'a> = (&'a mut [f32], &'a mut [f32], &'a mut [f32], &'a mut [f32]);
+
+/// The same columns of dA (to fill) and of Z, with the activation between
+/// them; None for the first layer.
+type Previous<'a> = Option<(&'a mut [f32], &'a [f32], Activation)>;
+
+/// Where to split `n` units or features between the two cores: in half,
+/// on a multiple of 16 floats (one AVX-512 register).
+fn split_point(n: usize) -> usize {
+    (n / 2).next_multiple_of(16).min(n)
+}
+
+/// Runs both halves, on both cores when there are enough multiply-adds
+/// (`work`) to pay for the hand-over, else one after the other.
+fn both(work: usize, first: impl FnOnce() + Send, second: impl FnOnce() + Send) {
+    if work >= PARALLEL_WORK {
+        rayon::join(first, second);
+    } else {
+        first();
+        second();
+    }
+}
+
+/// One half of a layer's forward pass: Z = A Wᵀ + b and f(Z) for the output
+/// units whose weights are the rows of `w`.
+fn forward_units(
+    a: Input<'_>,
+    w: Input<'_>,
+    bias: &[f32],
+    z: &mut [f32],
+    out: &mut [f32],
+    activation: Activation,
+) {
+    if bias.is_empty() {
+        return;
+    }
+    let rows = a.nrows();
+    multiply(z, (rows, w.nrows()), a, false, w, true);
+    match activation {
+        Activation::Identity => add_bias(z, rows, bias),
+        _ => add_bias_and_activate(z, out, rows, bias, activation),
+    }
+}
+
+/// One half of a layer's backward pass and update, for the input features
+/// whose columns of A are `a`: dA and dZ of the layer before (if any), dW,
+/// then Adam on those columns of W.
+fn backward_features(
+    grad_z: Input<'_>,
+    a: Input<'_>,
+    (w, grad_w, m, v): Slabs<'_>,
+    previous: Previous<'_>,
+    settings: &AdamSettings,
+) {
+    let (rows, outputs, columns) = (a.nrows(), grad_z.ncols(), a.ncols());
+    if columns == 0 {
+        return;
+    }
+    if let Some((grad_a, z, activation)) = previous {
+        let w = DMatrixView::from_slice_with_strides(&*w, outputs, columns, 1, outputs);
+        multiply(grad_a, (rows, columns), grad_z, false, w, false);
+        if activation != Activation::Identity {
+            times_derivative(grad_a, z, activation);
+        }
+    }
+    multiply(grad_w, (outputs, columns), grad_z, true, a, false);
+    adam_update(settings, w, grad_w, m, v);
+}
+
+/// The linear layer a plan points at.
+fn linear_layer<'a>(mlp: &'a Mlp, plan: &Plan) -> &'a Linear {
+    match &mlp.layers[plan.index] {
+        Layer::Linear(linear) => linear,
+        _ => unreachable!("the plan points at a linear layer (check_network)"),
+    }
+}
+
+/// The output of a linear layer after its activation.
+fn layer_output<'a>(
+    plan: &Plan,
+    pre_activation: &'a Buffer,
+    post_activation: &'a Buffer,
+    rows: usize,
+) -> Input<'a> {
+    match plan.activation {
+        Activation::Identity => pre_activation.view(rows),
+        _ => post_activation.view(rows),
+    }
+}
+
+/// `dst = op(lhs) · op(rhs)`, with `dst` a column-major matrix of the given
+/// shape and op a transpose when its flag is set (read through swapped
+/// strides, not copied): one call into the `gemm` crate.
+fn multiply(
+    dst: &mut [f32],
+    (m, n): (usize, usize),
+    lhs: Input<'_>,
+    lhs_transposed: bool,
+    rhs: Input<'_>,
+    rhs_transposed: bool,
+) {
+    // (rows, columns, row stride, column stride) of op(M).
+    let operand = |matrix: &Input<'_>, transposed: bool| {
+        let (rs, cs) = matrix.strides();
+        let (rs, cs) = (rs as isize, cs as isize);
+        if transposed {
+            (matrix.ncols(), matrix.nrows(), cs, rs)
+        } else {
+            (matrix.nrows(), matrix.ncols(), rs, cs)
+        }
+    };
+    let (lhs_rows, k, lhs_rs, lhs_cs) = operand(&lhs, lhs_transposed);
+    let (rhs_rows, rhs_columns, rhs_rs, rhs_cs) = operand(&rhs, rhs_transposed);
+    assert_eq!(
+        (lhs_rows, k, rhs_columns, dst.len()),
+        (m, rhs_rows, n, m * n),
+        "shapes of a product"
+    );
+    // SAFETY: the shapes and strides above describe the two operands
+    // exactly and `dst` holds m × n values in column order; `dst` is a
+    // unique borrow, so it overlaps neither operand, and `read_dst = false`
+    // means its old contents are never read.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            m as isize,
+            1,
+            false,
+            lhs.as_ptr(),
+            lhs_cs,
+            lhs_rs,
+            rhs.as_ptr(),
+            rhs_cs,
+            rhs_rs,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            gemm::Parallelism::Rayon(0),
+        );
+    }
+}
+
+/// z += b, column by column (column o of a column-major (rows, out) matrix
+/// is contiguous and takes bias o).
+fn add_bias(z: &mut [f32], rows: usize, bias: &[f32]) {
+    for (column, &b) in z.chunks_exact_mut(rows).zip(bias) {
+        for value in column {
+            *value += b;
+        }
+    }
+}
+
+/// z += b, then out = f(z), in one pass.
+fn add_bias_and_activate(
+    z: &mut [f32],
+    out: &mut [f32],
+    rows: usize,
+    bias: &[f32],
+    activation: Activation,
+) {
+    let columns = z.chunks_exact_mut(rows).zip(out.chunks_exact_mut(rows));
+    // Matching here, outside the loop, lets the compiler inline and
+    // vectorise the common case.
+    match activation {
+        Activation::Relu => {
+            for ((z, out), &b) in columns.zip(bias) {
+                for (z, out) in z.iter_mut().zip(out) {
+                    *z += b;
+                    *out = Activation::Relu.apply(*z);
+                }
+            }
+        }
+        other => {
+            for ((z, out), &b) in columns.zip(bias) {
+                for (z, out) in z.iter_mut().zip(out) {
+                    *z += b;
+                    *out = other.apply(*z);
+                }
+            }
+        }
+    }
+}
+
+/// grad ⊙= f′(z), entry by entry.
+fn times_derivative(grad: &mut [f32], z: &[f32], activation: Activation) {
+    match activation {
+        Activation::Relu => {
+            for (g, &z) in grad.iter_mut().zip(z) {
+                *g *= Activation::Relu.derivative(z);
+            }
+        }
+        other => {
+            for (g, &z) in grad.iter_mut().zip(z) {
+                *g *= other.derivative(z);
+            }
+        }
+    }
+}
+
+/// The mean softmax cross-entropy of `logits` (batch, classes) against
+/// class labels, and its gradient (softmax − one-hot) / batch in `grad`,
+/// with the log-sum-exp shift that keeps extreme logits finite.
+fn softmax_cross_entropy(logits: Input<'_>, labels: &[usize], grad: &mut [f32]) -> f32 {
+    let batch = logits.nrows();
+    let rows = batch as f32;
+    let mut total = 0.0f32;
+    for (r, &label) in labels.iter().enumerate() {
+        let row = logits.row(r);
+        let max = row.max();
+        let sum: f32 = row.iter().map(|&z| (z - max).exp()).sum();
+        total -= row[label] - max - sum.ln();
+        for (c, &z) in row.iter().enumerate() {
+            let target = if c == label { 1.0 } else { 0.0 };
+            grad[r + c * batch] = ((z - max).exp() / sum - target) / rows;
+        }
+    }
+    total / rows
+}
+
+/// Adam's settings for one step, with the bias corrections of step t.
+struct AdamSettings {
+    learning_rate: f32,
+    beta1: f32,
+    beta2: f32,
+    epsilon: f32,
+    weight_decay: f32,
+    decoupled_weight_decay: bool,
+    correction1: f32,
+    correction2: f32,
+}
+
+impl AdamSettings {
+    fn new(adam: &Adam) -> Self {
+        let t = adam.steps as i32;
+        Self {
+            learning_rate: adam.learning_rate,
+            beta1: adam.beta1,
+            beta2: adam.beta2,
+            epsilon: adam.epsilon,
+            weight_decay: adam.weight_decay,
+            decoupled_weight_decay: adam.decoupled_weight_decay,
+            correction1: 1.0 - adam.beta1.powi(t),
+            correction2: 1.0 - adam.beta2.powi(t),
+        }
+    }
+}
+
+/// Adam's update of one run of parameters, operation for operation as in
+/// `optim.rs` (so the results are the same to the bit), compiled for
+/// AVX-512 and AVX2 as well, picked at run time.
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma"))]
+fn adam_update(s: &AdamSettings, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32]) {
+    for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+        let g = if s.decoupled_weight_decay {
+            *p -= s.learning_rate * s.weight_decay * *p;
+            g
+        } else {
+            g + s.weight_decay * *p
+        };
+        *m = s.beta1 * *m + (1.0 - s.beta1) * g;
+        *v = s.beta2 * *v + (1.0 - s.beta2) * g * g;
+        let m_hat = *m / s.correction1;
+        let v_hat = *v / s.correction2;
+        *p -= s.learning_rate * m_hat / (v_hat.sqrt() + s.epsilon);
+    }
+}
