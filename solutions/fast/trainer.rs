@@ -251,10 +251,17 @@ impl Trainer {
         };
         let loss = rayon::scope(|_| {
             self.forward_layers(mlp, input);
+            // The loss is on the network's output, after the last layer's
+            // activation if it has one; dL/dZ then goes through f′.
             let last = self.plans.len() - 1;
-            let logits = self.pre_activation[last].view(self.rows);
+            let plan = &self.plans[last];
+            let (pre, post) = (&self.pre_activation[last], &self.post_activation[last]);
+            let logits = layer_output(plan, pre, post, self.rows);
             let grad = self.grad_pre_activation[last].slice_mut(self.rows);
             let loss = softmax_cross_entropy(logits, labels, grad);
+            if plan.activation != Activation::Identity {
+                times_derivative(grad, pre.slice(self.rows), plan.activation);
+            }
             self.backward_and_update(mlp, moments, &settings, input);
             loss
         });
@@ -602,7 +609,8 @@ fn multiply(
             false,
             false,
             false,
-            gemm::Parallelism::Rayon(0),
+            // The callers split the work between the cores themselves.
+            gemm::Parallelism::None,
         );
     }
 }

@@ -16,6 +16,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use course_support::batches::BatchLoader;
+use nalgebra::DMatrix;
 use reference::Activation;
 use reference::fast::{Trainer, input};
 use reference::given::{Adam, Loss, Targets};
@@ -24,8 +25,6 @@ use reference::network::Mlp;
 use reference::train::train_step;
 use reference::training::count_correct;
 use serde::{Deserialize, Serialize};
-
-use crate::mnist_train::pixels;
 
 const BATCH: usize = 128;
 const LEARNING_RATE: f32 = 1e-3;
@@ -168,22 +167,28 @@ pub fn network(hidden: &[usize], seed: u64) -> Result<Mlp> {
 /// Runs the workload once in this process with the fast path or the
 /// teaching code.
 fn run_rust(runner: Runner, config: &BenchConfig, dir: &Path) -> Result<Measurement> {
-    let data = mnist::load_dir(dir)?;
-    let normalized = |images: &mnist::Images| {
-        let rows: Vec<usize> = (0..images.count).collect();
-        let mut x = pixels(images, &rows);
-        x.apply(|v| *v = (*v - MEAN) / STD);
-        x
+    // The images, normalised, one example per column: the loader keeps this
+    // matrix as it is, and the raw bytes are dropped once converted.
+    let (train_x, train_y, test_x, test_y) = {
+        let data = mnist::load_dir(dir)?;
+        let examples = |images: &mnist::Images| {
+            let size = images.rows * images.cols;
+            DMatrix::from_fn(size, images.count, |pixel, example| {
+                (f32::from(images.image(example)[pixel]) / 255.0 - MEAN) / STD
+            })
+        };
+        let labels = |all: &[u8]| all.iter().map(|&l| usize::from(l)).collect::<Vec<_>>();
+        (
+            examples(&data.train.images),
+            labels(&data.train.labels),
+            examples(&data.test.images).transpose(),
+            labels(&data.test.labels),
+        )
     };
-    let train_x = normalized(&data.train.images);
-    let test_x = normalized(&data.test.images);
-    let labels = |all: &[u8]| all.iter().map(|&l| usize::from(l)).collect::<Vec<_>>();
-    let train_y = labels(&data.train.labels);
-    let test_y = labels(&data.test.labels);
     let mut mlp = network(&config.hidden, config.seed)?;
     let mut adam = Adam::new(LEARNING_RATE);
     let mut trainer = Trainer::new(&mlp, BATCH)?;
-    let mut loader = BatchLoader::new(&train_x, train_y, BATCH, true, config.seed)?;
+    let mut loader = BatchLoader::from_examples(train_x, train_y, BATCH, true, config.seed)?;
     let full_batches = loader.len() / BATCH;
 
     // One step on the next batch, with the loader each path is written for.
@@ -212,7 +217,8 @@ fn run_rust(runner: Runner, config: &BenchConfig, dir: &Path) -> Result<Measurem
     }
     let epoch_s = start.elapsed().as_secs_f64();
 
-    let mut inference = Trainer::new(&mlp, test_x.nrows())?;
+    // Buffers grow to the batch on the first pass (and only the forward ones).
+    let mut inference = Trainer::new(&mlp, 0)?;
     let mut times = Vec::new();
     let mut correct = 0;
     for _ in 0..=INFERENCE_REPEATS {

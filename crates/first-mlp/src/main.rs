@@ -7,6 +7,12 @@ use clap::{Parser, Subcommand};
 use course_support::data::accuracy;
 use first_mlp::figures;
 
+// mimalloc keeps freed blocks for reuse where glibc's malloc hands large ones
+// back to the kernel: the matrix products' packing space then costs no page
+// faults per training step (solutions/tests/fast_allocations.rs).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     version,

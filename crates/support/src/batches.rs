@@ -80,8 +80,25 @@ impl BatchLoader {
                 format!("{}", labels.len()),
             ));
         }
-        let rows = Arc::new(MatrixRows(inputs.transpose()));
-        Self::from_source(rows, labels, batch_size, shuffle, seed)
+        Self::from_examples(inputs.transpose(), labels, batch_size, shuffle, seed)
+    }
+
+    /// A loader over the columns of `examples` (features, examples), one
+    /// example per column, kept as they are: no copy of the data set.
+    pub fn from_examples(
+        examples: DMatrix<f32>,
+        labels: Vec<usize>,
+        batch_size: usize,
+        shuffle: bool,
+        seed: u64,
+    ) -> Result<Self, ShapeError> {
+        Self::from_source(
+            Arc::new(MatrixRows(examples)),
+            labels,
+            batch_size,
+            shuffle,
+            seed,
+        )
     }
 
     /// A loader over any [`ExampleSource`] and one label per example.

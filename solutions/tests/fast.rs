@@ -1,0 +1,270 @@
+//! The fast path computes what the teaching code computes.
+
+use nalgebra::DMatrix;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use reference::Activation;
+use reference::fast::{Trainer, input};
+use reference::given::{Adam, Loss, Targets};
+use reference::init::Init;
+use reference::layers::Linear;
+use reference::network::{Layer, Mlp};
+use reference::train::train_step;
+
+fn batch(rows: usize, features: usize, classes: usize, seed: u64) -> (DMatrix<f32>, Vec<usize>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let x = DMatrix::from_fn(rows, features, |_, _| rng.random_range(-2.0..2.0));
+    let y = (0..rows).map(|_| rng.random_range(0..classes)).collect();
+    (x, y)
+}
+
+/// The largest |a − b| / (1e-6 + |b|) over two networks' parameters.
+fn largest_relative_difference(a: &Mlp, b: &Mlp) -> f32 {
+    let mut worst = 0.0f32;
+    for (pa, pb) in a.parameters().iter().zip(b.parameters()) {
+        for (&x, &y) in pa.values.iter().zip(pb.values) {
+            worst = worst.max((x - y).abs() / (1e-3 + y.abs()));
+        }
+    }
+    worst
+}
+
+/// Runs `steps` steps of Adam both ways from the same network and batches,
+/// and checks losses, outputs and parameters agree.
+fn agree(mlp: &Mlp, adam: &Adam, rows: usize, steps: usize) {
+    let features = mlp.in_features().unwrap();
+    let classes = mlp.out_features().unwrap();
+    let (mut teaching, mut fast) = (mlp.clone(), mlp.clone());
+    let (mut adam_teaching, mut adam_fast) = (adam.clone(), adam.clone());
+    let mut trainer = Trainer::new(mlp, rows).unwrap();
+    for step in 0..steps {
+        let (x, y) = batch(rows, features, classes, step as u64);
+        let expected = train_step(
+            &mut teaching,
+            &mut adam_teaching,
+            &x,
+            &Targets::Classes(y.clone()),
+            Loss::CrossEntropy,
+        )
+        .unwrap();
+        let loss = trainer
+            .step(&mut fast, &mut adam_fast, input(&x), &y)
+            .unwrap();
+        assert!(
+            (loss - expected.loss).abs() <= 1e-5 * (1.0 + expected.loss.abs()),
+            "{:?}\nstep {step}: loss {loss}, teaching code {}",
+            mlp.layers
+                .iter()
+                .map(|l| format!("{:?}", l.widths()).replace("Some", "")
+                    + &match l {
+                        Layer::Activation(a) => a.to_string(),
+                        _ => String::new(),
+                    })
+                .collect::<Vec<_>>(),
+            expected.loss
+        );
+        let output = trainer.output().into_owned();
+        let worst = (output - &expected.output).abs().max();
+        assert!(
+            worst <= 1e-4,
+            "step {step}: outputs differ by up to {worst}"
+        );
+        let worst = largest_relative_difference(&fast, &teaching);
+        assert!(
+            worst <= 1e-3,
+            "step {step}: parameters differ by up to {worst} (relative)"
+        );
+    }
+    assert_eq!(adam_fast.steps, adam_teaching.steps);
+}
+
+#[test]
+fn small_networks_train_as_the_teaching_code_does() {
+    for (widths, activations) in [
+        (vec![5, 3], vec![Activation::Identity]),
+        (vec![7, 9, 4], vec![Activation::Relu, Activation::Identity]),
+        (
+            vec![6, 33, 17, 5],
+            vec![Activation::Tanh, Activation::Sigmoid, Activation::Identity],
+        ),
+        (
+            vec![4, 8, 3],
+            vec![Activation::Gelu, Activation::LEAKY_RELU],
+        ),
+    ] {
+        let mlp = Mlp::new(&widths, &activations, Init::XavierUniform, 3).unwrap();
+        agree(&mlp, &Adam::new(1e-2), 13, 5);
+        let mut decayed = Adam::new(1e-2);
+        decayed.weight_decay = 0.1;
+        agree(&mlp, &decayed, 8, 3);
+        agree(&mlp, &Adam::adamw(1e-2, 0.05), 8, 3);
+    }
+}
+
+#[test]
+fn networks_big_enough_to_split_between_cores_agree_too() {
+    let mlp = Mlp::new(
+        &[784, 200, 100, 10],
+        &[Activation::Relu, Activation::Relu, Activation::Identity],
+        Init::KaimingUniform,
+        1,
+    )
+    .unwrap();
+    agree(&mlp, &Adam::new(1e-3), 64, 3);
+}
+
+#[test]
+fn the_forward_pass_matches_mlp_forward_at_any_batch_size() {
+    let mlp = Mlp::new(
+        &[30, 50, 10],
+        &[Activation::Elu { alpha: 1.0 }, Activation::Identity],
+        Init::KaimingNormal,
+        4,
+    )
+    .unwrap();
+    let mut trainer = Trainer::new(&mlp, 8).unwrap();
+    // Larger than the buffers, then smaller: both reuse or grow them.
+    for rows in [8, 300, 1, 17] {
+        let (x, _) = batch(rows, 30, 10, rows as u64);
+        let expected = mlp.forward(&x).unwrap();
+        let got = trainer.forward(&mlp, input(&x)).unwrap().into_owned();
+        let worst = (got - &expected).abs().max();
+        assert!(worst <= 1e-4, "{rows} rows: differs by up to {worst}");
+    }
+}
+
+#[test]
+fn the_same_seed_gives_the_same_bits() {
+    let run = || {
+        let mut mlp = Mlp::new(
+            &[784, 128, 64, 10],
+            &[Activation::Relu, Activation::Relu, Activation::Identity],
+            Init::KaimingUniform,
+            9,
+        )
+        .unwrap();
+        let mut adam = Adam::new(1e-3);
+        let mut trainer = Trainer::new(&mlp, 128).unwrap();
+        let mut losses = Vec::new();
+        for step in 0..4 {
+            let (x, y) = batch(128, 784, 10, step);
+            losses.push(
+                trainer
+                    .step(&mut mlp, &mut adam, input(&x), &y)
+                    .unwrap()
+                    .to_bits(),
+            );
+        }
+        let bits: Vec<u32> = mlp
+            .parameters()
+            .iter()
+            .flat_map(|p| p.values.iter().map(|v| v.to_bits()))
+            .collect();
+        (losses, bits)
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn extreme_logits_stay_finite() {
+    // One linear layer whose outputs are about ±1e4.
+    let weights = DMatrix::from_row_slice(3, 2, &[1e4, 0.0, -1e4, 0.0, 0.0, 1e4]);
+    let linear = Linear::new(weights, nalgebra::DVector::zeros(3)).unwrap();
+    let mut mlp = Mlp::from_layers(vec![Layer::Linear(linear)]).unwrap();
+    let mut teaching = mlp.clone();
+    let x = DMatrix::from_row_slice(2, 2, &[1.0, 0.0, -1.0, 1.0]);
+    let labels = [1, 0];
+    let mut trainer = Trainer::new(&mlp, 2).unwrap();
+    let loss = trainer
+        .step(&mut mlp, &mut Adam::new(1e-3), input(&x), &labels)
+        .unwrap();
+    let expected = train_step(
+        &mut teaching,
+        &mut Adam::new(1e-3),
+        &x,
+        &Targets::Classes(labels.to_vec()),
+        Loss::CrossEntropy,
+    )
+    .unwrap();
+    assert!(loss.is_finite() && loss > 1e4, "loss {loss}");
+    assert!(
+        (loss - expected.loss).abs() <= 1e-6 * expected.loss,
+        "{loss} vs {}",
+        expected.loss
+    );
+    assert!(
+        mlp.parameters()
+            .iter()
+            .all(|p| p.values.iter().all(|v| v.is_finite()))
+    );
+}
+
+#[test]
+fn what_it_cannot_run_is_an_error_that_says_so() {
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let maxout =
+        Mlp::from_layers(vec![Layer::maxout(4, 3, 2, Init::XavierUniform, &mut rng)]).unwrap();
+    let err = Trainer::new(&maxout, 8).unwrap_err().to_string();
+    assert!(
+        err.contains("maxout") && err.contains("train_step"),
+        "{err}"
+    );
+    let leading = Mlp::from_layers(vec![
+        Layer::Activation(Activation::Relu),
+        Layer::linear(2, 2, Init::XavierUniform, &mut rng),
+    ])
+    .unwrap();
+    let err = Trainer::new(&leading, 8).unwrap_err().to_string();
+    assert!(err.contains("layer 0"), "{err}");
+}
+
+#[test]
+fn bad_input_is_an_error_and_changes_nothing() {
+    let mut mlp = Mlp::new(
+        &[4, 6, 3],
+        &[Activation::Relu, Activation::Identity],
+        Init::XavierUniform,
+        0,
+    )
+    .unwrap();
+    let before = mlp.clone();
+    let mut adam = Adam::new(1e-2);
+    let mut trainer = Trainer::new(&mlp, 5).unwrap();
+    let (x, _) = batch(5, 4, 3, 0);
+    let (wide, _) = batch(5, 7, 3, 0);
+    let err = trainer
+        .step(&mut mlp, &mut adam, input(&wide), &[0; 5])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("(5, 4)") && err.contains("(5, 7)"), "{err}");
+    let err = trainer
+        .step(&mut mlp, &mut adam, input(&x), &[0, 1, 2, 3, 0])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("row 3") && err.contains("below 3"), "{err}");
+    let err = trainer
+        .step(&mut mlp, &mut adam, input(&x), &[0, 1])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("5 labels"), "{err}");
+    let mut stale = Adam::new(1e-2);
+    stale.first_moment = vec![vec![0.0; 3]];
+    stale.second_moment = vec![vec![0.0; 3]];
+    let err = trainer
+        .step(&mut mlp, &mut stale, input(&x), &[0; 5])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("moments"), "{err}");
+    let other = Mlp::new(
+        &[4, 5, 3],
+        &[Activation::Relu, Activation::Identity],
+        Init::XavierUniform,
+        0,
+    )
+    .unwrap();
+    let err = trainer.forward(&other, input(&x)).unwrap_err().to_string();
+    assert!(err.contains("(6, 4)") && err.contains("(5, 4)"), "{err}");
+    assert_eq!(mlp, before);
+    assert_eq!(adam.steps, 0);
+    assert!(adam.first_moment.is_empty());
+}

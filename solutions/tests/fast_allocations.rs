@@ -1,0 +1,102 @@
+//! What a steady-state training step of the fast path costs in memory
+//! traffic with the system: no page faults, and no allocation but the `gemm`
+//! crate's own packing space (it allocates per product and has no way to
+//! pass it in; the allocator then hands the same blocks back each time).
+//! Every allocation in this test binary is counted, on every thread.
+
+use std::alloc::{GlobalAlloc, Layout};
+
+use mimalloc::MiMalloc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use nalgebra::DMatrix;
+use reference::Activation;
+use reference::fast::{Trainer, input};
+use reference::given::Adam;
+use reference::init::Init;
+use reference::network::Mlp;
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to mimalloc (the allocator `first-mlp` uses), only
+// counting calls.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { MiMalloc.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { MiMalloc.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { MiMalloc.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn steady_state_steps_and_forward_passes_allocate_nothing() {
+    // The benchmark's network, at the benchmark's batch size.
+    let mut mlp = Mlp::new(
+        &[784, 512, 256, 10],
+        &[Activation::Relu, Activation::Relu, Activation::Identity],
+        Init::KaimingUniform,
+        0,
+    )
+    .unwrap();
+    let mut adam = Adam::new(1e-3);
+    let mut trainer = Trainer::new(&mlp, 128).unwrap();
+    let x = DMatrix::from_fn(128, 784, |r, c| {
+        ((r * 31 + c * 17) % 97) as f32 / 97.0 - 0.5
+    });
+    let labels: Vec<usize> = (0..128).map(|r| r % 10).collect();
+    // Warm-up: Adam's moments, the thread pool, the matrix product's
+    // per-thread packing space.
+    for _ in 0..3 {
+        trainer
+            .step(&mut mlp, &mut adam, input(&x), &labels)
+            .unwrap();
+    }
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let faults_before = minor_page_faults();
+    let mut loss = 0.0;
+    const ROUNDS: usize = 10;
+    for _ in 0..ROUNDS {
+        loss = trainer
+            .step(&mut mlp, &mut adam, input(&x), &labels)
+            .unwrap();
+        trainer.forward(&mlp, input(&x)).unwrap();
+    }
+    let faults = minor_page_faults().zip(faults_before).map(|(a, b)| a - b);
+    let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    assert!(
+        loss.is_finite() && loss < 2.3,
+        "the steps trained: loss {loss}"
+    );
+    // Per round: a forward pass (2 + 2 + 1 products: two layers split
+    // between the cores, the last one whole), and a step (the same 5, then
+    // 2 + 4 + 2 backward), 18 products.
+    let products = 18 * ROUNDS;
+    assert!(
+        allocations <= 2 * products,
+        "{allocations} allocations in {ROUNDS} rounds of {} products: more than the gemm crate's two per product",
+        products / ROUNDS
+    );
+    if let Some(faults) = faults {
+        assert_eq!(faults, 0, "page faults in {ROUNDS} steady-state rounds");
+    }
+}
+
+/// This process's minor page faults so far (Linux; None elsewhere).
+fn minor_page_faults() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses): state is
+    // field 3, minflt field 10.
+    let after_name = &stat[stat.rfind(')')? + 2..];
+    after_name.split(' ').nth(7)?.parse().ok()
+}
