@@ -22,6 +22,7 @@
 //! AdamW. Anything else (maxout, MSE, SGD) returns an error saying so; the
 //! teaching `train_step` handles it.
 
+use course_support::batches::BatchLoader;
 use course_support::shape::ShapeError;
 use nalgebra::{DMatrix, DMatrixView, Dyn};
 use std::ops::Range;
@@ -30,6 +31,7 @@ use crate::Activation;
 use crate::given::Adam;
 use crate::layers::Linear;
 use crate::network::{Layer, Mlp};
+use crate::stats::EpochStats;
 
 /// A matrix view with any strides: a column-major matrix, a transposed one,
 /// or a batch stored one example after another.
@@ -437,6 +439,50 @@ impl Trainer {
         }
         Ok(())
     }
+}
+
+/// Stage 5's `train_epoch` on the fast path: one epoch of Adam steps over
+/// the loader's batches (taken one example after another, see
+/// `BatchLoader::next_batch_by_example`), with the same running figures and
+/// `on_batch` callback.
+pub fn train_epoch(
+    trainer: &mut Trainer,
+    mlp: &mut Mlp,
+    adam: &mut Adam,
+    loader: &mut BatchLoader,
+    on_batch: &mut dyn FnMut(&EpochStats),
+) -> Result<EpochStats, ShapeError> {
+    let mut total_loss = 0.0f64;
+    let mut correct = 0usize;
+    let mut stats = EpochStats::default();
+    loader.start_epoch();
+    while let Some((inputs, labels)) = loader.next_batch_by_example() {
+        let loss = trainer.step(mlp, adam, inputs, labels)?;
+        total_loss += f64::from(loss) * labels.len() as f64;
+        correct += count_correct(trainer.output(), labels);
+        stats.examples += labels.len();
+        stats.loss = (total_loss / stats.examples as f64) as f32;
+        stats.accuracy = correct as f32 / stats.examples as f32;
+        on_batch(&stats);
+    }
+    Ok(stats)
+}
+
+/// How many rows' largest output (the first on a tie, as stage 5's
+/// `predict_classes`) is at their label, without copying the outputs.
+fn count_correct(outputs: Input<'_>, labels: &[usize]) -> usize {
+    let mut correct = 0;
+    for (r, &label) in labels.iter().enumerate() {
+        let row = outputs.row(r);
+        let mut best = 0;
+        for (class, &value) in row.iter().enumerate() {
+            if value > row[best] {
+                best = class;
+            }
+        }
+        correct += usize::from(best == label);
+    }
+    correct
 }
 
 /// Adam's first and second moments, one tensor per weight and bias.

@@ -18,6 +18,7 @@ use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
+use reference::fast::{self, Trainer};
 use reference::given::{Adam, Optimizer, Sgd};
 use reference::init::Init;
 use reference::stats::EpochStats;
@@ -166,6 +167,11 @@ pub struct TrainConfig {
     #[arg(long)]
     #[serde(skip)]
     pub quiet: bool,
+    /// Train with the teaching code (stage 4's `train_step`) instead of the
+    /// fast path (`reference::fast`): the same arithmetic, about 2.5x slower.
+    #[arg(long)]
+    #[serde(default)]
+    pub teaching: bool,
 }
 
 /// One epoch's figures, as recorded in run.json.
@@ -343,11 +349,13 @@ impl AnyOptimizer {
     }
 }
 
-/// One epoch of stage 5's `train_epoch` behind a progress bar (hidden when
-/// `quiet`) that shows the running loss and accuracy.
+/// One epoch behind a progress bar (hidden when `quiet`) that shows the
+/// running loss and accuracy: on the fast path when there is one (`fast`,
+/// with Adam or AdamW), else with stage 5's `train_epoch` on the teaching code.
 pub(crate) fn train_epoch_with_bar(
     mlp: &mut Mlp,
-    optimizer: &mut dyn Optimizer,
+    optimizer: &mut AnyOptimizer,
+    fast: Option<&mut Trainer>,
     loader: &mut BatchLoader,
     epoch: usize,
     quiet: bool,
@@ -365,14 +373,20 @@ pub(crate) fn train_epoch_with_bar(
         .progress_chars("=> "),
     );
     bar.set_prefix(epoch.to_string());
-    let stats = train_epoch(mlp, optimizer, loader, &mut |s: &EpochStats| {
+    let mut on_batch = |s: &EpochStats| {
         bar.inc(1);
         bar.set_message(format!(
             "loss {:.4} acc {:>6.2}%",
             s.loss,
             100.0 * s.accuracy
         ));
-    })?;
+    };
+    let stats = match (fast, optimizer) {
+        (Some(trainer), AnyOptimizer::Adam(adam)) => {
+            fast::train_epoch(trainer, mlp, adam, loader, &mut on_batch)?
+        }
+        (_, optimizer) => train_epoch(mlp, optimizer.as_dyn(), loader, &mut on_batch)?,
+    };
     bar.finish_and_clear();
     Ok(stats)
 }
@@ -557,13 +571,24 @@ pub fn run(config: TrainConfig) -> Result<RunRecord> {
         checkpoint::copy_best_beside(path, &best_path)?;
     }
 
+    // The fast path runs every network this pipeline builds (linear layers and
+
+    // activations) under Adam or AdamW; SGD and --teaching use the teaching code.
+
+    let mut fast = match config.teaching {
+        true => None,
+
+        false => Trainer::new(&mlp, config.batch_size).ok(),
+    };
+
     for epoch in first_epoch..=config.epochs {
         let lr = learning_rate(&config, epoch);
         optimizer.as_dyn().set_learning_rate(lr);
         let started = Instant::now();
         let stats = train_epoch_with_bar(
             &mut mlp,
-            optimizer.as_dyn(),
+            &mut optimizer,
+            fast.as_mut(),
             &mut train,
             epoch,
             config.quiet,

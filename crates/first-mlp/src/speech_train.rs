@@ -16,6 +16,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use course_support::batches::{BatchLoader, ExampleSource};
 use reference::context::ContextFrames;
+use reference::fast::Trainer;
 use reference::given::Adam;
 use reference::init::Init;
 use reference::training::{evaluate, predict_classes};
@@ -251,6 +252,8 @@ pub fn run(config: SpeechConfig) -> Result<SpeechRecord> {
             saved.epoch
         );
     }
+    // The fast path, as in the MNIST pipeline (Adam, linear layers and ReLU).
+    let mut fast = Trainer::new(&mlp, config.batch_size).ok();
     for epoch in first_epoch..=config.epochs {
         // Cosine decay, as in the MNIST pipeline.
         let lr = cosine_rate(config.lr, epoch, config.epochs);
@@ -258,7 +261,8 @@ pub fn run(config: SpeechConfig) -> Result<SpeechRecord> {
         let started = Instant::now();
         let stats = train_epoch_with_bar(
             &mut mlp,
-            optimizer.as_dyn(),
+            &mut optimizer,
+            fast.as_mut(),
             &mut train,
             epoch,
             config.quiet,
