@@ -209,6 +209,50 @@ impl Trainer {
         input: Input<'_>,
         labels: &[usize],
     ) -> Result<f32, ShapeError> {
+        self.check_batch(mlp, input, labels)?;
+        self.check_moments(adam)?;
+        if adam.first_moment.is_empty() {
+            adam.first_moment = self
+                .grad_weights
+                .iter()
+                .zip(&self.grad_bias)
+                .flat_map(|(w, b)| [vec![0.0; w.len()], vec![0.0; b.len()]])
+                .collect();
+            adam.second_moment = adam.first_moment.clone();
+        }
+        self.reserve_all(input.nrows());
+        adam.steps += 1;
+        let settings = AdamSettings::new(adam);
+        let moments = Moments {
+            first: &mut adam.first_moment,
+            second: &mut adam.second_moment,
+        };
+        Ok(rayon::scope(|_| {
+            let loss = self.forward_and_loss(mlp, input, labels);
+            self.backward(Network::Update(mlp, moments, &settings), input);
+            loss
+        }))
+    }
+
+    /// The forward pass, the loss, and dL/dZ of the last layer. The loss is
+    /// on the network's output, after the last layer's activation if it has
+    /// one; dL/dZ then goes through f′.
+    fn forward_and_loss(&mut self, mlp: &Mlp, input: Input<'_>, labels: &[usize]) -> f32 {
+        self.forward_layers(mlp, input);
+        let last = self.plans.len() - 1;
+        let plan = &self.plans[last];
+        let (pre, post) = (&self.pre_activation[last], &self.post_activation[last]);
+        let logits = layer_output(plan, pre, post, self.rows);
+        let grad = self.grad_pre_activation[last].slice_mut(self.rows);
+        let loss = softmax_cross_entropy(logits, labels, grad);
+        if plan.activation != Activation::Identity {
+            times_derivative(grad, pre.slice(self.rows), plan.activation);
+        }
+        loss
+    }
+
+    /// Checks a batch against the network and the trainer before anything changes.
+    fn check_batch(&self, mlp: &Mlp, input: Input<'_>, labels: &[usize]) -> Result<(), ShapeError> {
         self.check_network(mlp)?;
         self.check_input(input)?;
         if labels.len() != input.nrows() {
@@ -226,48 +270,52 @@ impl Trainer {
                 format!("{class}"),
             ));
         }
-        self.check_moments(adam)?;
-        if adam.first_moment.is_empty() {
-            adam.first_moment = self
-                .grad_weights
-                .iter()
-                .zip(&self.grad_bias)
-                .flat_map(|(w, b)| [vec![0.0; w.len()], vec![0.0; b.len()]])
-                .collect();
-            adam.second_moment = adam.first_moment.clone();
-        }
-        self.rows = input.nrows();
+        Ok(())
+    }
+
+    /// Room for `rows` rows in every per-batch buffer.
+    fn reserve_all(&mut self, rows: usize) {
+        self.rows = rows;
         for buffer in self
             .pre_activation
             .iter_mut()
             .chain(&mut self.post_activation)
             .chain(&mut self.grad_pre_activation)
         {
-            buffer.reserve(self.rows);
+            buffer.reserve(rows);
         }
-        adam.steps += 1;
-        let settings = AdamSettings::new(adam);
-        let moments = Moments {
-            first: &mut adam.first_moment,
-            second: &mut adam.second_moment,
-        };
-        let loss = rayon::scope(|_| {
-            self.forward_layers(mlp, input);
-            // The loss is on the network's output, after the last layer's
-            // activation if it has one; dL/dZ then goes through f′.
-            let last = self.plans.len() - 1;
-            let plan = &self.plans[last];
-            let (pre, post) = (&self.pre_activation[last], &self.post_activation[last]);
-            let logits = layer_output(plan, pre, post, self.rows);
-            let grad = self.grad_pre_activation[last].slice_mut(self.rows);
-            let loss = softmax_cross_entropy(logits, labels, grad);
-            if plan.activation != Activation::Identity {
-                times_derivative(grad, pre.slice(self.rows), plan.activation);
-            }
-            self.backward_and_update(mlp, moments, &settings, input);
+    }
+
+    /// The loss and every gradient for one batch, without changing the
+    /// network: what `step` computes before its updates (for checking the
+    /// gradients and for timing the backward pass on its own). The
+    /// gradients are then in [`Trainer::weight_gradient`] and
+    /// [`Trainer::bias_gradient`].
+    pub fn gradients(
+        &mut self,
+        mlp: &Mlp,
+        input: Input<'_>,
+        labels: &[usize],
+    ) -> Result<f32, ShapeError> {
+        self.check_batch(mlp, input, labels)?;
+        self.reserve_all(input.nrows());
+        Ok(rayon::scope(|_| {
+            let loss = self.forward_and_loss(mlp, input, labels);
+            self.backward(Network::Read(mlp), input);
             loss
-        });
-        Ok(loss)
+        }))
+    }
+
+    /// dL/dW of linear layer `layer` (counting linear layers only) from the
+    /// last `step` or `gradients`: (out, in) values in nalgebra's column
+    /// order, like `Parameter::values`.
+    pub fn weight_gradient(&self, layer: usize) -> Option<&[f32]> {
+        self.grad_weights.get(layer).map(Vec::as_slice)
+    }
+
+    /// dL/db of linear layer `layer`, from the last `step` or `gradients`.
+    pub fn bias_gradient(&self, layer: usize) -> Option<&[f32]> {
+        self.grad_bias.get(layer).map(Vec::as_slice)
     }
 
     /// Z = A Wᵀ + b and f(Z), layer by layer. Each layer's output units are
@@ -309,36 +357,50 @@ impl Trainer {
     }
 
     /// Backward through every layer, last to first, updating each layer's
-    /// parameters as soon as its gradients are known. Each layer's input
-    /// features are split in two, one half per core: a half is a contiguous
-    /// block of columns of W, dW, Adam's moments, dA, Z and A, so each core
-    /// computes dA = dZ W and dZ = dA ⊙ f′(Z) for its columns, then dW = dZᵀ A,
-    /// then Adam on those columns of W, all with no other core writing there.
-    /// W is read for dA before Adam changes it, as in the teaching code.
-    fn backward_and_update(
-        &mut self,
-        mlp: &mut Mlp,
-        mut moments: Moments<'_>,
-        settings: &AdamSettings,
-        input: Input<'_>,
-    ) {
+    /// parameters as soon as its gradients are known (when `network` says
+    /// so). Each layer's input features are split in two, one half per core:
+    /// a half is a contiguous block of columns of W, dW, Adam's moments, dA,
+    /// Z and A, so each core computes dA = dZ W and dZ = dA ⊙ f′(Z) for its
+    /// columns, then dW = dZᵀ A, then Adam on those columns of W, with no
+    /// other core writing there. W is read for dA before Adam changes it, as
+    /// in the teaching code.
+    fn backward(&mut self, mut network: Network<'_>, input: Input<'_>) {
         let rows = self.rows;
         for (layer, plan) in self.plans.iter().enumerate().rev() {
-            let Layer::Linear(linear) = &mut mlp.layers[plan.index] else {
-                unreachable!("the plan points at a linear layer (check_network)")
-            };
             let (grad_before, grad_rest) = self.grad_pre_activation.split_at_mut(layer);
             let grad_z = grad_rest[0].view(rows);
-            let (weight_state, bias_state) = moments.take_last_layer();
-
-            // db = the column sums of dZ, then Adam on b.
             let grad_bias = &mut self.grad_bias[layer];
-            for (o, db) in grad_bias.iter_mut().enumerate() {
-                *db = grad_z.column(o).sum();
+            // db = the column sums of dZ.
+            for (column, db) in grad_rest[0]
+                .slice(rows)
+                .chunks_exact(rows)
+                .zip(grad_bias.iter_mut())
+            {
+                *db = column.iter().sum();
             }
-            let (m, v) = bias_state;
-            adam_update(settings, linear.bias.as_mut_slice(), grad_bias, m, v);
-
+            let (weights, settings) = match &mut network {
+                Network::Read(mlp) => (
+                    Weights::Read(linear_layer(mlp, plan).weights.as_slice()),
+                    None,
+                ),
+                Network::Update(mlp, moments, settings) => {
+                    let Layer::Linear(linear) = &mut mlp.layers[plan.index] else {
+                        unreachable!("the plan points at a linear layer (check_network)")
+                    };
+                    let ((m, v), (m_bias, v_bias)) = moments.take_last_layer();
+                    adam_update(
+                        settings,
+                        linear.bias.as_mut_slice(),
+                        grad_bias,
+                        m_bias,
+                        v_bias,
+                    );
+                    (
+                        Weights::Update(linear.weights.as_mut_slice(), m, v),
+                        Some(&**settings),
+                    )
+                }
+            };
             let (a, previous) = match layer {
                 0 => (input, None),
                 _ => {
@@ -357,11 +419,8 @@ impl Trainer {
             };
             let out = plan.outputs;
             let split = split_point(plan.inputs);
-            let (w0, w1) = linear.weights.as_mut_slice().split_at_mut(split * out);
+            let (w0, w1) = weights.split_at(split * out);
             let (gw0, gw1) = self.grad_weights[layer].split_at_mut(split * out);
-            let (m, v) = weight_state;
-            let (m0, m1) = m.split_at_mut(split * out);
-            let (v0, v1) = v.split_at_mut(split * out);
             let (previous0, previous1) = match previous {
                 None => (None, None),
                 Some((grad_a, z, activation)) => {
@@ -370,14 +429,15 @@ impl Trainer {
                     (Some((ga0, z0, activation)), Some((ga1, z1, activation)))
                 }
             };
-            let half = |columns: Range<usize>, slabs: Slabs<'_>, previous: Previous<'_>| {
-                let a = a.columns(columns.start, columns.len());
-                backward_features(grad_z, a, slabs, previous, settings)
-            };
+            let half =
+                |columns: Range<usize>, w: Weights<'_>, gw: &mut [f32], previous: Previous<'_>| {
+                    let a = a.columns(columns.start, columns.len());
+                    backward_features(grad_z, a, w, gw, previous, settings)
+                };
             both(
                 2 * rows * plan.inputs * plan.outputs,
-                || half(0..split, (w0, gw0, m0, v0), previous0),
-                || half(split..plan.inputs, (w1, gw1, m1, v1), previous1),
+                || half(0..split, w0, gw0, previous0),
+                || half(split..plan.inputs, w1, gw1, previous1),
             );
         }
     }
@@ -512,8 +572,43 @@ impl<'a> Moments<'a> {
     }
 }
 
-/// A block of columns of W, dW, m and v.
-type Slabs<'a> = (&'a mut [f32], &'a mut [f32], &'a mut [f32], &'a mut [f32]);
+/// The network, to read, or to update with Adam as the gradients come.
+enum Network<'a> {
+    Read(&'a Mlp),
+    Update(&'a mut Mlp, Moments<'a>, &'a AdamSettings),
+}
+
+/// A block of columns of a layer's W: to read, or to update along with the
+/// same columns of Adam's m and v.
+enum Weights<'a> {
+    Read(&'a [f32]),
+    Update(&'a mut [f32], &'a mut [f32], &'a mut [f32]),
+}
+
+impl<'a> Weights<'a> {
+    /// The values before `mid` and from `mid` on.
+    fn split_at(self, mid: usize) -> (Self, Self) {
+        match self {
+            Self::Read(w) => {
+                let (w0, w1) = w.split_at(mid);
+                (Self::Read(w0), Self::Read(w1))
+            }
+            Self::Update(w, m, v) => {
+                let (w0, w1) = w.split_at_mut(mid);
+                let (m0, m1) = m.split_at_mut(mid);
+                let (v0, v1) = v.split_at_mut(mid);
+                (Self::Update(w0, m0, v0), Self::Update(w1, m1, v1))
+            }
+        }
+    }
+
+    fn values(&self) -> &[f32] {
+        match self {
+            Self::Read(w) => w,
+            Self::Update(w, _, _) => w,
+        }
+    }
+}
 
 /// The same columns of dA (to fill) and of Z, with the activation between
 /// them; None for the first layer.
@@ -559,27 +654,31 @@ fn forward_units(
 
 /// One half of a layer's backward pass and update, for the input features
 /// whose columns of A are `a`: dA and dZ of the layer before (if any), dW,
-/// then Adam on those columns of W.
+/// then Adam on those columns of W (when updating).
 fn backward_features(
     grad_z: Input<'_>,
     a: Input<'_>,
-    (w, grad_w, m, v): Slabs<'_>,
+    weights: Weights<'_>,
+    grad_w: &mut [f32],
     previous: Previous<'_>,
-    settings: &AdamSettings,
+    settings: Option<&AdamSettings>,
 ) {
     let (rows, outputs, columns) = (a.nrows(), grad_z.ncols(), a.ncols());
     if columns == 0 {
         return;
     }
     if let Some((grad_a, z, activation)) = previous {
-        let w = DMatrixView::from_slice_with_strides(&*w, outputs, columns, 1, outputs);
+        let w =
+            DMatrixView::from_slice_with_strides(weights.values(), outputs, columns, 1, outputs);
         multiply(grad_a, (rows, columns), grad_z, false, w, false);
         if activation != Activation::Identity {
             times_derivative(grad_a, z, activation);
         }
     }
     multiply(grad_w, (outputs, columns), grad_z, true, a, false);
-    adam_update(settings, w, grad_w, m, v);
+    if let (Some(settings), Weights::Update(w, m, v)) = (settings, weights) {
+        adam_update(settings, w, grad_w, m, v);
+    }
 }
 
 /// The linear layer a plan points at.

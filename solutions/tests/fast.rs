@@ -268,3 +268,51 @@ fn bad_input_is_an_error_and_changes_nothing() {
     assert_eq!(adam.steps, 0);
     assert!(adam.first_moment.is_empty());
 }
+
+#[test]
+fn the_fast_gradients_pass_the_numerical_gradient_check() {
+    use reference::gradcheck::{Tolerance, check_gradients, loss_of};
+    // Smooth activations: central differences across a ReLU kink are wrong
+    // by design (ReLU networks are covered by agreeing with the teaching code).
+    for activations in [
+        [
+            Activation::Softplus,
+            Activation::Elu { alpha: 1.0 },
+            Activation::Identity,
+        ],
+        [Activation::Tanh, Activation::Gelu, Activation::Sigmoid],
+    ] {
+        let mlp = Mlp::new(&[6, 40, 20, 4], &activations, Init::XavierUniform, 5).unwrap();
+        let (x, y) = batch(9, 6, 4, 11);
+        let mut trainer = Trainer::new(&mlp, 9).unwrap();
+        trainer.gradients(&mlp, input(&x), &y).unwrap();
+        let tensors: Vec<(String, Vec<f32>)> = mlp
+            .parameters()
+            .iter()
+            .map(|p| (p.name.clone(), p.values.to_vec()))
+            .collect();
+        let analytic: Vec<&[f32]> = (0..3)
+            .flat_map(|layer| {
+                [
+                    trainer.weight_gradient(layer).unwrap(),
+                    trainer.bias_gradient(layer).unwrap(),
+                ]
+            })
+            .collect();
+        let targets = Targets::Classes(y);
+        let report = check_gradients(
+            &tensors,
+            &analytic,
+            |values| {
+                let mut moved = mlp.clone();
+                for (p, v) in moved.parameters_mut().into_iter().zip(values) {
+                    p.copy_from_slice(v);
+                }
+                loss_of(&moved, &x, &targets, Loss::CrossEntropy).unwrap()
+            },
+            1e-2,
+            Tolerance::F32,
+        );
+        report.assert_passed(&format!("fast path with {activations:?}"));
+    }
+}
