@@ -26,6 +26,9 @@ pub trait ExampleSource: Send + Sync {
     fn write(&self, index: usize, out: &mut [f32]);
 }
 
+/// A (rows, columns) matrix view with any strides.
+pub type StridedView<'a> = DMatrixView<'a, f32, Dyn, Dyn>;
+
 /// The rows of a matrix, stored as columns so each example is contiguous.
 struct MatrixRows(DMatrix<f32>);
 
@@ -195,7 +198,7 @@ impl BatchLoader {
     /// each example is one copy, where the column-major matrix of
     /// `next_batch` scatters it across the batch. For code that reads its
     /// input through strides, such as `reference::fast`.
-    pub fn next_batch_by_example(&mut self) -> Option<(DMatrixView<'_, f32, Dyn, Dyn>, &[usize])> {
+    pub fn next_batch_by_example(&mut self) -> Option<(StridedView<'_>, &[usize])> {
         let examples = self.next_examples()?;
         let d = self.source.features();
         let size = examples.len();

@@ -1,0 +1,138 @@
+//! `cargo bench -p reference`: the fast path beside the teaching code, at the
+//! sizes of the performance benchmark (`first-mlp bench`): MLP 784 → 512 ReLU
+//! → 256 ReLU → 10, batch 128, softmax cross-entropy, Adam; and inference
+//! over 10,000 rows in one batch.
+//!
+//! Groups: `forward` (one batch), `backward` (the teaching code's
+//! `mlp_backward` from a stored trace; the fast path's forward + backward,
+//! its backward being fused with the loss), `optimizer` (the teaching
+//! `Adam::step` over all 535,818 parameters; the fast path's Adam runs inside
+//! its backward pass, so it shows as `train_step` minus `gradients`),
+//! `train_step` (one whole step) and `inference` (10,000 rows).
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use nalgebra::DMatrix;
+use reference::backward::mlp_backward;
+use reference::fast::{Trainer, input};
+use reference::given::{Adam, Loss, Optimizer, Targets};
+use reference::init::Init;
+use reference::losses::cross_entropy_gradient;
+use reference::train::train_step;
+use reference::{Activation, Mlp};
+
+const BATCH: usize = 128;
+
+fn network() -> Mlp {
+    Mlp::new(
+        &[784, 512, 256, 10],
+        &[Activation::Relu, Activation::Relu, Activation::Identity],
+        Init::KaimingUniform,
+        0,
+    )
+    .expect("a valid network")
+}
+
+fn data(rows: usize) -> (DMatrix<f32>, Vec<usize>) {
+    let x = DMatrix::from_fn(rows, 784, |i, j| ((i * 784 + j) % 255) as f32 / 127.5 - 1.0);
+    let labels = (0..rows).map(|i| i % 10).collect();
+    (x, labels)
+}
+
+fn forward(c: &mut Criterion) {
+    let mlp = network();
+    let (x, _) = data(BATCH);
+    let mut trainer = Trainer::new(&mlp, BATCH).expect("a supported network");
+    let mut group = c.benchmark_group("forward");
+    group.bench_function("teaching", |b| {
+        b.iter(|| black_box(mlp.forward(black_box(&x)).expect("shapes fit")))
+    });
+    group.bench_function("fast", |b| {
+        b.iter(|| {
+            trainer
+                .forward(&mlp, input(black_box(&x)))
+                .expect("shapes fit");
+        })
+    });
+    group.finish();
+}
+
+fn backward(c: &mut Criterion) {
+    let mlp = network();
+    let (x, labels) = data(BATCH);
+    let trace = mlp.forward_trace(&x).expect("shapes fit");
+    let targets = Targets::Classes(labels.clone());
+    let grad = cross_entropy_gradient(trace.last().expect("a trace"), &targets).expect("fits");
+    let mut trainer = Trainer::new(&mlp, BATCH).expect("a supported network");
+    let mut group = c.benchmark_group("backward");
+    group.bench_function("teaching (backward only)", |b| {
+        b.iter(|| black_box(mlp_backward(&mlp, black_box(&trace), &grad).expect("fits")))
+    });
+    group.bench_function("fast (forward + loss + backward)", |b| {
+        b.iter(|| {
+            black_box(trainer.gradients(&mlp, input(&x), &labels).expect("fits"));
+        })
+    });
+    group.finish();
+}
+
+fn optimizer(c: &mut Criterion) {
+    let mut mlp = network();
+    let (x, labels) = data(BATCH);
+    let trace = mlp.forward_trace(&x).expect("shapes fit");
+    let targets = Targets::Classes(labels);
+    let grad = cross_entropy_gradient(trace.last().expect("a trace"), &targets).expect("fits");
+    let grads = mlp_backward(&mlp, &trace, &grad).expect("fits");
+    let mut adam = Adam::new(1e-3);
+    c.bench_function("optimizer/teaching Adam::step (535,818 parameters)", |b| {
+        b.iter(|| {
+            adam.step(&mut mlp.parameters_mut(), &grads.flat())
+                .expect("pairs")
+        })
+    });
+}
+
+fn step(c: &mut Criterion) {
+    let (x, labels) = data(BATCH);
+    let targets = Targets::Classes(labels.clone());
+    let mut group = c.benchmark_group("train_step");
+    let (mut mlp, mut adam) = (network(), Adam::new(1e-3));
+    group.bench_function("teaching", |b| {
+        b.iter(|| {
+            black_box(train_step(
+                &mut mlp,
+                &mut adam,
+                &x,
+                &targets,
+                Loss::CrossEntropy,
+            ))
+        })
+    });
+    let (mut mlp, mut adam) = (network(), Adam::new(1e-3));
+    let mut trainer = Trainer::new(&mlp, BATCH).expect("a supported network");
+    group.bench_function("fast", |b| {
+        b.iter(|| black_box(trainer.step(&mut mlp, &mut adam, input(&x), &labels)))
+    });
+    group.finish();
+}
+
+fn inference(c: &mut Criterion) {
+    let mlp = network();
+    let (x, _) = data(10_000);
+    let mut trainer = Trainer::new(&mlp, 0).expect("a supported network");
+    let mut group = c.benchmark_group("inference 10000 rows");
+    group.sample_size(20);
+    group.bench_function("teaching", |b| {
+        b.iter(|| black_box(mlp.forward(&x).expect("fits")))
+    });
+    group.bench_function("fast", |b| {
+        b.iter(|| {
+            trainer.forward(&mlp, input(&x)).expect("fits");
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, forward, backward, optimizer, step, inference);
+criterion_main!(benches);
