@@ -318,6 +318,7 @@ impl Trainer {
         self.grad_bias.get(layer).map(Vec::as_slice)
     }
 
+    // ANCHOR: forward_layers
     /// Z = A Wᵀ + b and f(Z), layer by layer. Each layer's output units are
     /// split in two, one half per core: a half is a contiguous block of
     /// columns of Z (column-major), so each core also adds the bias and
@@ -355,6 +356,7 @@ impl Trainer {
             );
         }
     }
+    // ANCHOR_END: forward_layers
 
     /// Backward through every layer, last to first, updating each layer's
     /// parameters as soon as its gradients are known (when `network` says
@@ -614,6 +616,7 @@ impl<'a> Weights<'a> {
 /// them; None for the first layer.
 type Previous<'a> = Option<(&'a mut [f32], &'a [f32], Activation)>;
 
+// ANCHOR: split
 /// Where to split `n` units or features between the two cores: in half.
 fn split_point(n: usize) -> usize {
     n / 2
@@ -629,7 +632,9 @@ fn both(work: usize, first: impl FnOnce() + Send, second: impl FnOnce() + Send) 
         second();
     }
 }
+// ANCHOR_END: split
 
+// ANCHOR: forward_units
 /// One half of a layer's forward pass: Z = A Wᵀ + b and f(Z) for the output
 /// units whose weights are the rows of `w`.
 fn forward_units(
@@ -650,7 +655,9 @@ fn forward_units(
         _ => add_bias_and_activate(z, out, rows, bias, activation),
     }
 }
+// ANCHOR_END: forward_units
 
+// ANCHOR: backward_features
 /// One half of a layer's backward pass and update, for the input features
 /// whose columns of A are `a`: dA and dZ of the layer before (if any), dW,
 /// then Adam on those columns of W (when updating).
@@ -679,6 +686,7 @@ fn backward_features(
         adam_update(settings, w, grad_w, m, v);
     }
 }
+// ANCHOR_END: backward_features
 
 /// The linear layer a plan points at.
 fn linear_layer<'a>(mlp: &'a Mlp, plan: &Plan) -> &'a Linear {
@@ -701,6 +709,7 @@ fn layer_output<'a>(
     }
 }
 
+// ANCHOR: multiply
 /// `dst = op(lhs) · op(rhs)`, with `dst` a column-major matrix of the given
 /// shape and op a transpose when its flag is set (read through swapped
 /// strides, not copied): one call into the `gemm` crate.
@@ -758,6 +767,7 @@ fn multiply(
         );
     }
 }
+// ANCHOR_END: multiply
 
 /// z += b, column by column (column o of a column-major (rows, out) matrix
 /// is contiguous and takes bias o).
@@ -769,6 +779,7 @@ fn add_bias(z: &mut [f32], rows: usize, bias: &[f32]) {
     }
 }
 
+// ANCHOR: add_bias_and_activate
 /// z += b, then out = f(z), in one pass.
 fn add_bias_and_activate(
     z: &mut [f32],
@@ -799,6 +810,7 @@ fn add_bias_and_activate(
         }
     }
 }
+// ANCHOR_END: add_bias_and_activate
 
 /// grad ⊙= f′(z), entry by entry.
 fn times_derivative(grad: &mut [f32], z: &[f32], activation: Activation) {
@@ -866,6 +878,7 @@ impl AdamSettings {
     }
 }
 
+// ANCHOR: adam_update
 /// Adam's update of one run of parameters: `optim.rs`'s rule with the bias
 /// corrections folded into two constants per step, as `torch.optim.Adam`
 /// does, p ← p − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε). That is one
@@ -887,3 +900,4 @@ fn adam_update(s: &AdamSettings, p: &mut [f32], g: &[f32], m: &mut [f32], v: &mu
         *p -= s.step_size * *m / (v.sqrt() * s.inverse_root_correction2 + s.epsilon);
     }
 }
+// ANCHOR_END: adam_update
