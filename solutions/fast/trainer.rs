@@ -372,14 +372,7 @@ impl Trainer {
             let (grad_before, grad_rest) = self.grad_pre_activation.split_at_mut(layer);
             let grad_z = grad_rest[0].view(rows);
             let grad_bias = &mut self.grad_bias[layer];
-            // db = the column sums of dZ.
-            for (column, db) in grad_rest[0]
-                .slice(rows)
-                .chunks_exact(rows)
-                .zip(grad_bias.iter_mut())
-            {
-                *db = column.iter().sum();
-            }
+            column_sums(grad_rest[0].slice(rows), rows, grad_bias);
             let (weights, settings) = match &mut network {
                 Network::Read(mlp) => (
                     Weights::Read(linear_layer(mlp, plan).weights.as_slice()),
@@ -512,22 +505,26 @@ pub fn train_epoch(
     mlp: &mut Mlp,
     adam: &mut Adam,
     loader: &mut BatchLoader,
-    on_batch: &mut dyn FnMut(&EpochStats),
+    on_batch: &mut (dyn FnMut(&EpochStats) + Send),
 ) -> Result<EpochStats, ShapeError> {
-    let mut total_loss = 0.0f64;
-    let mut correct = 0usize;
-    let mut stats = EpochStats::default();
-    loader.start_epoch();
-    while let Some((inputs, labels)) = loader.next_batch_by_example() {
-        let loss = trainer.step(mlp, adam, inputs, labels)?;
-        total_loss += f64::from(loss) * labels.len() as f64;
-        correct += count_correct(trainer.output(), labels);
-        stats.examples += labels.len();
-        stats.loss = (total_loss / stats.examples as f64) as f32;
-        stats.accuracy = correct as f32 / stats.examples as f32;
-        on_batch(&stats);
-    }
-    Ok(stats)
+    // The whole epoch runs on the thread pool, so that each step's splits
+    // are hand-overs between its two threads, not a round trip from here.
+    rayon::scope(|_| {
+        let mut total_loss = 0.0f64;
+        let mut correct = 0usize;
+        let mut stats = EpochStats::default();
+        loader.start_epoch();
+        while let Some((inputs, labels)) = loader.next_batch_by_example() {
+            let loss = trainer.step(mlp, adam, inputs, labels)?;
+            total_loss += f64::from(loss) * labels.len() as f64;
+            correct += count_correct(trainer.output(), labels);
+            stats.examples += labels.len();
+            stats.loss = (total_loss / stats.examples as f64) as f32;
+            stats.accuracy = correct as f32 / stats.examples as f32;
+            on_batch(&stats);
+        }
+        Ok(stats)
+    })
 }
 
 /// How many rows' largest output (the first on a tie, as stage 5's
@@ -771,6 +768,7 @@ fn multiply(
 
 /// z += b, column by column (column o of a column-major (rows, out) matrix
 /// is contiguous and takes bias o).
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma"))]
 fn add_bias(z: &mut [f32], rows: usize, bias: &[f32]) {
     for (column, &b) in z.chunks_exact_mut(rows).zip(bias) {
         for value in column {
@@ -781,6 +779,7 @@ fn add_bias(z: &mut [f32], rows: usize, bias: &[f32]) {
 
 // ANCHOR: add_bias_and_activate
 /// z += b, then out = f(z), in one pass.
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma"))]
 fn add_bias_and_activate(
     z: &mut [f32],
     out: &mut [f32],
@@ -813,6 +812,7 @@ fn add_bias_and_activate(
 // ANCHOR_END: add_bias_and_activate
 
 /// grad ⊙= f′(z), entry by entry.
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma"))]
 fn times_derivative(grad: &mut [f32], z: &[f32], activation: Activation) {
     match activation {
         Activation::Relu => {
@@ -825,6 +825,24 @@ fn times_derivative(grad: &mut [f32], z: &[f32], activation: Activation) {
                 *g *= other.derivative(z);
             }
         }
+    }
+}
+
+/// db = the sum of each column of dZ, a column-major (rows, columns)
+/// matrix. Each column is added in 16 running sums, which the compiler can
+/// keep in one vector register: one long chain of additions, as a plain
+/// loop makes, would wait on every addition in turn.
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma"))]
+fn column_sums(matrix: &[f32], rows: usize, sums: &mut [f32]) {
+    for (column, sum) in matrix.chunks_exact(rows).zip(sums) {
+        let mut lanes = [0.0f32; 16];
+        let mut chunks = column.chunks_exact(16);
+        for chunk in &mut chunks {
+            for (lane, &x) in lanes.iter_mut().zip(chunk) {
+                *lane += x;
+            }
+        }
+        *sum = lanes.iter().sum::<f32>() + chunks.remainder().iter().sum::<f32>();
     }
 }
 

@@ -211,10 +211,15 @@ fn run_rust(runner: Runner, config: &BenchConfig, dir: &Path) -> Result<Measurem
     }
     loader.start_epoch();
     let start = Instant::now();
-    let mut total_loss = 0.0f64;
-    for _ in 0..full_batches {
-        total_loss += f64::from(step(&mut mlp, &mut loader)?);
-    }
+    // On the thread pool, as `fast::train_epoch` runs (the teaching code
+    // does not use it).
+    let total_loss = rayon::scope(|_| -> Result<f64> {
+        let mut total_loss = 0.0f64;
+        for _ in 0..full_batches {
+            total_loss += f64::from(step(&mut mlp, &mut loader)?);
+        }
+        Ok(total_loss)
+    })?;
     let epoch_s = start.elapsed().as_secs_f64();
 
     // Buffers grow to the batch on the first pass (and only the forward ones).
