@@ -1,21 +1,30 @@
 //! The fast path: stage 4's `train_step` and stage 3's `Mlp::forward`, for
 //! the networks stage 5 trains, computed the same way but without the
-//! overheads the teaching code accepts for clarity.
+//! overheads the teaching code accepts for clarity. The book's chapter
+//! "Making it fast" walks through it.
 //!
 //! The arithmetic is the teaching code's: Z = A Wᵀ + b, then the activation;
 //! softmax cross-entropy; dW = dZᵀ A, db = column sums of dZ, dA = dZ W,
-//! dZ = dA ⊙ f′(Z); then Adam exactly as `optim.rs` writes it. What changes:
+//! dZ = dA ⊙ f′(Z); then Adam as `optim.rs` writes it, with the bias
+//! corrections folded into two constants per step. What changes:
 //!
-//! - every matrix lives in a buffer allocated once and reused, so a training
-//!   step allocates nothing (no page faults, no allocator);
+//! - every matrix lives in a buffer allocated once and reused (the only
+//!   allocations left in a step are the `gemm` crate's packing space);
 //! - each product is one call into the `gemm` crate (cache blocking, AVX-512
-//!   or AVX2 kernels picked at run time, both cores through rayon), with
-//!   transposes read through strides instead of copied;
-//! - the bias and the activation are applied in the same pass over Z, and
-//!   the activation's derivative in the same pass that makes dZ;
+//!   or AVX2 kernels picked at run time), with transposes read through
+//!   strides instead of copied;
+//! - each layer is split in two halves, one per core (rayon), and each core
+//!   finishes its half: bias and activation after the forward product; the
+//!   activation's derivative, the weight gradient and Adam after the
+//!   backward ones, while the data is in its cache;
 //! - the input gradient of the first layer, which training never uses, is
 //!   not computed (a third of that layer's backward work);
-//! - the Adam update runs on both cores, vectorised, in one pass.
+//! - the element-wise loops are compiled for AVX-512 and AVX2 as well, and
+//!   picked at run time.
+//!
+//! Every value is computed by one thread in a fixed order, so the same
+//! inputs give the same bits on every run. The results differ from the
+//! teaching code's only by rounding (tests hold the two together).
 //!
 //! Supported: linear layers, each optionally followed by one element-wise
 //! activation, trained with softmax cross-entropy on class labels by Adam or
