@@ -303,10 +303,13 @@ fn run_child(runner: Runner, config: &BenchConfig, dir: &Path) -> Result<Measure
         .output()
         .with_context(|| format!("starting {runner:?}"))?;
     if !output.status.success() {
+        // A Python traceback ends with the error itself.
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
         bail!(
-            "{runner:?} failed ({}):\n{}",
+            "{}: {}",
             output.status,
-            String::from_utf8_lossy(&output.stderr)
+            last.unwrap_or("(nothing on stderr)")
         );
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -401,6 +404,11 @@ pub fn run(config: &BenchConfig) -> Result<()> {
         data.provenance,
         data.test.images.count,
     );
+    if data.provenance != mnist::Provenance::Full {
+        println!(
+            "Note: not the full MNIST, so the epoch is not the benchmark's 468 batches; the figures compare the runners with each other only."
+        );
+    }
     println!(
         "Machine: {} ({} threads); {} rounds, interleaved.",
         cpu_name(),
@@ -412,7 +420,20 @@ pub fn run(config: &BenchConfig) -> Result<()> {
         // Rotate the order so that no runner always goes first.
         for k in 0..runners.len() {
             let i = (k + round) % runners.len();
-            let m = run_child(runners[i], config, &dir)?;
+            // A runner that fails is reported and left out of this round;
+            // the others go on, so one broken install does not cost the run.
+            let m = match run_child(runners[i], config, &dir) {
+                Ok(m) => m,
+                Err(e) => {
+                    println!(
+                        "round {}/{}  {:?} failed: {e:#}",
+                        round + 1,
+                        config.rounds,
+                        runners[i]
+                    );
+                    continue;
+                }
+            };
             println!(
                 "round {}/{}  {:<28} epoch {:>7.3} s  inference {:>7.4} s  test acc {:>6.2}%  peak {:>6.0} MB",
                 round + 1,
@@ -426,7 +447,15 @@ pub fn run(config: &BenchConfig) -> Result<()> {
             results[i].push(m);
         }
     }
-    let summaries: Vec<Summary> = results.iter().map(|runs| summarize(runs)).collect();
+    let (runners, summaries): (Vec<Runner>, Vec<Summary>) = runners
+        .iter()
+        .zip(&results)
+        .filter(|(_, runs)| !runs.is_empty())
+        .map(|(&runner, runs)| (runner, summarize(runs)))
+        .unzip();
+    if summaries.is_empty() {
+        bail!("every runner failed");
+    }
     print_table(&runners, &summaries);
     if let Some(path) = &config.json {
         let json = serde_json::json!({ "runs": results, "medians": summaries });

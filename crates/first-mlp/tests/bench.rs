@@ -76,6 +76,59 @@ fn both_rust_runners_train_and_report() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn a_failing_runner_is_reported_and_the_others_go_on() {
+    use std::os::unix::fs::PermissionsExt;
+    // A "python" whose imports work but whose every script fails.
+    let dir = tempfile::tempdir().unwrap();
+    let python = dir.path().join("python");
+    std::fs::write(
+        &python,
+        "#!/bin/sh\nif [ \"$1\" = -c ]; then exit 0; fi\necho 'Traceback: broken install' >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = first_mlp()
+        .args([
+            "bench",
+            "--runners",
+            "rust,numpy",
+            "--hidden",
+            "16",
+            "--rounds",
+            "2",
+        ])
+        .arg("--python")
+        .arg(&python)
+        .arg("--data")
+        .arg(sample())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("Note: not the full MNIST"), "{stdout}");
+    let failures = stdout
+        .lines()
+        .filter(|l| l.contains("Numpy failed") && l.contains("broken install"))
+        .count();
+    assert_eq!(failures, 2, "one report per round:\n{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("| Rust reference (fast path) |")),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.lines().any(|l| l.starts_with("| numpy |")),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn a_missing_peer_is_skipped_with_its_install_command() {
     let out = first_mlp()
