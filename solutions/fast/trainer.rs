@@ -264,6 +264,13 @@ impl Trainer {
     fn check_batch(&self, mlp: &Mlp, input: Input<'_>, labels: &[usize]) -> Result<(), ShapeError> {
         self.check_network(mlp)?;
         self.check_input(input)?;
+        if input.nrows() == 0 {
+            return Err(ShapeError::value(
+                "fast step batch",
+                "at least one row (the loss is a mean over rows)",
+                "0 rows",
+            ));
+        }
         if labels.len() != input.nrows() {
             return Err(ShapeError::value(
                 "fast step labels",

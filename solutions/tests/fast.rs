@@ -247,6 +247,12 @@ fn bad_input_is_an_error_and_changes_nothing() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("5 labels"), "{err}");
+    let empty = DMatrix::<f32>::zeros(0, 4);
+    let err = trainer
+        .step(&mut mlp, &mut adam, input(&empty), &[])
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("0 rows"), "{err}");
     let mut stale = Adam::new(1e-2);
     stale.first_moment = vec![vec![0.0; 3]];
     stale.second_moment = vec![vec![0.0; 3]];
