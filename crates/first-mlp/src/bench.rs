@@ -26,12 +26,12 @@ use reference::train::train_step;
 use reference::training::count_correct;
 use serde::{Deserialize, Serialize};
 
+use crate::mnist_train::STANDARD_NORMALIZATION;
+
 const BATCH: usize = 128;
 const LEARNING_RATE: f32 = 1e-3;
 const WARMUP_STEPS: usize = 20;
 const INFERENCE_REPEATS: usize = 5;
-const MEAN: f32 = 0.1307;
-const STD: f32 = 0.3081;
 
 /// The runners `first-mlp bench` knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -171,10 +171,11 @@ fn run_rust(runner: Runner, config: &BenchConfig, dir: &Path) -> Result<Measurem
     // matrix as it is, and the raw bytes are dropped once converted.
     let (train_x, train_y, test_x, test_y) = {
         let data = mnist::load_dir(dir)?;
+        let (mean, std) = STANDARD_NORMALIZATION;
         let examples = |images: &mnist::Images| {
             let size = images.rows * images.cols;
             DMatrix::from_fn(size, images.count, |pixel, example| {
-                (f32::from(images.image(example)[pixel]) / 255.0 - MEAN) / STD
+                (f32::from(images.image(example)[pixel]) / 255.0 - mean) / std
             })
         };
         let labels = |all: &[u8]| all.iter().map(|&l| usize::from(l)).collect::<Vec<_>>();
