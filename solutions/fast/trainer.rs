@@ -190,14 +190,7 @@ impl Trainer {
     pub fn forward(&mut self, mlp: &Mlp, input: Input<'_>) -> Result<Input<'_>, ShapeError> {
         self.check_network(mlp)?;
         self.check_input(input)?;
-        self.rows = input.nrows();
-        for buffer in self
-            .pre_activation
-            .iter_mut()
-            .chain(&mut self.post_activation)
-        {
-            buffer.reserve(self.rows);
-        }
+        self.reserve(input.nrows(), false);
         // Inside the thread pool, each split below costs a hand-over between
         // its two threads rather than a round trip from this thread.
         rayon::scope(|_| self.forward_layers(mlp, input));
@@ -229,7 +222,7 @@ impl Trainer {
                 .collect();
             adam.second_moment = adam.first_moment.clone();
         }
-        self.reserve_all(input.nrows());
+        self.reserve(input.nrows(), true);
         adam.steps += 1;
         let settings = AdamSettings::new(adam);
         let moments = Moments {
@@ -289,14 +282,19 @@ impl Trainer {
         Ok(())
     }
 
-    /// Room for `rows` rows in every per-batch buffer.
-    fn reserve_all(&mut self, rows: usize) {
+    /// Room for `rows` rows in the per-batch buffers of the forward pass, and
+    /// of the backward pass too when `gradients`.
+    fn reserve(&mut self, rows: usize, gradients: bool) {
         self.rows = rows;
+        let backward: &mut [Buffer] = match gradients {
+            true => &mut self.grad_pre_activation,
+            false => &mut [],
+        };
         for buffer in self
             .pre_activation
             .iter_mut()
             .chain(&mut self.post_activation)
-            .chain(&mut self.grad_pre_activation)
+            .chain(backward)
         {
             buffer.reserve(rows);
         }
@@ -314,7 +312,7 @@ impl Trainer {
         labels: &[usize],
     ) -> Result<f32, ShapeError> {
         self.check_batch(mlp, input, labels)?;
-        self.reserve_all(input.nrows());
+        self.reserve(input.nrows(), true);
         Ok(rayon::scope(|_| {
             let loss = self.forward_and_loss(mlp, input, labels);
             self.backward(Network::Read(mlp), input);
