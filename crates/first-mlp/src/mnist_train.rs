@@ -575,15 +575,11 @@ pub fn run(config: TrainConfig) -> Result<RunRecord> {
     }
 
     // The fast path runs every network this pipeline builds (linear layers and
-
     // activations) under Adam or AdamW; SGD and --teaching use the teaching code.
-
     let mut fast = match config.teaching {
         true => None,
-
         false => Trainer::new(&mlp, config.batch_size).ok(),
     };
-
     for epoch in first_epoch..=config.epochs {
         let lr = learning_rate(&config, epoch);
         optimizer.as_dyn().set_learning_rate(lr);

@@ -14,6 +14,17 @@ fn first_mlp() -> Command {
     Command::new(env!("CARGO_BIN_EXE_first-mlp"))
 }
 
+/// The standard output of a run that must have succeeded (else both outputs).
+fn succeeded(out: &std::process::Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 #[test]
 fn both_rust_runners_train_and_report() {
     let dir = tempfile::tempdir().unwrap();
@@ -26,12 +37,7 @@ fn both_rust_runners_train_and_report() {
         .arg(&json)
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = succeeded(&out);
     assert!(stdout.contains("MLP 784-32-10"), "{stdout}");
     assert!(
         stdout.contains("one epoch of 39 batches over 5000 images"),
@@ -105,12 +111,7 @@ fn a_failing_runner_is_reported_and_the_others_go_on() {
         .arg(sample())
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = succeeded(&out);
     assert!(stdout.contains("Note: not the full MNIST"), "{stdout}");
     let failures = stdout
         .lines()
