@@ -7,6 +7,7 @@ use nalgebra::{DMatrix, DMatrixView, Dyn};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 
 use crate::shape::ShapeError;
 
@@ -25,6 +26,10 @@ pub trait ExampleSource: Send + Sync {
     /// Writes example `index` into `out` (length `features()`).
     fn write(&self, index: usize, out: &mut [f32]);
 }
+
+/// Fewer examples than this per thread are copied by one thread: below it,
+/// handing work over costs more than the copy.
+const PARALLEL_COPY_MIN_EXAMPLES: usize = 32;
 
 /// A (rows, columns) matrix view with any strides.
 pub type StridedView<'a> = DMatrixView<'a, f32, Dyn, Dyn>;
@@ -203,11 +208,18 @@ impl BatchLoader {
         let d = self.source.features();
         let size = examples.len();
         let (inputs, labels) = &mut self.by_example;
+        let order = &self.order[examples];
         labels.clear();
-        for (out, &example) in inputs.chunks_exact_mut(d).zip(&self.order[examples]) {
-            self.source.write(example, out);
-            labels.push(self.labels[example]);
-        }
+        labels.extend(order.iter().map(|&example| self.labels[example]));
+        // Copied by both cores: the copy is memory-bound (random rows of a
+        // large data set), and the fast path's second thread would otherwise
+        // wait for it, and fall asleep.
+        let source = &*self.source;
+        inputs[..size * d]
+            .par_chunks_exact_mut(d)
+            .zip(order)
+            .with_min_len(PARALLEL_COPY_MIN_EXAMPLES)
+            .for_each(|(out, &example)| source.write(example, out));
         let view = DMatrixView::from_slice_with_strides(&inputs[..size * d], size, d, d, 1);
         Some((view, labels.as_slice()))
     }
@@ -277,7 +289,14 @@ mod tests {
 
     #[test]
     fn batches_by_example_hold_the_same_values_and_labels() {
-        let (mut a, mut b) = (loader(50, 8, true, 3), loader(50, 8, true, 3));
+        // Small batches are copied by one thread, large ones by several.
+        for (n, batch, batches) in [(50, 8, 7), (300, 128, 3)] {
+            same_batches_by_example(n, batch, batches);
+        }
+    }
+
+    fn same_batches_by_example(n: usize, batch: usize, expected_batches: usize) {
+        let (mut a, mut b) = (loader(n, batch, true, 3), loader(n, batch, true, 3));
         for _ in 0..2 {
             a.start_epoch();
             b.start_epoch();
@@ -290,7 +309,7 @@ mod tests {
                 batches += 1;
             }
             assert!(b.next_batch_by_example().is_none());
-            assert_eq!(batches, 7);
+            assert_eq!(batches, expected_batches);
         }
     }
 
