@@ -514,9 +514,8 @@ impl Trainer {
 }
 
 /// Stage 5's `train_epoch` on the fast path: one epoch of Adam steps over
-/// the loader's batches (taken one example after another, see
-/// `BatchLoader::next_batch_by_example`), with the same running figures and
-/// `on_batch` callback.
+/// the loader's batches, with the same running figures and `on_batch`
+/// callback.
 pub fn train_epoch(
     trainer: &mut Trainer,
     mlp: &mut Mlp,
@@ -531,8 +530,8 @@ pub fn train_epoch(
         let mut correct = 0usize;
         let mut stats = EpochStats::default();
         loader.start_epoch();
-        while let Some((inputs, labels)) = loader.next_batch_by_example() {
-            let loss = trainer.step(mlp, adam, inputs, labels)?;
+        while let Some((inputs, labels)) = loader.next_batch() {
+            let loss = trainer.step(mlp, adam, input(inputs), labels)?;
             total_loss += f64::from(loss) * labels.len() as f64;
             correct += count_correct(trainer.output(), labels);
             stats.examples += labels.len();

@@ -192,18 +192,15 @@ fn run_rust(runner: Runner, config: &BenchConfig, dir: &Path) -> Result<Measurem
     let mut loader = BatchLoader::from_examples(train_x, train_y, BATCH, true, config.seed)?;
     let full_batches = loader.len() / BATCH;
 
-    // One step on the next batch, with the loader each path is written for.
+    // One step on the next batch.
     let mut step = |mlp: &mut Mlp, loader: &mut BatchLoader| -> Result<f32> {
+        let (x, y) = loader.next_batch().context("a batch")?;
         Ok(match runner {
             Runner::Teaching => {
-                let (x, y) = loader.next_batch().context("a batch")?;
                 let targets = Targets::Classes(y.to_vec());
                 train_step(mlp, &mut adam, x, &targets, Loss::CrossEntropy)?.loss
             }
-            _ => {
-                let (x, y) = loader.next_batch_by_example().context("a batch")?;
-                trainer.step(mlp, &mut adam, x, y)?
-            }
+            _ => trainer.step(mlp, &mut adam, input(x), y)?,
         })
     };
     loader.start_epoch();

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use nalgebra::{DMatrix, DMatrixView, Dyn};
+use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -27,12 +27,14 @@ pub trait ExampleSource: Send + Sync {
     fn write(&self, index: usize, out: &mut [f32]);
 }
 
-/// Fewer examples than this per thread are copied by one thread: below it,
-/// handing work over costs more than the copy.
-const PARALLEL_COPY_MIN_EXAMPLES: usize = 32;
+/// The features copied into the column-major batch at a time: one cache
+/// line of each example.
+const FEATURE_BLOCK: usize = 16;
 
-/// A (rows, columns) matrix view with any strides.
-pub type StridedView<'a> = DMatrixView<'a, f32, Dyn, Dyn>;
+/// Fewer examples (or blocks of features) than this per thread are copied
+/// by one thread: below it, handing work over costs more than the copy.
+const PARALLEL_COPY_MIN_EXAMPLES: usize = 32;
+const PARALLEL_COPY_MIN_BLOCKS: usize = 8;
 
 /// The rows of a matrix, stored as columns so each example is contiguous.
 struct MatrixRows(DMatrix<f32>);
@@ -55,8 +57,6 @@ impl ExampleSource for MatrixRows {
 #[derive(Clone)]
 pub struct BatchLoader {
     source: Arc<dyn ExampleSource>,
-    /// One example, before it is copied into its batch row.
-    scratch: Vec<f32>,
     labels: Vec<usize>,
     batch_size: usize,
     shuffle: bool,
@@ -65,9 +65,9 @@ pub struct BatchLoader {
     position: usize,
     full: (DMatrix<f32>, Vec<usize>),
     last: (DMatrix<f32>, Vec<usize>),
-    /// The batch for [`BatchLoader::next_batch_by_example`]: one example
-    /// after another, each contiguous.
-    by_example: (Vec<f32>, Vec<usize>),
+    /// The batch one example after another, before it is copied into
+    /// `full` or `last`.
+    by_example: Vec<f32>,
 }
 
 impl BatchLoader {
@@ -135,7 +135,6 @@ impl BatchLoader {
         let d = source.features();
         let remainder = n % batch_size;
         Ok(Self {
-            scratch: vec![0.0; d],
             source,
             labels,
             batch_size,
@@ -148,10 +147,7 @@ impl BatchLoader {
                 Vec::with_capacity(batch_size),
             ),
             last: (DMatrix::zeros(remainder, d), Vec::with_capacity(remainder)),
-            by_example: (
-                vec![0.0; batch_size.min(n) * d],
-                Vec::with_capacity(batch_size),
-            ),
+            by_example: vec![0.0; batch_size.min(n) * d],
         })
     }
 
@@ -187,41 +183,41 @@ impl BatchLoader {
         } else {
             &mut self.last
         };
-        labels.clear();
-        for (row, &example) in self.order[examples].iter().enumerate() {
-            self.source.write(example, &mut self.scratch);
-            for (feature, &value) in self.scratch.iter().enumerate() {
-                inputs[(row, feature)] = value;
-            }
-            labels.push(self.labels[example]);
-        }
-        Some((&*inputs, labels.as_slice()))
-    }
-
-    /// The same batches as [`BatchLoader::next_batch`], stored one example
-    /// after another (a (batch, features) view with row stride `features`):
-    /// each example is one copy, where the column-major matrix of
-    /// `next_batch` scatters it across the batch. For code that reads its
-    /// input through strides, such as `reference::fast`.
-    pub fn next_batch_by_example(&mut self) -> Option<(StridedView<'_>, &[usize])> {
-        let examples = self.next_examples()?;
-        let d = self.source.features();
-        let size = examples.len();
-        let (inputs, labels) = &mut self.by_example;
         let order = &self.order[examples];
         labels.clear();
         labels.extend(order.iter().map(|&example| self.labels[example]));
-        // Copied by both cores: the copy is memory-bound (random rows of a
-        // large data set), and the fast path's second thread would otherwise
-        // wait for it, and fall asleep.
         let source = &*self.source;
-        inputs[..size * d]
+        let d = source.features();
+        let rows = order.len();
+        // First each example is written whole, one after another, into
+        // `by_example`; then each block of features is copied into its
+        // columns of the column-major batch, so that writes go to a few
+        // columns at a time, each written in order. Both steps are shared
+        // between the cores: the copy is memory-bound (random examples of a
+        // large data set), and the fast path's second thread would
+        // otherwise wait for it, and fall asleep.
+        let by_example = &mut self.by_example[..rows * d];
+        by_example
             .par_chunks_exact_mut(d)
             .zip(order)
             .with_min_len(PARALLEL_COPY_MIN_EXAMPLES)
             .for_each(|(out, &example)| source.write(example, out));
-        let view = DMatrixView::from_slice_with_strides(&inputs[..size * d], size, d, d, 1);
-        Some((view, labels.as_slice()))
+        let by_example = &*by_example;
+        inputs
+            .as_mut_slice()
+            .par_chunks_mut(rows * FEATURE_BLOCK)
+            .enumerate()
+            .with_min_len(PARALLEL_COPY_MIN_BLOCKS)
+            .for_each(|(block, columns)| {
+                let first = block * FEATURE_BLOCK;
+                for (row, example) in by_example.chunks_exact(d).enumerate() {
+                    let values = &example[first..first + columns.len() / rows];
+                    for (column, &value) in values.iter().enumerate() {
+                        columns[column * rows + row] = value;
+                    }
+                }
+            });
+        Some((&*inputs, labels.as_slice()))
     }
 
     /// The positions in `order` of the next batch's examples.
@@ -287,29 +283,27 @@ mod tests {
         assert_eq!(epoch(&mut b), first, "the same seed gave another order");
     }
 
+    /// Batches big enough to be copied by several threads, in blocks of
+    /// features with a partial last block, and a smaller last batch: every
+    /// value where it belongs.
     #[test]
-    fn batches_by_example_hold_the_same_values_and_labels() {
-        // Small batches are copied by one thread, large ones by several.
-        for (n, batch, batches) in [(50, 8, 7), (300, 128, 3)] {
-            same_batches_by_example(n, batch, batches);
-        }
-    }
-
-    fn same_batches_by_example(n: usize, batch: usize, expected_batches: usize) {
-        let (mut a, mut b) = (loader(n, batch, true, 3), loader(n, batch, true, 3));
+    fn large_batches_hold_their_examples() {
+        let (n, d, batch) = (300, 150, 128);
+        let inputs = DMatrix::from_fn(n, d, |i, j| (i * 1000 + j) as f32);
+        let mut l = BatchLoader::new(&inputs, (0..n).collect(), batch, true, 5).unwrap();
         for _ in 0..2 {
-            a.start_epoch();
-            b.start_epoch();
-            let mut batches = 0;
-            while let Some((x, y)) = a.next_batch() {
-                let (x, y) = (x.clone(), y.to_vec());
-                let (x2, y2) = b.next_batch_by_example().expect("as many batches");
-                assert_eq!(x2.strides(), (2, 1), "one example after another");
-                assert_eq!((x2.into_owned(), y2.to_vec()), (x, y));
-                batches += 1;
+            l.start_epoch();
+            let mut sizes = Vec::new();
+            while let Some((x, y)) = l.next_batch() {
+                assert_eq!(x.shape(), (y.len(), d));
+                for (r, &example) in y.iter().enumerate() {
+                    for j in 0..d {
+                        assert_eq!(x[(r, j)], inputs[(example, j)], "row {r}, feature {j}");
+                    }
+                }
+                sizes.push(y.len());
             }
-            assert!(b.next_batch_by_example().is_none());
-            assert_eq!(batches, expected_batches);
+            assert_eq!(sizes, [128, 128, 44]);
         }
     }
 
