@@ -26,6 +26,7 @@ use reference::train::train_step;
 use reference::training::count_correct;
 use serde::{Deserialize, Serialize};
 
+use crate::ceiling;
 use crate::mnist_train::STANDARD_NORMALIZATION;
 
 const BATCH: usize = 128;
@@ -392,9 +393,7 @@ pub fn run(config: &BenchConfig) -> Result<()> {
     }
     let data = mnist::load_dir(&dir)?;
     let batches = data.train.images.count / BATCH;
-    let mut widths = vec!["784".to_string()];
-    widths.extend(config.hidden.iter().map(usize::to_string));
-    widths.push("10".into());
+    let widths: Vec<String> = widths_of(config).iter().map(usize::to_string).collect();
     println!(
         "Workload: MLP {}, Adam 1e-3, batch {BATCH}, one epoch of {batches} batches over {} images in {} ({:?}); inference over {} images in one batch.",
         widths.join("-"),
@@ -408,12 +407,14 @@ pub fn run(config: &BenchConfig) -> Result<()> {
             "Note: not the full MNIST, so the epoch is not the benchmark's 468 batches; the figures compare the runners with each other only."
         );
     }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
-        "Machine: {} ({} threads); {} rounds, interleaved.",
+        "Machine: {} ({threads} threads); {} rounds, interleaved.",
         cpu_name(),
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
         config.rounds
     );
+    let ceiling = Ceiling::measure(&widths_of(config), batches * BATCH, threads);
+    println!("{}", ceiling.describe(threads));
     let mut results: Vec<Vec<Measurement>> = vec![Vec::new(); runners.len()];
     for round in 0..config.rounds {
         // Rotate the order so that no runner always goes first.
@@ -455,16 +456,69 @@ pub fn run(config: &BenchConfig) -> Result<()> {
     if summaries.is_empty() {
         bail!("every runner failed");
     }
-    print_table(&runners, &summaries);
+    print_table(&runners, &summaries, &ceiling);
     if let Some(path) = &config.json {
-        let json = serde_json::json!({ "runs": results, "medians": summaries });
+        let json = serde_json::json!({ "runs": results, "medians": summaries, "ceiling": ceiling });
         std::fs::write(path, serde_json::to_string_pretty(&json)?)
             .with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
 }
 
-fn print_table(runners: &[Runner], summaries: &[Summary]) {
+/// The layer widths of the benchmark's network.
+fn widths_of(config: &BenchConfig) -> Vec<usize> {
+    let mut widths = vec![784];
+    widths.extend(&config.hidden);
+    widths.push(10);
+    widths
+}
+
+/// What bounds every runner on this machine: the epoch's products and the
+/// processor's measured FMA rate (see `ceiling`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Ceiling {
+    /// Floating-point operations of the epoch's matrix products.
+    pub epoch_gflop: f64,
+    /// FMA rate of one core, and of all threads at once, in GFLOP/s (None
+    /// where not measured).
+    pub fma_one_core_gflops: Option<f64>,
+    pub fma_all_threads_gflops: Option<f64>,
+}
+
+impl Ceiling {
+    fn measure(widths: &[usize], examples: usize, threads: usize) -> Self {
+        Self {
+            epoch_gflop: ceiling::training_flop(widths, examples) / 1e9,
+            fma_one_core_gflops: ceiling::fma_peak_gflops(1),
+            fma_all_threads_gflops: ceiling::fma_peak_gflops(threads),
+        }
+    }
+
+    fn describe(&self, threads: usize) -> String {
+        match (self.fma_one_core_gflops, self.fma_all_threads_gflops) {
+            (Some(one), Some(all)) => format!(
+                "Ceiling: the epoch's matrix products are {:.1} GFLOP; this processor's fused multiply-adds peak at {one:.1} GFLOP/s on one core, {all:.1} on {threads} threads at once (measured), so computing these products in f32 takes at least {:.3} s here, whatever the code.",
+                self.epoch_gflop,
+                self.epoch_gflop / all,
+            ),
+            _ => format!(
+                "Ceiling: the epoch's matrix products are {:.1} GFLOP (the FMA peak is measured on x86-64 with AVX2 and FMA only).",
+                self.epoch_gflop
+            ),
+        }
+    }
+
+    /// A runner's epoch as a rate, and as a share of the FMA peak.
+    fn epoch_rate(&self, epoch_s: f64) -> String {
+        let rate = self.epoch_gflop / epoch_s;
+        match self.fma_all_threads_gflops {
+            Some(all) => format!("{rate:.0} ({:.0}%)", 100.0 * rate / all),
+            None => format!("{rate:.0}"),
+        }
+    }
+}
+
+fn print_table(runners: &[Runner], summaries: &[Summary], ceiling: &Ceiling) {
     let best = |f: &dyn Fn(&Summary) -> f64| {
         runners
             .iter()
@@ -477,9 +531,9 @@ fn print_table(runners: &[Runner], summaries: &[Summary]) {
     let best_inference = best(&|s| s.inference_s);
     println!();
     println!(
-        "| runner | version | epoch s (median, min-max) | x best peer | inference s | x best peer | test acc | peak MB |"
+        "| runner | version | epoch s (median, min-max) | x best peer | GFLOP/s (of FMA peak) | inference s | x best peer | test acc | peak MB |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let ratio = |value: f64, best: f64| {
         if best.is_finite() {
             format!("{:.2}", value / best)
@@ -489,13 +543,14 @@ fn print_table(runners: &[Runner], summaries: &[Summary]) {
     };
     for s in summaries {
         println!(
-            "| {} | {} | {:.3} ({:.3}-{:.3}) | {} | {:.4} | {} | {:.2}% | {:.0} |",
+            "| {} | {} | {:.3} ({:.3}-{:.3}) | {} | {} | {:.4} | {} | {:.2}% | {:.0} |",
             s.peer,
             s.version,
             s.epoch_s,
             s.epoch_min_s,
             s.epoch_max_s,
             ratio(s.epoch_s, best_epoch),
+            ceiling.epoch_rate(s.epoch_s),
             s.inference_s,
             ratio(s.inference_s, best_inference),
             100.0 * s.test_accuracy,
@@ -503,7 +558,7 @@ fn print_table(runners: &[Runner], summaries: &[Summary]) {
         );
     }
     println!(
-        "(x best peer: the runner's median over the fastest Python peer's median; below 1 is faster.)"
+        "(x best peer: the runner's median over the fastest Python peer's median; below 1 is faster. GFLOP/s: the epoch's matrix products over the median epoch, and as a share of the FMA peak of all threads.)"
     );
 }
 

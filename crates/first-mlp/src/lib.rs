@@ -2,6 +2,7 @@
 //! the reference implementation.
 
 pub mod bench;
+pub mod ceiling;
 pub mod checkpoint;
 pub mod figures;
 pub mod mnist_plots;

@@ -70,6 +70,18 @@ fn both_rust_runners_train_and_report() {
         assert!(m["epoch_s"].as_f64().unwrap() > 0.0 && m["inference_s"].as_f64().unwrap() > 0.0);
         assert!(m["peak_rss_mb"].as_f64().unwrap() > 1.0, "{m}");
     }
+    // The epoch's products, by hand: 39 batches of 128 examples through
+    // 784-32-10, forward 784·32 + 32·10, the same for dW, 32·10 for dA.
+    let gflop = 2.0 * (39.0 * 128.0) * (2.0 * (784.0 * 32.0 + 320.0) + 320.0) / 1e9;
+    let ceiling = &report["ceiling"];
+    assert!(
+        (ceiling["epoch_gflop"].as_f64().unwrap() - gflop).abs() < 1e-9,
+        "{ceiling} (expected {gflop} GFLOP)"
+    );
+    assert!(
+        stdout.contains("Ceiling: the epoch's matrix products are 0.5 GFLOP"),
+        "{stdout}"
+    );
     // The same seed: both rounds of a runner trained the same network.
     let runs = report["runs"].as_array().unwrap();
     for runs in runs {
