@@ -210,10 +210,10 @@ impl BatchLoader {
             .with_min_len(PARALLEL_COPY_MIN_BLOCKS)
             .for_each(|(block, columns)| {
                 let first = block * FEATURE_BLOCK;
-                for (row, example) in by_example.chunks_exact(d).enumerate() {
-                    let values = &example[first..first + columns.len() / rows];
-                    for (column, &value) in values.iter().enumerate() {
-                        columns[column * rows + row] = value;
+                for (j, column) in columns.chunks_exact_mut(rows).enumerate() {
+                    let feature = first + j;
+                    for (value, example) in column.iter_mut().zip(by_example.chunks_exact(d)) {
+                        *value = example[feature];
                     }
                 }
             });
