@@ -949,6 +949,9 @@ fn adam_update_exact(s: &AdamSettings, p: &mut [f32], g: &[f32], m: &mut [f32], 
     }
 }
 
+// ANCHOR_END: adam_update
+
+// ANCHOR: adam_reciprocal
 /// The update of the leading multiple of 16 parameters, 16 at a time, when
 /// the processor has AVX-512; returns how many it updated (0 without it).
 /// A vector division has a low throughput (measured: the exact loop takes
@@ -1028,7 +1031,7 @@ unsafe fn adam_update_avx512_unchecked(
     }
     n
 }
-// ANCHOR_END: adam_update
+// ANCHOR_END: adam_reciprocal
 
 #[cfg(test)]
 mod tests {
