@@ -29,10 +29,10 @@ use serde::{Deserialize, Serialize};
 use crate::ceiling;
 use crate::mnist_train::STANDARD_NORMALIZATION;
 
-const BATCH: usize = 128;
-const LEARNING_RATE: f32 = 1e-3;
-const WARMUP_STEPS: usize = 20;
-const INFERENCE_REPEATS: usize = 5;
+pub(crate) const BATCH: usize = 128;
+pub(crate) const LEARNING_RATE: f32 = 1e-3;
+pub(crate) const WARMUP_STEPS: usize = 20;
+pub(crate) const INFERENCE_REPEATS: usize = 5;
 
 /// The runners `first-mlp bench` knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -47,6 +47,10 @@ pub enum Runner {
     Jax,
     /// `peers/torch_mlp.py`.
     Torch,
+    /// burn 0.22 on its ndarray backend (`src/peers.rs`, the `peers` feature).
+    Burn,
+    /// candle 0.11 on the CPU (`src/peers.rs`, the `peers` feature).
+    Candle,
 }
 
 impl Runner {
@@ -55,7 +59,7 @@ impl Runner {
             Self::Numpy => Some("numpy_mlp.py"),
             Self::Jax => Some("jax_mlp.py"),
             Self::Torch => Some("torch_mlp.py"),
-            Self::Rust | Self::Teaching => None,
+            Self::Rust | Self::Teaching | Self::Burn | Self::Candle => None,
         }
     }
 
@@ -65,12 +69,18 @@ impl Runner {
             Self::Numpy => ("import numpy", "pip install numpy"),
             Self::Jax => ("import jax, optax", "pip install jax optax"),
             Self::Torch => ("import torch", "pip install torch"),
-            Self::Rust | Self::Teaching => ("", ""),
+            Self::Rust | Self::Teaching | Self::Burn | Self::Candle => ("", ""),
         }
     }
 
-    fn is_rust(self) -> bool {
+    /// The reference's own runners, which run in this very binary.
+    fn is_reference(self) -> bool {
         matches!(self, Self::Rust | Self::Teaching)
+    }
+
+    /// The Rust frameworks, which need a binary built with `peers`.
+    fn is_rust_peer(self) -> bool {
+        matches!(self, Self::Burn | Self::Candle)
     }
 }
 
@@ -84,11 +94,12 @@ pub struct BenchConfig {
     /// How many interleaved rounds.
     #[arg(long, default_value_t = 5)]
     pub rounds: usize,
-    /// Which runners (the Python peers are skipped when not installed).
+    /// Which runners (the Python peers are skipped when not installed; burn
+    /// and candle are built into target/peers on first use).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "rust,teaching,numpy,jax,torch"
+        default_value = "rust,teaching,numpy,jax,torch,burn,candle"
     )]
     pub runners: Vec<Runner>,
     /// The hidden widths: 512,256 is the benchmark's network, 256 the stage-5 default.
@@ -165,12 +176,19 @@ pub fn network(hidden: &[usize], seed: u64) -> Result<Mlp> {
     Ok(Mlp::new(&widths, &activations, Init::KaimingUniform, seed)?)
 }
 
-/// Runs the workload once in this process with the fast path or the
-/// teaching code.
-fn run_rust(runner: Runner, config: &BenchConfig, dir: &Path) -> Result<Measurement> {
-    // The images, normalised, one example per column: the loader keeps this
-    // matrix as it is, and the raw bytes are dropped once converted.
-    let (train_x, train_y, test_x, test_y) = {
+/// The workload's data: the images normalised, one example per column
+/// (each example contiguous), and their labels.
+pub struct WorkloadData {
+    pub train_x: DMatrix<f32>,
+    pub train_y: Vec<usize>,
+    pub test_x: DMatrix<f32>,
+    pub test_y: Vec<usize>,
+}
+
+impl WorkloadData {
+    /// Reads the four MNIST files in `dir`; the raw bytes are dropped once
+    /// converted.
+    pub fn load(dir: &Path) -> Result<Self> {
         let data = mnist::load_dir(dir)?;
         let (mean, std) = STANDARD_NORMALIZATION;
         let examples = |images: &mnist::Images| {
@@ -180,13 +198,26 @@ fn run_rust(runner: Runner, config: &BenchConfig, dir: &Path) -> Result<Measurem
             })
         };
         let labels = |all: &[u8]| all.iter().map(|&l| usize::from(l)).collect::<Vec<_>>();
-        (
-            examples(&data.train.images),
-            labels(&data.train.labels),
-            examples(&data.test.images).transpose(),
-            labels(&data.test.labels),
-        )
-    };
+        Ok(Self {
+            train_x: examples(&data.train.images),
+            train_y: labels(&data.train.labels),
+            test_x: examples(&data.test.images),
+            test_y: labels(&data.test.labels),
+        })
+    }
+}
+
+/// Runs the workload once in this process with the fast path or the
+/// teaching code.
+fn run_rust(runner: Runner, config: &BenchConfig, dir: &Path) -> Result<Measurement> {
+    let WorkloadData {
+        train_x,
+        train_y,
+        test_x,
+        test_y,
+    } = WorkloadData::load(dir)?;
+    // Both Rust runners take the test images as one (examples, features) matrix.
+    let test_x = test_x.transpose();
     let mut mlp = network(&config.hidden, config.seed)?;
     let mut adam = Adam::new(LEARNING_RATE);
     let mut trainer = Trainer::new(&mlp, BATCH)?;
@@ -257,7 +288,7 @@ fn run_rust(runner: Runner, config: &BenchConfig, dir: &Path) -> Result<Measurem
     })
 }
 
-fn median(values: &mut [f64]) -> f64 {
+pub(crate) fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     let n = values.len();
     if n == 0 {
@@ -274,8 +305,86 @@ pub fn peers_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("peers")
 }
 
+/// The binaries that run the Rust runners: this one, and one built with the
+/// `peers` feature for burn and candle.
+struct Executables {
+    this: PathBuf,
+    peers: Option<PathBuf>,
+}
+
+/// A `first-mlp` with the `peers` feature: this one if it has it, else one
+/// built (or brought up to date) from the sources into `target/peers`, so
+/// that the default build stays free of burn and candle.
+fn rust_peers_binary() -> Result<PathBuf, String> {
+    if cfg!(feature = "peers") {
+        return std::env::current_exe().map_err(|e| e.to_string());
+    }
+    let root = crate::workspace_root();
+    let manifest = root.join("Cargo.toml");
+    if !manifest.exists() {
+        return Err(format!(
+            "building them needs the sources ({} is missing)",
+            manifest.display()
+        ));
+    }
+    let target = root.join("target").join("peers");
+    println!(
+        "Building first-mlp with the burn and candle peers into {} (the first build takes several minutes)...",
+        target.display()
+    );
+    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "first-mlp",
+            "--features",
+            "peers",
+        ])
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .arg("--target-dir")
+        .arg(&target)
+        .output()
+        .map_err(|e| format!("cargo not found ({e})"))?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
+        return Err(format!(
+            "building them failed: {}",
+            last.unwrap_or("(nothing on stderr)")
+        ));
+    }
+    Ok(target
+        .join("release")
+        .join(format!("first-mlp{}", std::env::consts::EXE_SUFFIX)))
+}
+
+/// burn or candle, in this process (built with the `peers` feature).
+fn run_rust_peer(runner: Runner, config: &BenchConfig, dir: &Path) -> Result<Measurement> {
+    #[cfg(feature = "peers")]
+    {
+        let data = WorkloadData::load(dir)?;
+        let widths = widths_of(config);
+        match runner {
+            Runner::Burn => crate::peers::burn_peer::run(&data, &widths, config.seed),
+            _ => crate::peers::candle_peer::run(&data, &widths, config.seed),
+        }
+    }
+    #[cfg(not(feature = "peers"))]
+    {
+        let _ = (config, dir);
+        bail!("this first-mlp was built without the `peers` feature, which {runner:?} needs")
+    }
+}
+
 /// Runs one runner in a child process and reads its JSON line.
-fn run_child(runner: Runner, config: &BenchConfig, dir: &Path) -> Result<Measurement> {
+fn run_child(
+    runner: Runner,
+    config: &BenchConfig,
+    dir: &Path,
+    executables: &Executables,
+) -> Result<Measurement> {
     let hidden = config
         .hidden
         .iter()
@@ -289,7 +398,12 @@ fn run_child(runner: Runner, config: &BenchConfig, dir: &Path) -> Result<Measure
             c
         }
         None => {
-            let mut c = Command::new(std::env::current_exe()?);
+            let exe = match (runner.is_rust_peer(), &executables.peers) {
+                (false, _) => &executables.this,
+                (true, Some(peers)) => peers,
+                (true, None) => bail!("no binary with the `peers` feature"),
+            };
+            let mut c = Command::new(exe);
             c.args(["bench", "--worker"])
                 .arg(format!("{runner:?}").to_lowercase());
             c
@@ -371,23 +485,38 @@ pub fn run(config: &BenchConfig) -> Result<()> {
     }
     let dir = data_dir(config);
     if let Some(runner) = config.worker {
-        if !runner.is_rust() {
+        let m = if runner.is_reference() {
+            run_rust(runner, config, &dir)?
+        } else if runner.is_rust_peer() {
+            run_rust_peer(runner, config, &dir)?
+        } else {
             bail!("--worker runs the Rust runners only");
-        }
-        let m = run_rust(runner, config, &dir)?;
+        };
         println!("{}", serde_json::to_string(&m)?);
         return Ok(());
     }
     let mut runners = Vec::new();
+    let mut peers_exe = None;
     for &runner in &config.runners {
-        match runner.is_rust() {
-            true => runners.push(runner),
-            false => match peer_available(runner, &config.python) {
-                Ok(()) => runners.push(runner),
-                Err(why) => println!("skipping {runner:?}: {why}"),
-            },
+        let available = if runner.is_reference() {
+            Ok(())
+        } else if runner.is_rust_peer() {
+            if peers_exe.is_none() {
+                peers_exe = Some(rust_peers_binary());
+            }
+            peers_exe.clone().expect("set above").map(|_| ())
+        } else {
+            peer_available(runner, &config.python)
+        };
+        match available {
+            Ok(()) => runners.push(runner),
+            Err(why) => println!("skipping {runner:?}: {why}"),
         }
     }
+    let executables = Executables {
+        this: std::env::current_exe()?,
+        peers: peers_exe.and_then(Result::ok),
+    };
     if runners.is_empty() {
         bail!("no runner to run");
     }
@@ -422,7 +551,7 @@ pub fn run(config: &BenchConfig) -> Result<()> {
             let i = (k + round) % runners.len();
             // A runner that fails is reported and left out of this round;
             // the others go on, so one broken install does not cost the run.
-            let m = match run_child(runners[i], config, &dir) {
+            let m = match run_child(runners[i], config, &dir, &executables) {
                 Ok(m) => m,
                 Err(e) => {
                     println!(
@@ -523,7 +652,7 @@ fn print_table(runners: &[Runner], summaries: &[Summary], ceiling: &Ceiling) {
         runners
             .iter()
             .zip(summaries)
-            .filter(|(r, _)| !r.is_rust())
+            .filter(|(r, _)| !r.is_reference())
             .map(|(_, s)| f(s))
             .fold(f64::INFINITY, f64::min)
     };
@@ -558,7 +687,7 @@ fn print_table(runners: &[Runner], summaries: &[Summary], ceiling: &Ceiling) {
         );
     }
     println!(
-        "(x best peer: the runner's median over the fastest Python peer's median; below 1 is faster. GFLOP/s: the epoch's matrix products over the median epoch, and as a share of the FMA peak of all threads.)"
+        "(x best peer: the runner's median over the fastest peer's median; below 1 is faster. GFLOP/s: the epoch's matrix products over the median epoch, and as a share of the FMA peak of all threads.)"
     );
 }
 

@@ -7,6 +7,8 @@ pub mod checkpoint;
 pub mod figures;
 pub mod mnist_plots;
 pub mod mnist_train;
+#[cfg(feature = "peers")]
+pub mod peers;
 pub mod report;
 pub mod speech_corpus;
 pub mod speech_train;
