@@ -1,5 +1,5 @@
-//! `first-mlp bench`: the reference against JAX, PyTorch and NumPy on one
-//! fixed workload, side by side.
+//! `first-mlp bench`: the reference against JAX, PyTorch, NumPy, burn and
+//! candle on one fixed workload, side by side, with the machine's ceiling.
 //!
 //! The workload (also in `peers/workload.py`): full MNIST, MLP 784 → 512
 //! ReLU → 256 ReLU → 10 (`--hidden` changes the hidden widths), softmax

@@ -66,8 +66,9 @@ enum Command {
         #[arg(long, default_value = "out")]
         out: PathBuf,
     },
-    /// Time the reference against JAX, PyTorch and NumPy on one MNIST
-    /// workload, side by side (the peers that are installed).
+    /// Time the reference against JAX, PyTorch, NumPy, burn and candle on
+    /// one MNIST workload, side by side (the Python peers that are
+    /// installed; burn and candle are built on first use).
     Bench(Box<first_mlp::bench::BenchConfig>),
     /// Regenerate the figures the book shows, in book/src/figures.
     Figures {
