@@ -125,8 +125,8 @@ fn test() -> Result<()> {
     run(
         "the bench's Rust peers (burn, candle)",
         cargo()
-            .args(PEERS)
             .args(["test", "--release"])
+            .args(PEERS)
             .args(PEERS_TARGET),
     )?;
     check()?;
