@@ -131,6 +131,13 @@ impl BatchLoader {
                 "0",
             ));
         }
+        if source.features() == 0 {
+            return Err(ShapeError::value(
+                "BatchLoader examples",
+                "at least 1 feature",
+                "0",
+            ));
+        }
         let n = source.len();
         let d = source.features();
         let remainder = n % batch_size;
@@ -324,6 +331,14 @@ mod tests {
                 .expect("an error")
                 .to_string(),
             "BatchLoader batch size: expected at least 1, found 0"
+        );
+        let no_features = DMatrix::zeros(3, 0);
+        assert_eq!(
+            BatchLoader::new(&no_features, vec![0, 1, 2], 2, false, 0)
+                .err()
+                .expect("an error")
+                .to_string(),
+            "BatchLoader examples: expected at least 1 feature, found 0"
         );
     }
 }
