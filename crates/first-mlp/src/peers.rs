@@ -27,21 +27,11 @@ fn epoch_batches(examples: usize, rng: &mut ChaCha8Rng) -> Vec<Vec<usize>> {
     order.chunks_exact(BATCH).map(<[usize]>::to_vec).collect()
 }
 
-/// The share of rows whose largest logit is at their label; `logits` is
-/// row-major, `classes` per row.
+/// The share of rows whose largest logit is at their label (stage 5's
+/// `count_correct`); `logits` is row-major, `classes` per row.
 fn accuracy(logits: &[f32], classes: usize, labels: &[usize]) -> f64 {
-    let correct = logits
-        .chunks_exact(classes)
-        .zip(labels)
-        .filter(|(row, label)| {
-            let best = row
-                .iter()
-                .enumerate()
-                .fold(0, |best, (c, &v)| if v > row[best] { c } else { best });
-            best == **label
-        })
-        .count();
-    correct as f64 / labels.len() as f64
+    let logits = nalgebra::DMatrix::from_row_slice(labels.len(), classes, logits);
+    reference::training::count_correct(&logits, labels) as f64 / labels.len() as f64
 }
 
 /// A framework's implementation of the workload.
