@@ -872,11 +872,19 @@ fn softmax_cross_entropy(logits: Input<'_>, labels: &[usize], grad: &mut [f32]) 
     for (r, &label) in labels.iter().enumerate() {
         let row = logits.row(r);
         let max = row.max();
-        let sum: f32 = row.iter().map(|&z| (z - max).exp()).sum();
-        total -= row[label] - max - sum.ln();
+        // Each exponential is computed once and kept in `grad` until the
+        // sum is known: they are most of this function's time.
+        let mut sum = 0.0f32;
         for (c, &z) in row.iter().enumerate() {
+            let e = (z - max).exp();
+            grad[r + c * batch] = e;
+            sum += e;
+        }
+        total -= row[label] - max - sum.ln();
+        for c in 0..row.len() {
             let target = if c == label { 1.0 } else { 0.0 };
-            grad[r + c * batch] = ((z - max).exp() / sum - target) / rows;
+            let g = &mut grad[r + c * batch];
+            *g = (*g / sum - target) / rows;
         }
     }
     total / rows

@@ -3,11 +3,10 @@
 
 use std::sync::Arc;
 
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, DMatrixViewMut};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use rayon::prelude::*;
 
 use crate::shape::ShapeError;
 
@@ -27,14 +26,13 @@ pub trait ExampleSource: Send + Sync {
     fn write(&self, index: usize, out: &mut [f32]);
 }
 
-/// The features copied into the column-major batch at a time: one cache
-/// line of each example.
-const FEATURE_BLOCK: usize = 16;
+/// The examples staged and then copied into the column-major batch at a
+/// time: 16 floats, one cache line of each column.
+const EXAMPLE_BLOCK: usize = 16;
 
-/// Fewer examples (or blocks of features) than this per thread are copied
-/// by one thread: below it, handing work over costs more than the copy.
-const PARALLEL_COPY_MIN_EXAMPLES: usize = 32;
-const PARALLEL_COPY_MIN_BLOCKS: usize = 8;
+/// Fewer examples than this per thread are copied by one thread: below it,
+/// handing work over costs more than the copy.
+const PARALLEL_COPY_MIN_EXAMPLES: usize = 64;
 
 /// The rows of a matrix, stored as columns so each example is contiguous.
 struct MatrixRows(DMatrix<f32>);
@@ -65,8 +63,8 @@ pub struct BatchLoader {
     position: usize,
     full: (DMatrix<f32>, Vec<usize>),
     last: (DMatrix<f32>, Vec<usize>),
-    /// The batch one example after another, before it is copied into
-    /// `full` or `last`.
+    /// Staging: the batch one example after another, each block of
+    /// examples written here just before it is copied into `full` or `last`.
     by_example: Vec<f32>,
 }
 
@@ -193,37 +191,8 @@ impl BatchLoader {
         let order = &self.order[examples];
         labels.clear();
         labels.extend(order.iter().map(|&example| self.labels[example]));
-        let source = &*self.source;
-        let d = source.features();
-        let rows = order.len();
-        // First each example is written whole, one after another, into
-        // `by_example`; then each block of features is copied into its
-        // columns of the column-major batch, so that writes go to a few
-        // columns at a time, each written in order. Both steps are shared
-        // between the cores: the copy is memory-bound (random examples of a
-        // large data set), and the fast path's second thread would
-        // otherwise wait for it, and fall asleep.
-        let by_example = &mut self.by_example[..rows * d];
-        by_example
-            .par_chunks_exact_mut(d)
-            .zip(order)
-            .with_min_len(PARALLEL_COPY_MIN_EXAMPLES)
-            .for_each(|(out, &example)| source.write(example, out));
-        let by_example = &*by_example;
-        inputs
-            .as_mut_slice()
-            .par_chunks_mut(rows * FEATURE_BLOCK)
-            .enumerate()
-            .with_min_len(PARALLEL_COPY_MIN_BLOCKS)
-            .for_each(|(block, columns)| {
-                let first = block * FEATURE_BLOCK;
-                for (j, column) in columns.chunks_exact_mut(rows).enumerate() {
-                    let feature = first + j;
-                    for (value, example) in column.iter_mut().zip(by_example.chunks_exact(d)) {
-                        *value = example[feature];
-                    }
-                }
-            });
+        let staging = &mut self.by_example[..order.len() * self.source.features()];
+        copy_examples(&*self.source, order, staging, inputs.as_view_mut());
         Some((&*inputs, labels.as_slice()))
     }
 
@@ -237,6 +206,52 @@ impl BatchLoader {
         let range = self.position..self.position + size;
         self.position += size;
         Some(range)
+    }
+}
+
+/// Copies the examples `order` into the rows of `batch`, through `staging`
+/// (room for them one after another). The rows are halved between the
+/// threads until few are left (the copy is memory-bound: random examples of
+/// a large data set, and the fast path's second thread would otherwise wait
+/// for it and fall asleep). Each thread then goes block by block: it writes
+/// `EXAMPLE_BLOCK` examples whole into `staging`, then copies them into the
+/// batch's columns while they are in its cache, one cache line per column.
+/// One pass over the data set, and every write is to a whole line.
+fn copy_examples(
+    source: &dyn ExampleSource,
+    order: &[usize],
+    staging: &mut [f32],
+    mut batch: DMatrixViewMut<'_, f32>,
+) {
+    let d = source.features();
+    let rows = order.len();
+    if rows >= 2 * PARALLEL_COPY_MIN_EXAMPLES {
+        // A whole number of blocks above the split keeps each thread's
+        // writes on cache lines of its own.
+        let mid = (rows / 2).next_multiple_of(EXAMPLE_BLOCK);
+        let (top, bottom) = batch.rows_range_pair_mut(..mid, mid..);
+        let (order_top, order_bottom) = order.split_at(mid);
+        let (staging_top, staging_bottom) = staging.split_at_mut(mid * d);
+        rayon::join(
+            || copy_examples(source, order_top, staging_top, top),
+            || copy_examples(source, order_bottom, staging_bottom, bottom),
+        );
+        return;
+    }
+    for (block, (examples, staging)) in order
+        .chunks(EXAMPLE_BLOCK)
+        .zip(staging.chunks_mut(EXAMPLE_BLOCK * d))
+        .enumerate()
+    {
+        for (&example, out) in examples.iter().zip(staging.chunks_exact_mut(d)) {
+            source.write(example, out);
+        }
+        let first = block * EXAMPLE_BLOCK;
+        for (feature, mut column) in batch.column_iter_mut().enumerate() {
+            for (i, example) in staging.chunks_exact(d).enumerate() {
+                column[first + i] = example[feature];
+            }
+        }
     }
 }
 
@@ -290,12 +305,12 @@ mod tests {
         assert_eq!(epoch(&mut b), first, "the same seed gave another order");
     }
 
-    /// Batches big enough to be copied by several threads, in blocks of
-    /// features with a partial last block, and a smaller last batch: every
-    /// value where it belongs.
+    /// Batches big enough to be split between threads (130 rows: 80 and
+    /// 50, in blocks of 16 examples with a partial last block), and a
+    /// smaller last batch copied by one: every value where it belongs.
     #[test]
     fn large_batches_hold_their_examples() {
-        let (n, d, batch) = (300, 150, 128);
+        let (n, d, batch) = (300, 150, 130);
         let inputs = DMatrix::from_fn(n, d, |i, j| (i * 1000 + j) as f32);
         let mut l = BatchLoader::new(&inputs, (0..n).collect(), batch, true, 5).unwrap();
         for _ in 0..2 {
@@ -310,7 +325,7 @@ mod tests {
                 }
                 sizes.push(y.len());
             }
-            assert_eq!(sizes, [128, 128, 44]);
+            assert_eq!(sizes, [130, 130, 40]);
         }
     }
 
