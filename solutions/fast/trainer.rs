@@ -13,10 +13,12 @@
 //! - each product is one call into the `gemm` crate (cache blocking, AVX-512
 //!   or AVX2 kernels picked at run time), with transposes read through
 //!   strides instead of copied;
-//! - each layer is split in two halves, one per core (rayon), and each core
+//! - each layer is split in two halves, one per core, and each core
 //!   finishes its half: bias and activation after the forward product; the
-//!   activation's derivative, the weight gradient and Adam after the
-//!   backward ones, while the data is in its cache;
+//!   activation's derivative, the weight and bias gradients and Adam after
+//!   the backward ones, while the data is in its cache; during a step the
+//!   other core's thread waits for its halves spinning (`partner.rs`), so a
+//!   hand-over costs about a microsecond instead of rayon's ten or more;
 //! - the input gradient of the first layer, which training never uses, is
 //!   not computed (a third of that layer's backward work);
 //! - the element-wise loops are compiled for AVX-512 and AVX2 as well, and
@@ -42,6 +44,9 @@ use crate::layers::Linear;
 use crate::network::{Layer, Mlp};
 use crate::stats::EpochStats;
 
+mod partner;
+use partner::{Partner, with_partner};
+
 /// A matrix view with any strides: a column-major matrix, a transposed one,
 /// or a batch stored one example after another.
 pub type Input<'a> = DMatrixView<'a, f32, Dyn, Dyn>;
@@ -52,10 +57,8 @@ pub fn input(matrix: &DMatrix<f32>) -> Input<'_> {
 }
 
 /// Below this many multiply-adds a layer runs on one core: handing half of
-/// it to the other core would cost more than it saves. Low enough that a
-/// 10-unit last layer at batch 128 is split too: left alone meanwhile, the
-/// other core's thread falls asleep, and waking it costs more (measured
-/// ~40 µs per step) than the layer itself.
+/// it to the other core (about a microsecond) would cost more than it
+/// saves. A 10-unit last layer at batch 128 (330k) is still split.
 const PARALLEL_WORK: usize = 1 << 18;
 
 /// A network the fast path cannot run, and why.
@@ -194,9 +197,7 @@ impl Trainer {
         self.check_network(mlp)?;
         self.check_input(input)?;
         self.reserve(input.nrows(), false);
-        // Inside the thread pool, each split below costs a hand-over between
-        // its two threads rather than a round trip from this thread.
-        rayon::scope(|_| self.forward_layers(mlp, input));
+        with_partner(|partner| self.forward_layers(partner, mlp, input));
         Ok(self.output())
     }
 
@@ -232,9 +233,9 @@ impl Trainer {
             first: &mut adam.first_moment,
             second: &mut adam.second_moment,
         };
-        Ok(rayon::scope(|_| {
-            let loss = self.forward_and_loss(mlp, input, labels);
-            self.backward(Network::Update(mlp, moments, &settings), input);
+        Ok(with_partner(|partner| {
+            let loss = self.forward_and_loss(partner, mlp, input, labels);
+            self.backward(partner, Network::Update(mlp, moments, &settings), input);
             loss
         }))
     }
@@ -242,8 +243,14 @@ impl Trainer {
     /// The forward pass, the loss, and dL/dZ of the last layer. The loss is
     /// on the network's output, after the last layer's activation if it has
     /// one; dL/dZ then goes through f′.
-    fn forward_and_loss(&mut self, mlp: &Mlp, input: Input<'_>, labels: &[usize]) -> f32 {
-        self.forward_layers(mlp, input);
+    fn forward_and_loss(
+        &mut self,
+        partner: &Partner,
+        mlp: &Mlp,
+        input: Input<'_>,
+        labels: &[usize],
+    ) -> f32 {
+        self.forward_layers(partner, mlp, input);
         let last = self.plans.len() - 1;
         let plan = &self.plans[last];
         let (pre, post) = (&self.pre_activation[last], &self.post_activation[last]);
@@ -316,9 +323,9 @@ impl Trainer {
     ) -> Result<f32, ShapeError> {
         self.check_batch(mlp, input, labels)?;
         self.reserve(input.nrows(), true);
-        Ok(rayon::scope(|_| {
-            let loss = self.forward_and_loss(mlp, input, labels);
-            self.backward(Network::Read(mlp), input);
+        Ok(with_partner(|partner| {
+            let loss = self.forward_and_loss(partner, mlp, input, labels);
+            self.backward(partner, Network::Read(mlp), input);
             loss
         }))
     }
@@ -340,7 +347,7 @@ impl Trainer {
     /// split in two, one half per core: a half is a contiguous block of
     /// columns of Z (column-major), so each core also adds the bias and
     /// applies the activation to its own half, while it is in its cache.
-    fn forward_layers(&mut self, mlp: &Mlp, input: Input<'_>) {
+    fn forward_layers(&mut self, partner: &Partner, mlp: &Mlp, input: Input<'_>) {
         let rows = self.rows;
         for (layer, plan) in self.plans.iter().enumerate() {
             let linear = linear_layer(mlp, plan);
@@ -367,6 +374,7 @@ impl Trainer {
                 forward_units(a, w, bias, z, out, plan.activation)
             };
             both(
+                partner,
                 rows * plan.inputs * plan.outputs,
                 || half(0..split, z0, out0, b0),
                 || half(split..plan.outputs, z1, out1, b1),
@@ -383,36 +391,37 @@ impl Trainer {
     /// columns, then dW = dZᵀ A, then Adam on those columns of W, with no
     /// other core writing there. W is read for dA before Adam changes it, as
     /// in the teaching code.
-    fn backward(&mut self, mut network: Network<'_>, input: Input<'_>) {
+    fn backward(&mut self, partner: &Partner, mut network: Network<'_>, input: Input<'_>) {
         let rows = self.rows;
         for (layer, plan) in self.plans.iter().enumerate().rev() {
             let (grad_before, grad_rest) = self.grad_pre_activation.split_at_mut(layer);
             let grad_z = grad_rest[0].view(rows);
-            let grad_bias = &mut self.grad_bias[layer];
-            column_sums(grad_rest[0].slice(rows), rows, grad_bias);
-            let (weights, settings) = match &mut network {
-                Network::Read(mlp) => (
-                    Weights::Read(linear_layer(mlp, plan).weights.as_slice()),
-                    None,
-                ),
+            let (weights, bias, settings) = match &mut network {
+                Network::Read(mlp) => {
+                    let linear = linear_layer(mlp, plan);
+                    (
+                        Weights::Read(linear.weights.as_slice()),
+                        Weights::Read(linear.bias.as_slice()),
+                        None,
+                    )
+                }
                 Network::Update(mlp, moments, settings) => {
                     let Layer::Linear(linear) = &mut mlp.layers[plan.index] else {
                         unreachable!("the plan points at a linear layer (check_network)")
                     };
                     let ((m, v), (m_bias, v_bias)) = moments.take_last_layer();
-                    adam_update(
-                        settings,
-                        linear.bias.as_mut_slice(),
-                        grad_bias,
-                        m_bias,
-                        v_bias,
-                    );
                     (
                         Weights::Update(linear.weights.as_mut_slice(), m, v),
+                        Weights::Update(linear.bias.as_mut_slice(), m_bias, v_bias),
                         Some(&**settings),
                     )
                 }
             };
+            // The bias is split by output units: db sums columns of dZ.
+            let units = split_point(plan.outputs);
+            let (bias0, bias1) = bias.split_at(units);
+            let (gb0, gb1) = self.grad_bias[layer].split_at_mut(units);
+            let (gz0, gz1) = grad_rest[0].slice(rows).split_at(units * rows);
             let (a, previous) = match layer {
                 0 => (input, None),
                 _ => {
@@ -441,15 +450,20 @@ impl Trainer {
                     (Some((ga0, z0, activation)), Some((ga1, z1, activation)))
                 }
             };
-            let half =
-                |columns: Range<usize>, w: Weights<'_>, gw: &mut [f32], previous: Previous<'_>| {
-                    let a = a.columns(columns.start, columns.len());
-                    backward_features(grad_z, a, w, gw, previous, settings)
-                };
+            let half = |columns: Range<usize>,
+                        w: Weights<'_>,
+                        gw: &mut [f32],
+                        previous: Previous<'_>,
+                        (gz, gb, b): (&[f32], &mut [f32], Weights<'_>)| {
+                backward_bias(gz, rows, gb, b, settings);
+                let a = a.columns(columns.start, columns.len());
+                backward_features(grad_z, a, w, gw, previous, settings)
+            };
             both(
+                partner,
                 2 * rows * plan.inputs * plan.outputs,
-                || half(0..split, w0, gw0, previous0),
-                || half(split..plan.inputs, w1, gw1, previous1),
+                || half(0..split, w0, gw0, previous0, (gz0, gb0, bias0)),
+                || half(split..plan.inputs, w1, gw1, previous1, (gz1, gb1, bias1)),
             );
         }
     }
@@ -523,8 +537,9 @@ pub fn train_epoch(
     loader: &mut BatchLoader,
     on_batch: &mut (dyn FnMut(&EpochStats) + Send),
 ) -> Result<EpochStats, ShapeError> {
-    // The whole epoch runs on the thread pool, so that each step's splits
-    // are hand-overs between its two threads, not a round trip from here.
+    // The whole epoch runs on the thread pool, so that each step's partner
+    // and the loader's copies are hand-overs between its threads, not round
+    // trips from here.
     rayon::scope(|_| {
         let mut total_loss = 0.0f64;
         let mut correct = 0usize;
@@ -637,9 +652,9 @@ fn split_point(n: usize) -> usize {
 
 /// Runs both halves, on both cores when there are enough multiply-adds
 /// (`work`) to pay for the hand-over, else one after the other.
-fn both(work: usize, first: impl FnOnce() + Send, second: impl FnOnce() + Send) {
+fn both(partner: &Partner, work: usize, first: impl FnOnce(), second: impl FnOnce() + Send) {
     if work >= PARALLEL_WORK {
-        rayon::join(first, second);
+        partner.join(first, second);
     } else {
         first();
         second();
@@ -700,6 +715,22 @@ fn backward_features(
     }
 }
 // ANCHOR_END: backward_features
+
+/// db for some of a layer's output units, the column sums of their columns
+/// of dZ (`grad_z`, column-major with `rows` rows), then Adam on those
+/// biases (when updating).
+fn backward_bias(
+    grad_z: &[f32],
+    rows: usize,
+    grad_bias: &mut [f32],
+    bias: Weights<'_>,
+    settings: Option<&AdamSettings>,
+) {
+    column_sums(grad_z, rows, grad_bias);
+    if let (Some(settings), Weights::Update(b, m, v)) = (settings, bias) {
+        adam_update(settings, b, grad_bias, m, v);
+    }
+}
 
 /// The linear layer a plan points at.
 fn linear_layer<'a>(mlp: &'a Mlp, plan: &Plan) -> &'a Linear {
