@@ -11,23 +11,26 @@
 //!
 //! Whoever claims a posted half first runs it: if the partner never shows
 //! up (a pool of one thread, or a busy one), the poster runs both halves
-//! itself, one after the other.
+//! itself, one after the other. A join that finds the partner taken (a
+//! join inside a half, or on another thread) does the same.
 
 use std::any::Any;
 use std::cell::UnsafeCell;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicU8, Ordering};
 
-/// No half posted; the poster may write `job`.
+/// No half posted: a join may take the partner.
 const IDLE: u8 = 0;
+/// A join took the partner and is writing `job`.
+const WRITING: u8 = 1;
 /// A half is in `job`, for whoever claims it first.
-const POSTED: u8 = 1;
+const POSTED: u8 = 2;
 /// The partner claimed the half and is running it.
-const RUNNING: u8 = 2;
+const RUNNING: u8 = 3;
 /// The partner has finished the half (its panic, if any, is in `panic`).
-const DONE: u8 = 3;
+const DONE: u8 = 4;
 /// The step is over: the partner goes back to the pool.
-const QUIT: u8 = 4;
+const QUIT: u8 = 5;
 
 /// A posted half: a closure behind a pointer and the function that calls it.
 struct Job {
@@ -49,8 +52,8 @@ unsafe fn run_once<F: FnOnce()>(closure: *mut ()) {
 /// The other core's thread for one step, and the one half it may be running.
 pub(crate) struct Partner {
     state: AtomicU8,
-    /// Written by the poster only while `state` is IDLE, taken by whoever
-    /// moves `state` from POSTED (to RUNNING or back to IDLE).
+    /// Written by the join that moved `state` from IDLE to WRITING, taken
+    /// by whoever moves it from POSTED (to RUNNING or back to IDLE).
     job: UnsafeCell<Option<Job>>,
     /// Written by the partner only while `state` is RUNNING, read by the
     /// poster after it sees DONE.
@@ -124,12 +127,21 @@ impl Partner {
 
     /// Runs `first` here and `second` on the partner, at once, and returns
     /// when both are done; a panic in either is raised here afterwards.
-    /// Only the thread that called [`with_partner`] may call this.
+    /// When the partner is taken, runs them here one after the other.
     pub(crate) fn join<A: FnOnce(), B: FnOnce() + Send>(&self, first: A, second: B) {
+        if self
+            .state
+            .compare_exchange(IDLE, WRITING, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            first();
+            second();
+            return;
+        }
         let mut second = Some(second);
-        // SAFETY: IDLE (every join ends in IDLE), so the partner does not
-        // touch `job`; `second` outlives its use: this function does not
-        // return before the half is claimed back or DONE.
+        // SAFETY: moving IDLE to WRITING gave this call `job`; `second`
+        // outlives its use: this function does not return before the half
+        // is claimed back or DONE.
         unsafe {
             *self.job.get() = Some(Job {
                 closure: (&raw mut second).cast(),
@@ -182,6 +194,21 @@ mod tests {
         assert_eq!(total, 2000);
         assert_eq!(left, (0..1000).collect::<Vec<_>>());
         assert_eq!(right, (0..1000).map(|i| 2 * i).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn joins_inside_a_half_or_on_two_threads_at_once_run_every_half_once() {
+        let count = std::sync::atomic::AtomicUsize::new(0);
+        let bump = || {
+            count.fetch_add(1, Ordering::Relaxed);
+        };
+        with_partner(|partner| {
+            for _ in 0..200 {
+                partner.join(|| partner.join(bump, bump), || bump());
+                rayon::join(|| partner.join(bump, bump), || partner.join(bump, bump));
+            }
+        });
+        assert_eq!(count.into_inner(), 200 * 7);
     }
 
     #[test]
