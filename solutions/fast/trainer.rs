@@ -390,7 +390,8 @@ impl Trainer {
     /// Z and A, so each core computes dA = dZ W and dZ = dA ⊙ f′(Z) for its
     /// columns, then dW = dZᵀ A, then Adam on those columns of W, with no
     /// other core writing there. W is read for dA before Adam changes it, as
-    /// in the teaching code.
+    /// in the teaching code. Each core also sums half of dZ's columns into
+    /// db (half the output units) and updates those biases.
     fn backward(&mut self, partner: &Partner, mut network: Network<'_>, input: Input<'_>) {
         let rows = self.rows;
         for (layer, plan) in self.plans.iter().enumerate().rev() {
