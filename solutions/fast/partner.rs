@@ -204,7 +204,7 @@ mod tests {
         };
         with_partner(|partner| {
             for _ in 0..200 {
-                partner.join(|| partner.join(bump, bump), || bump());
+                partner.join(|| partner.join(bump, bump), bump);
                 rayon::join(|| partner.join(bump, bump), || partner.join(bump, bump));
             }
         });
