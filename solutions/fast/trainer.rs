@@ -639,6 +639,13 @@ impl<'a> Weights<'a> {
             Self::Update(w, _, _) => w,
         }
     }
+
+    /// Adam on these values with their gradient `grad`, when updating.
+    fn update(self, settings: Option<&AdamSettings>, grad: &[f32]) {
+        if let (Some(settings), Self::Update(w, m, v)) = (settings, self) {
+            adam_update(settings, w, grad, m, v);
+        }
+    }
 }
 
 /// The same columns of dA (to fill) and of Z, with the activation between
@@ -711,9 +718,7 @@ fn backward_features(
         }
     }
     multiply(grad_w, (outputs, columns), grad_z, true, a, false);
-    if let (Some(settings), Weights::Update(w, m, v)) = (settings, weights) {
-        adam_update(settings, w, grad_w, m, v);
-    }
+    weights.update(settings, grad_w);
 }
 // ANCHOR_END: backward_features
 
@@ -728,9 +733,7 @@ fn backward_bias(
     settings: Option<&AdamSettings>,
 ) {
     column_sums(grad_z, rows, grad_bias);
-    if let (Some(settings), Weights::Update(b, m, v)) = (settings, bias) {
-        adam_update(settings, b, grad_bias, m, v);
-    }
+    bias.update(settings, grad_bias);
 }
 
 /// The linear layer a plan points at.
