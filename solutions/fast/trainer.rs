@@ -1096,8 +1096,8 @@ fn adam_update_exact(s: &AdamSettings, p: &mut [f32], g: &[f32], m: &mut [f32], 
 /// 1/d is estimated to 14 bits (`rcp14`) and refined by one Newton step,
 /// r ← r (2 − d r), to within a few units in the last place of f32.
 ///
-/// The loop is bound by its arithmetic, not by memory, so it saves
-/// operations: the step size η′ = η / (1 − β₁ᵗ) is folded into the
+/// With its data in the cache the loop is bound by its arithmetic, so it
+/// saves operations: the step size η′ = η / (1 − β₁ᵗ) is folded into the
 /// denominator, p ← p − m / d′ with d′ = (√v c + ε) / η′, so that
 /// p ← p − m r is one fused multiply-add; and without weight decay its two
 /// operations are not compiled in. Settings whose folded constants are not
