@@ -216,8 +216,13 @@ fn run_rust(runner: Runner, config: &BenchConfig, dir: &Path) -> Result<Measurem
         test_x,
         test_y,
     } = WorkloadData::load(dir)?;
-    // Both Rust runners take the test images as one (examples, features) matrix.
-    let test_x = test_x.transpose();
+    // Both Rust runners take the test images as one (examples, features)
+    // matrix; the (features, examples) one is dropped here, not kept to the
+    // end beside it (31 MB).
+    let test_x = {
+        let by_column = test_x;
+        by_column.transpose()
+    };
     let mut mlp = network(&config.hidden, config.seed)?;
     let mut adam = Adam::new(LEARNING_RATE);
     let mut trainer = Trainer::new(&mlp, BATCH)?;
