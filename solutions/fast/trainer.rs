@@ -794,13 +794,19 @@ fn multiply(
         dst.fill(0.0);
         return;
     }
-    let lhs = (lhs.as_ptr(), lhs_rs, lhs_cs);
-    let rhs = (rhs.as_ptr(), rhs_rs, rhs_cs);
     #[cfg(target_arch = "x86_64")]
     if let Some(instructions) = x86_kernels().filter(|_| m <= FAER_MAX_ROWS) {
         // SAFETY: as for `gemm::gemm` below; `alpha` is an f32 that
         // outlives the call, and `Accum::Replace` never reads `dst`.
-        unsafe { x86_product(instructions, dst, (m, n, k), lhs, rhs) };
+        unsafe {
+            x86_product(
+                instructions,
+                dst,
+                (m, n, k),
+                (lhs.as_ptr(), lhs_rs, lhs_cs),
+                (rhs.as_ptr(), rhs_rs, rhs_cs),
+            )
+        };
         return;
     }
     // SAFETY: the shapes and strides above describe the two operands
@@ -816,12 +822,12 @@ fn multiply(
             m as isize,
             1,
             false,
-            lhs.0,
-            lhs.2,
-            lhs.1,
-            rhs.0,
-            rhs.2,
-            rhs.1,
+            lhs.as_ptr(),
+            lhs_cs,
+            lhs_rs,
+            rhs.as_ptr(),
+            rhs_cs,
+            rhs_rs,
             0.0,
             1.0,
             false,
@@ -840,6 +846,16 @@ fn multiply(
 /// a step.
 #[cfg(target_arch = "x86_64")]
 const FAER_MAX_ROWS: usize = 1024;
+
+/// Whether the fast path's products (of up to `FAER_MAX_ROWS` output rows)
+/// run on faer's x86-64 kernels on this processor, rather than on the
+/// `gemm` crate: they do not allocate per product.
+pub fn faer_kernels() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return x86_kernels().is_some();
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
 
 /// The instruction set of faer's x86-64 kernels (`private-gemm-x86`) on
 /// this processor, as faer picks it: None without AVX2 and FMA. They run

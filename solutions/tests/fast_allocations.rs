@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use nalgebra::DMatrix;
 use reference::Activation;
-use reference::fast::{Trainer, input};
+use reference::fast::{Trainer, faer_kernels, input};
 use reference::given::Adam;
 use reference::init::Init;
 use reference::network::Mlp;
@@ -112,18 +112,6 @@ fn steady_state_rounds_take_no_page_faults_and_allocate_only_for_packing() {
             "{faults} page faults in {ROUNDS} steady-state rounds"
         );
     }
-}
-
-/// Whether the fast path multiplies with faer's x86-64 kernels here (as
-/// `multiply` in solutions/fast/trainer.rs decides) rather than the `gemm`
-/// crate.
-fn faer_kernels() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    return std::arch::is_x86_feature_detected!("avx512f")
-        || (std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma"));
-    #[cfg(not(target_arch = "x86_64"))]
-    false
 }
 
 /// This process's minor page faults so far (Linux; None elsewhere).
