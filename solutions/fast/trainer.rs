@@ -46,7 +46,9 @@ use crate::layers::Linear;
 use crate::network::{Layer, Mlp};
 use crate::stats::EpochStats;
 
+mod constant_inputs;
 mod partner;
+use constant_inputs::{ConstantInputs, Core};
 use partner::{Partner, with_partner};
 
 /// A matrix view with any strides: a column-major matrix, a transposed one,
@@ -133,6 +135,8 @@ pub struct Trainer {
     grad_pre_activation: Vec<Buffer>,
     grad_weights: Vec<Vec<f32>>,
     grad_bias: Vec<Vec<f32>>,
+    /// The first layer's input columns that are constant over the batch.
+    constant_inputs: ConstantInputs,
 }
 
 impl Trainer {
@@ -178,8 +182,23 @@ impl Trainer {
                 .map(|p| vec![0.0; p.outputs * p.inputs])
                 .collect(),
             grad_bias: plans.iter().map(|p| vec![0.0; p.outputs]).collect(),
+            constant_inputs: ConstantInputs::new(batch, plans[0].inputs, plans[0].outputs),
             plans,
         })
+    }
+
+    /// Whether the first layer's products leave out the input columns that
+    /// hold one value in every example of a batch (on by default; see
+    /// `constant_inputs.rs`). Off, every product runs in full; the results
+    /// differ only by rounding.
+    pub fn skip_constant_inputs(&mut self, skip: bool) {
+        self.constant_inputs.enabled = skip;
+    }
+
+    /// How many input columns of the last batch the first layer's products
+    /// left out (0 when none were).
+    pub fn skipped_inputs(&self) -> usize {
+        self.constant_inputs.skipped()
     }
 
     /// The network's output for the last batch: (batch, outputs).
@@ -333,8 +352,9 @@ impl Trainer {
     }
 
     /// dL/dW of linear layer `layer` (counting linear layers only) from the
-    /// last `step` or `gradients`: (out, in) values in nalgebra's column
-    /// order, like `Parameter::values`.
+    /// last `gradients`: (out, in) values in nalgebra's column order, like
+    /// `Parameter::values`. (`step` uses the first layer's dW column by
+    /// column without keeping it when it skips constant inputs.)
     pub fn weight_gradient(&self, layer: usize) -> Option<&[f32]> {
         self.grad_weights.get(layer).map(Vec::as_slice)
     }
@@ -351,6 +371,7 @@ impl Trainer {
     /// applies the activation to its own half, while it is in its cache.
     fn forward_layers(&mut self, partner: &Partner, mlp: &Mlp, input: Input<'_>) {
         let rows = self.rows;
+        let skipping = self.constant_inputs.find(input);
         for (layer, plan) in self.plans.iter().enumerate() {
             let linear = linear_layer(mlp, plan);
             let (pre_done, pre_rest) = self.pre_activation.split_at_mut(layer);
@@ -370,7 +391,24 @@ impl Trainer {
             let (out0, out1) = out.split_at_mut(if out.is_empty() { 0 } else { split * rows });
             let (b0, b1) = linear.bias.as_slice().split_at(split);
             let weights = &linear.weights;
-            let half = |units: Range<usize>, z: &mut [f32], out: &mut [f32], bias: &[f32]| {
+            // The first layer without its constant input columns, or not.
+            let (skip, [core0, core1]) = match (layer, skipping) {
+                (0, true) => {
+                    let (columns, _, [core0, core1]) = self.constant_inputs.parts(rows);
+                    (Some(columns), [Some(core0), Some(core1)])
+                }
+                _ => (None, [None, None]),
+            };
+            let half = |units: Range<usize>,
+                        z: &mut [f32],
+                        out: &mut [f32],
+                        bias: &[f32],
+                        core: Option<&mut Core>| {
+                if let (Some(columns), Some(core)) = (skip, core) {
+                    let constant = columns.constant;
+                    let (w, bias) = core.fold_constant_columns(weights, bias, units, constant);
+                    return forward_units(columns.varying(), w, bias, z, out, plan.activation);
+                }
                 let w =
                     weights.view_with_steps((units.start, 0), (units.len(), plan.inputs), (0, 0));
                 forward_units(a, w, bias, z, out, plan.activation)
@@ -378,8 +416,8 @@ impl Trainer {
             both(
                 partner,
                 rows * plan.inputs * plan.outputs,
-                || half(0..split, z0, out0, b0),
-                || half(split..plan.outputs, z1, out1, b1),
+                || half(0..split, z0, out0, b0, core0),
+                || half(split..plan.outputs, z1, out1, b1, core1),
             );
         }
     }
@@ -425,6 +463,34 @@ impl Trainer {
             let (bias0, bias1) = bias.split_at(units);
             let (gb0, gb1) = self.grad_bias[layer].split_at_mut(units);
             let (gz0, gz1) = grad_rest[0].slice(rows).split_at(units * rows);
+            if layer == 0 && self.constant_inputs.active() {
+                // The first layer without its constant input columns: each
+                // core takes half of the varying ones.
+                let (split, varying_before) = self.constant_inputs.split_columns();
+                let (columns, grad_varying, [core0, core1]) = self.constant_inputs.parts(rows);
+                let all = columns.varying().ncols();
+                let halves = [
+                    columns.range(0..split, 0..varying_before),
+                    columns.range(split..plan.inputs, varying_before..all),
+                ];
+                let (w0, w1) = weights.split_at(split * plan.outputs);
+                let (gw0, gw1) = self.grad_weights[0].split_at_mut(split * plan.outputs);
+                let (gv0, gv1) = grad_varying.split_at_mut(varying_before * plan.outputs);
+                let grad_z = (grad_z, grad_rest[0].slice(rows));
+                both(
+                    partner,
+                    2 * rows * plan.inputs * plan.outputs,
+                    || {
+                        backward_bias(gz0, rows, gb0, bias0, settings);
+                        core0.backward(grad_z, halves[0], w0, gw0, gv0, settings)
+                    },
+                    || {
+                        backward_bias(gz1, rows, gb1, bias1, settings);
+                        core1.backward(grad_z, halves[1], w1, gw1, gv1, settings)
+                    },
+                );
+                continue;
+            }
             let (a, previous) = match layer {
                 0 => (input, None),
                 _ => {

@@ -18,6 +18,30 @@ fn batch(rows: usize, features: usize, classes: usize, seed: u64) -> (DMatrix<f3
     (x, y)
 }
 
+/// A batch in which every third column holds one value in every row, as
+/// MNIST's background pixels do: 0 in some of them, the normalised
+/// background value in others, and in one column a value that changes from
+/// batch to batch. Also returns how many columns are constant.
+fn batch_with_constant_columns(
+    rows: usize,
+    features: usize,
+    classes: usize,
+    seed: u64,
+) -> (DMatrix<f32>, Vec<usize>, usize) {
+    let (mut x, y) = batch(rows, features, classes, seed);
+    let mut constant = 0;
+    for j in (0..features).step_by(3) {
+        let value = match j % 2 {
+            _ if j == 3 => seed as f32 * 0.25 - 1.0,
+            0 => 0.0,
+            _ => -0.4242,
+        };
+        x.column_mut(j).fill(value);
+        constant += 1;
+    }
+    (x, y, constant)
+}
+
 /// The largest |a − b| / (1e-6 + |b|) over two networks' parameters.
 fn largest_relative_difference(a: &Mlp, b: &Mlp) -> f32 {
     let mut worst = 0.0f32;
@@ -34,11 +58,30 @@ fn largest_relative_difference(a: &Mlp, b: &Mlp) -> f32 {
 fn agree(mlp: &Mlp, adam: &Adam, rows: usize, steps: usize) {
     let features = mlp.in_features().unwrap();
     let classes = mlp.out_features().unwrap();
+    let make_batch = |seed| batch(rows, features, classes, seed);
+    agree_on(mlp, adam, rows, steps, make_batch, (true, &|_, _| ()));
+}
+
+/// A look at the trainer after a step on a batch.
+type AfterStep<'a> = dyn Fn(&Trainer, &DMatrix<f32>) + 'a;
+
+/// `agree` on the batches `make_batch` makes from the step's number, with
+/// the first layer's constant inputs skipped or not; `check` then looks at
+/// the trainer after each step.
+fn agree_on(
+    mlp: &Mlp,
+    adam: &Adam,
+    rows: usize,
+    steps: usize,
+    make_batch: impl Fn(u64) -> (DMatrix<f32>, Vec<usize>),
+    (skip, check): (bool, &AfterStep<'_>),
+) {
     let (mut teaching, mut fast) = (mlp.clone(), mlp.clone());
     let (mut adam_teaching, mut adam_fast) = (adam.clone(), adam.clone());
     let mut trainer = Trainer::new(mlp, rows).unwrap();
+    trainer.skip_constant_inputs(skip);
     for step in 0..steps {
-        let (x, y) = batch(rows, features, classes, step as u64);
+        let (x, y) = make_batch(step as u64);
         let expected = train_step(
             &mut teaching,
             &mut adam_teaching,
@@ -74,8 +117,44 @@ fn agree(mlp: &Mlp, adam: &Adam, rows: usize, steps: usize) {
             worst <= 1e-3,
             "step {step}: parameters differ by up to {worst} (relative)"
         );
+        check(&trainer, &x);
     }
     assert_eq!(adam_fast.steps, adam_teaching.steps);
+}
+
+/// How many columns of `x` hold one value in every row.
+fn constant_columns(x: &DMatrix<f32>) -> usize {
+    x.column_iter()
+        .filter(|column| column.iter().all(|&v| v.to_bits() == column[0].to_bits()))
+        .count()
+}
+
+#[test]
+fn constant_input_columns_are_left_out_of_the_products_without_changing_the_results() {
+    for (widths, rows) in [(vec![784, 200, 100, 10], 64), (vec![6, 9, 4], 13)] {
+        let activations = [Activation::Relu, Activation::Relu, Activation::Identity];
+        let activations = &activations[3 - (widths.len() - 1)..];
+        let mlp = Mlp::new(&widths, activations, Init::KaimingUniform, 2).unwrap();
+        let (features, classes) = (widths[0], widths[widths.len() - 1]);
+        for skip in [true, false] {
+            let make_batch = |seed| {
+                let (x, y, constant) = batch_with_constant_columns(rows, features, classes, seed);
+                assert_eq!(constant_columns(&x), constant, "the test's own batch");
+                (x, y)
+            };
+            let check = |trainer: &Trainer, x: &DMatrix<f32>| {
+                let expected = if skip { constant_columns(x) } else { 0 };
+                assert_eq!(
+                    trainer.skipped_inputs(),
+                    expected,
+                    "{widths:?}, skipping {skip}: input columns left out"
+                );
+            };
+            agree_on(&mlp, &Adam::new(1e-3), rows, 3, make_batch, (skip, &check));
+            let adamw = Adam::adamw(1e-2, 0.05);
+            agree_on(&mlp, &adamw, rows, 2, make_batch, (skip, &check));
+        }
+    }
 }
 
 #[test]
@@ -289,36 +368,48 @@ fn the_fast_gradients_pass_the_numerical_gradient_check() {
         [Activation::Tanh, Activation::Gelu, Activation::Sigmoid],
     ] {
         let mlp = Mlp::new(&[6, 40, 20, 4], &activations, Init::XavierUniform, 5).unwrap();
-        let (x, y) = batch(9, 6, 4, 11);
-        let mut trainer = Trainer::new(&mlp, 9).unwrap();
-        trainer.gradients(&mlp, input(&x), &y).unwrap();
-        let tensors: Vec<(String, Vec<f32>)> = mlp
-            .parameters()
-            .iter()
-            .map(|p| (p.name.clone(), p.values.to_vec()))
-            .collect();
-        let analytic: Vec<&[f32]> = (0..3)
-            .flat_map(|layer| {
-                [
-                    trainer.weight_gradient(layer).unwrap(),
-                    trainer.bias_gradient(layer).unwrap(),
-                ]
-            })
-            .collect();
-        let targets = Targets::Classes(y);
-        let report = check_gradients(
-            &tensors,
-            &analytic,
-            |values| {
-                let mut moved = mlp.clone();
-                for (p, v) in moved.parameters_mut().into_iter().zip(values) {
-                    p.copy_from_slice(v);
-                }
-                loss_of(&moved, &x, &targets, Loss::CrossEntropy).unwrap()
+        // Also with constant input columns (0 and 1.75), which the first
+        // layer's products leave out.
+        for (x, y, constant) in [
+            {
+                let (x, y) = batch(9, 6, 4, 11);
+                (x, y, 0)
             },
-            1e-2,
-            Tolerance::F32,
-        );
-        report.assert_passed(&format!("fast path with {activations:?}"));
+            batch_with_constant_columns(9, 6, 4, 11),
+        ] {
+            let mut trainer = Trainer::new(&mlp, 9).unwrap();
+            trainer.gradients(&mlp, input(&x), &y).unwrap();
+            assert_eq!(trainer.skipped_inputs(), constant, "input columns left out");
+            let tensors: Vec<(String, Vec<f32>)> = mlp
+                .parameters()
+                .iter()
+                .map(|p| (p.name.clone(), p.values.to_vec()))
+                .collect();
+            let analytic: Vec<&[f32]> = (0..3)
+                .flat_map(|layer| {
+                    [
+                        trainer.weight_gradient(layer).unwrap(),
+                        trainer.bias_gradient(layer).unwrap(),
+                    ]
+                })
+                .collect();
+            let targets = Targets::Classes(y);
+            let report = check_gradients(
+                &tensors,
+                &analytic,
+                |values| {
+                    let mut moved = mlp.clone();
+                    for (p, v) in moved.parameters_mut().into_iter().zip(values) {
+                        p.copy_from_slice(v);
+                    }
+                    loss_of(&moved, &x, &targets, Loss::CrossEntropy).unwrap()
+                },
+                1e-2,
+                Tolerance::F32,
+            );
+            report.assert_passed(&format!(
+                "fast path with {activations:?}, {constant} constant inputs"
+            ));
+        }
     }
 }

@@ -39,6 +39,9 @@ pub(crate) const INFERENCE_REPEATS: usize = 5;
 pub enum Runner {
     /// The reference's fast path (`reference::fast`).
     Rust,
+    /// The fast path with every product in full: without leaving the
+    /// first layer's constant input columns out (the background pixels).
+    RustDense,
     /// The reference's teaching code as written (`train_step`, `Mlp::forward`).
     Teaching,
     /// `peers/numpy_mlp.py`.
@@ -59,7 +62,7 @@ impl Runner {
             Self::Numpy => Some("numpy_mlp.py"),
             Self::Jax => Some("jax_mlp.py"),
             Self::Torch => Some("torch_mlp.py"),
-            Self::Rust | Self::Teaching | Self::Burn | Self::Candle => None,
+            Self::Rust | Self::RustDense | Self::Teaching | Self::Burn | Self::Candle => None,
         }
     }
 
@@ -69,13 +72,13 @@ impl Runner {
             Self::Numpy => ("import numpy", "pip install numpy"),
             Self::Jax => ("import jax, optax", "pip install jax optax"),
             Self::Torch => ("import torch", "pip install torch"),
-            Self::Rust | Self::Teaching | Self::Burn | Self::Candle => ("", ""),
+            Self::Rust | Self::RustDense | Self::Teaching | Self::Burn | Self::Candle => ("", ""),
         }
     }
 
     /// The reference's own runners, which run in this very binary.
     fn is_reference(self) -> bool {
-        matches!(self, Self::Rust | Self::Teaching)
+        matches!(self, Self::Rust | Self::RustDense | Self::Teaching)
     }
 
     /// The Rust frameworks, which need a binary built with `peers`.
@@ -99,7 +102,7 @@ pub struct BenchConfig {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "rust,teaching,numpy,jax,torch,burn,candle"
+        default_value = "rust,rust-dense,teaching,numpy,jax,torch,burn,candle"
     )]
     pub runners: Vec<Runner>,
     /// The hidden widths: 512,256 is the benchmark's network, 256 the stage-5 default.
@@ -226,6 +229,7 @@ fn run_rust(runner: Runner, config: &BenchConfig, dir: &Path) -> Result<Measurem
     let mut mlp = network(&config.hidden, config.seed)?;
     let mut adam = Adam::new(LEARNING_RATE);
     let mut trainer = Trainer::new(&mlp, BATCH)?;
+    trainer.skip_constant_inputs(runner != Runner::RustDense);
     let mut loader = BatchLoader::from_examples(train_x, train_y, BATCH, true, config.seed)?;
     let full_batches = loader.len() / BATCH;
 
@@ -259,6 +263,7 @@ fn run_rust(runner: Runner, config: &BenchConfig, dir: &Path) -> Result<Measurem
 
     // Buffers grow to the batch on the first pass (and only the forward ones).
     let mut inference = Trainer::new(&mlp, 0)?;
+    inference.skip_constant_inputs(runner != Runner::RustDense);
     let mut times = Vec::new();
     let mut correct = 0;
     for _ in 0..=INFERENCE_REPEATS {
@@ -282,6 +287,7 @@ fn run_rust(runner: Runner, config: &BenchConfig, dir: &Path) -> Result<Measurem
     Ok(Measurement {
         peer: match runner {
             Runner::Teaching => "Rust teaching code".into(),
+            Runner::RustDense => "Rust fast path, every product in full".into(),
             _ => "Rust reference (fast path)".into(),
         },
         version: env!("CARGO_PKG_VERSION").into(),
@@ -409,8 +415,10 @@ fn run_child(
                 (true, None) => bail!("no binary with the `peers` feature"),
             };
             let mut c = Command::new(exe);
-            c.args(["bench", "--worker"])
-                .arg(format!("{runner:?}").to_lowercase());
+            let name = runner
+                .to_possible_value()
+                .context("every runner has a name")?;
+            c.args(["bench", "--worker", name.get_name()]);
             c
         }
     };
