@@ -189,6 +189,7 @@ impl<'a> Columns<'a> {
 }
 
 impl Core {
+    // ANCHOR: fold_constant_columns
     /// For the output units `units` of W, with biases `bias`: their
     /// weights on the varying columns (units, varying), and
     /// b′ = b + Σ c W[:, j] over the constant columns.
@@ -221,13 +222,13 @@ impl Core {
         let w = DMatrixView::from_slice_with_strides(w, count, varying, 1, count);
         (w, &self.bias[..count])
     }
+    // ANCHOR_END: fold_constant_columns
 
     /// One core's share of the first layer's backward pass, for a block of
     /// columns of W (`weights`, with `grad_w` the same columns of dW):
     /// dW on the varying ones by one product, c db on the constant ones,
     /// then Adam on each column (when updating) or dW written out (when
     /// only reading). `grad_z` is dZ, `grad_z_values` its values.
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn backward(
         &mut self,
         (grad_z, grad_z_values): (Input<'_>, &[f32]),
@@ -265,6 +266,7 @@ impl Core {
                 Weights::Read(_) => grad_w[block].copy_from_slice(grad),
             }
         };
+        // ANCHOR: constant_gradients
         // Runs of varying columns take their dW from the product, in one
         // call each; a constant column's is c db (the background's c
         // repeats, so c db is kept until c changes).
@@ -294,9 +296,11 @@ impl Core {
                 }
             }
         }
+        // ANCHOR_END: constant_gradients
     }
 }
 
+// ANCHOR: same_in_every_row
 /// Some(c) when every value of `column` has the bits of c.
 fn same_in_every_row(column: &[f32]) -> Option<f32> {
     let first = column.first()?.to_bits();
@@ -306,3 +310,4 @@ fn same_in_every_row(column: &[f32]) -> Option<f32> {
         .any(|chunk| chunk.iter().fold(0, |acc, x| acc | (x.to_bits() ^ first)) != 0);
     (!differs).then(|| f32::from_bits(first))
 }
+// ANCHOR_END: same_in_every_row

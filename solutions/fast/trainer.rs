@@ -23,6 +23,10 @@
 //!   hand-over costs about a microsecond instead of rayon's ten or more;
 //! - the input gradient of the first layer, which training never uses, is
 //!   not computed (a third of that layer's backward work);
+//! - the first layer's input columns that hold one value in every example
+//!   of the batch (MNIST's background) are left out of its two products:
+//!   they fold into the bias, and their dW columns are c · db
+//!   (`constant_inputs.rs`);
 //! - the element-wise loops are compiled for AVX-512 and AVX2 as well, and
 //!   picked at run time.
 //!
