@@ -22,7 +22,7 @@
 use nalgebra::{DMatrix, DMatrixView};
 use std::ops::Range;
 
-use super::{AdamSettings, Input, Weights, adam_update, column_sums, multiply};
+use super::{AdamSettings, Input, Weights, column_sums, multiply};
 
 /// Batches of more rows than this (inference over a data set) keep the
 /// full products: almost no column is constant over thousands of
@@ -155,39 +155,42 @@ impl ConstantInputs {
         };
         (columns, &mut self.grad_weights, &mut self.cores)
     }
-
-    /// Where the backward pass splits the columns between the two cores,
-    /// so that each gets half of the varying ones (the products' work):
-    /// (columns before the split, varying columns before it).
-    pub(super) fn split_columns(&self) -> (usize, usize) {
-        let half = self.varying / 2;
-        let mut seen = 0;
-        for (j, c) in self.constant.iter().enumerate() {
-            if c.is_none() {
-                if seen == half {
-                    return (j, half);
-                }
-                seen += 1;
-            }
-        }
-        (self.constant.len(), seen)
-    }
 }
 
 impl<'a> Columns<'a> {
-    /// The columns from `columns.start` to `columns.end`, of which
-    /// `varying` vary.
-    pub(super) fn range(self, columns: Range<usize>, varying: Range<usize>) -> Self {
-        Self {
+    /// The columns split between the two cores so that each gets half of
+    /// the varying ones (the products' work): the first column of the
+    /// second half, and the two halves.
+    pub(super) fn split_in_half(self) -> (usize, [Self; 2]) {
+        let half = self.varying_count() / 2;
+        let split = self
+            .constant
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.is_none())
+            .nth(half)
+            .map_or(self.constant.len(), |(j, _)| j);
+        let (varying0, varying1) = self.varying.split_at(half * self.rows);
+        let (constant0, constant1) = self.constant.split_at(split);
+        let part = |varying, constant| Self {
             rows: self.rows,
-            varying: &self.varying[varying.start * self.rows..varying.end * self.rows],
-            constant: &self.constant[columns],
-        }
+            varying,
+            constant,
+        };
+        (
+            split,
+            [part(varying0, constant0), part(varying1, constant1)],
+        )
+    }
+
+    /// How many columns vary.
+    pub(super) fn varying_count(&self) -> usize {
+        self.varying.len() / self.rows.max(1)
     }
 
     /// The varying columns of A, (rows, varying).
     pub(super) fn varying(&self) -> Input<'a> {
-        let count = self.varying.len() / self.rows.max(1);
+        let count = self.varying_count();
         DMatrixView::from_slice_with_strides(self.varying, self.rows, count, 1, self.rows)
     }
 }
@@ -237,7 +240,7 @@ impl Core {
         &mut self,
         (grad_z, grad_z_values): (Input<'_>, &[f32]),
         columns: Columns<'_>,
-        weights: Weights<'_>,
+        mut weights: Weights<'_>,
         grad_w: &mut [f32],
         grad_varying: &mut [f32],
         settings: Option<&AdamSettings>,
@@ -254,20 +257,15 @@ impl Core {
             false,
         );
         if columns.constant.iter().any(Option::is_some) {
+            // All of db, not only the half `backward_bias` sums on this
+            // core: the other half is being summed on the other core.
             column_sums(grad_z_values, rows, &mut self.grad_bias);
         }
-        let mut weights = weights;
         let mut update = |block: Range<usize>, grad: &[f32]| {
             let block = block.start * outputs..block.end * outputs;
-            match &mut weights {
-                Weights::Update(w, m, v) => {
-                    if let Some(settings) = settings {
-                        let (w, m, v) =
-                            (&mut w[block.clone()], &mut m[block.clone()], &mut v[block]);
-                        adam_update(settings, w, grad, m, v);
-                    }
-                }
-                Weights::Read(_) => grad_w[block].copy_from_slice(grad),
+            match matches!(weights, Weights::Read(_)) {
+                true => grad_w[block].copy_from_slice(grad),
+                false => weights.block(block).update(settings, grad),
             }
         };
         // ANCHOR: constant_gradients

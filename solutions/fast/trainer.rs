@@ -470,16 +470,12 @@ impl Trainer {
             if layer == 0 && self.constant_inputs.active() {
                 // The first layer without its constant input columns: each
                 // core takes half of the varying ones.
-                let (split, varying_before) = self.constant_inputs.split_columns();
                 let (columns, grad_varying, [core0, core1]) = self.constant_inputs.parts(rows);
-                let all = columns.varying().ncols();
-                let halves = [
-                    columns.range(0..split, 0..varying_before),
-                    columns.range(split..plan.inputs, varying_before..all),
-                ];
+                let (split, halves) = columns.split_in_half();
                 let (w0, w1) = weights.split_at(split * plan.outputs);
                 let (gw0, gw1) = self.grad_weights[0].split_at_mut(split * plan.outputs);
-                let (gv0, gv1) = grad_varying.split_at_mut(varying_before * plan.outputs);
+                let before = halves[0].varying_count();
+                let (gv0, gv1) = grad_varying.split_at_mut(before * plan.outputs);
                 let grad_z = (grad_z, grad_rest[0].slice(rows));
                 both(
                     partner,
@@ -710,6 +706,17 @@ impl<'a> Weights<'a> {
         match self {
             Self::Read(w) => w,
             Self::Update(w, _, _) => w,
+        }
+    }
+
+    /// The values in `range` (and their moments), borrowed.
+    fn block(&mut self, range: Range<usize>) -> Weights<'_> {
+        match self {
+            Self::Read(w) => Weights::Read(&w[range]),
+            Self::Update(w, m, v) => {
+                let (m, v) = (&mut m[range.clone()], &mut v[range.clone()]);
+                Weights::Update(&mut w[range], m, v)
+            }
         }
     }
 

@@ -31,10 +31,12 @@ fn batch_with_constant_columns(
     let (mut x, y) = batch(rows, features, classes, seed);
     let mut constant = 0;
     for j in (0..features).step_by(3) {
-        let value = match j % 2 {
-            _ if j == 3 => seed as f32 * 0.25 - 1.0,
-            0 => 0.0,
-            _ => -0.4242,
+        let value = if j == 3 {
+            seed as f32 * 0.25 - 1.0
+        } else if j % 2 == 0 {
+            0.0
+        } else {
+            -0.4242
         };
         x.column_mut(j).fill(value);
         constant += 1;

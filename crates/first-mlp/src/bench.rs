@@ -228,8 +228,9 @@ fn run_rust(runner: Runner, config: &BenchConfig, dir: &Path) -> Result<Measurem
     };
     let mut mlp = network(&config.hidden, config.seed)?;
     let mut adam = Adam::new(LEARNING_RATE);
+    let skip_constant_inputs = runner != Runner::RustDense;
     let mut trainer = Trainer::new(&mlp, BATCH)?;
-    trainer.skip_constant_inputs(runner != Runner::RustDense);
+    trainer.skip_constant_inputs(skip_constant_inputs);
     let mut loader = BatchLoader::from_examples(train_x, train_y, BATCH, true, config.seed)?;
     let full_batches = loader.len() / BATCH;
 
@@ -263,7 +264,7 @@ fn run_rust(runner: Runner, config: &BenchConfig, dir: &Path) -> Result<Measurem
 
     // Buffers grow to the batch on the first pass (and only the forward ones).
     let mut inference = Trainer::new(&mlp, 0)?;
-    inference.skip_constant_inputs(runner != Runner::RustDense);
+    inference.skip_constant_inputs(skip_constant_inputs);
     let mut times = Vec::new();
     let mut correct = 0;
     for _ in 0..=INFERENCE_REPEATS {
