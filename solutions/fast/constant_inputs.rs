@@ -105,9 +105,10 @@ impl ConstantInputs {
     /// How many of the last batch's input columns were left out of the
     /// products (0 when none were).
     pub(super) fn skipped(&self) -> usize {
-        match self.active {
-            true => self.constant.len() - self.varying,
-            false => 0,
+        if self.active {
+            self.constant.len() - self.varying
+        } else {
+            0
         }
     }
 
@@ -263,9 +264,10 @@ impl Core {
         }
         let mut update = |block: Range<usize>, grad: &[f32]| {
             let block = block.start * outputs..block.end * outputs;
-            match matches!(weights, Weights::Read(_)) {
-                true => grad_w[block].copy_from_slice(grad),
-                false => weights.block(block).update(settings, grad),
+            if matches!(weights, Weights::Read(_)) {
+                grad_w[block].copy_from_slice(grad);
+            } else {
+                weights.block(block).update(settings, grad);
             }
         };
         // ANCHOR: constant_gradients
