@@ -5,6 +5,8 @@
 //! and this file under `--features reference`; later stages import earlier
 //! ones from this crate, so an unfinished stage never blocks the next one.
 
+#![forbid(unsafe_code)]
+
 #[path = "stage-1/perceptron.rs"]
 pub mod perceptron;
 
@@ -59,9 +61,3 @@ pub mod training;
 
 #[path = "stage-6/context.rs"]
 pub mod context;
-
-/// The fast path beside the teaching code: the same training step and
-/// forward pass, with preallocated buffers, a tuned matrix product, fused
-/// element-wise passes and both cores. Not an exercise.
-#[path = "fast/trainer.rs"]
-pub mod fast;

@@ -16,15 +16,16 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use course_support::batches::BatchLoader;
+use engine::{BlockCopy, Trainer, input};
 use nalgebra::DMatrix;
 use reference::Activation;
-use reference::fast::{Trainer, input};
 use reference::given::{Adam, Loss, Targets};
 use reference::init::Init;
 use reference::network::Mlp;
 use reference::train::train_step;
 use reference::training::count_correct;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 use crate::ceiling;
 use crate::mnist_train::STANDARD_NORMALIZATION;
@@ -37,7 +38,7 @@ pub(crate) const INFERENCE_REPEATS: usize = 5;
 /// The runners `first-mlp bench` knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Runner {
-    /// The reference's fast path (`reference::fast`).
+    /// The reference's fast path (`engine`).
     Rust,
     /// The fast path with every product in full: without leaving the
     /// first layer's constant input columns out (the background pixels).
@@ -231,7 +232,8 @@ fn run_rust(runner: Runner, config: &BenchConfig, dir: &Path) -> Result<Measurem
     let skip_constant_inputs = runner != Runner::RustDense;
     let mut trainer = Trainer::new(&mlp, BATCH)?;
     trainer.skip_constant_inputs(skip_constant_inputs);
-    let mut loader = BatchLoader::from_examples(train_x, train_y, BATCH, true, config.seed)?;
+    let mut loader = BatchLoader::from_examples(train_x, train_y, BATCH, true, config.seed)?
+        .with_copier(Arc::new(BlockCopy));
     let full_batches = loader.len() / BATCH;
 
     // One step on the next batch.
@@ -251,7 +253,7 @@ fn run_rust(runner: Runner, config: &BenchConfig, dir: &Path) -> Result<Measurem
     }
     loader.start_epoch();
     let start = Instant::now();
-    // On the thread pool, as `fast::train_epoch` runs (the teaching code
+    // On the thread pool, as `engine::train_epoch` runs (the teaching code
     // does not use it).
     let total_loss = rayon::scope(|_| -> Result<f64> {
         let mut total_loss = 0.0f64;

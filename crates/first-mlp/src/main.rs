@@ -9,7 +9,7 @@ use first_mlp::figures;
 
 // mimalloc keeps freed blocks for reuse where glibc's malloc hands large ones
 // back to the kernel: the matrix products' packing space then costs no page
-// faults per training step (solutions/tests/fast_allocations.rs).
+// faults per training step (crates/engine/tests/allocations.rs).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -7,18 +7,19 @@
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use course_support::batches::BatchLoader;
+use engine::{BlockCopy, Trainer};
 use indicatif::{ProgressBar, ProgressStyle};
 use mnist::{Mnist, Provenance};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
-use reference::fast::{self, Trainer};
 use reference::given::{Adam, Optimizer, Sgd};
 use reference::init::Init;
 use reference::stats::EpochStats;
@@ -171,7 +172,7 @@ pub struct TrainConfig {
     #[serde(skip)]
     pub quiet: bool,
     /// Train with the teaching code (stage 4's `train_step`) instead of the
-    /// fast path (`reference::fast`): the same arithmetic, about 2.5x slower.
+    /// fast path (`engine`): the same arithmetic, about 2.5x slower.
     #[arg(long)]
     #[serde(default)]
     pub teaching: bool,
@@ -386,7 +387,7 @@ pub(crate) fn train_epoch_with_bar(
     };
     let stats = match (fast, optimizer) {
         (Some(trainer), AnyOptimizer::Adam(adam)) => {
-            fast::train_epoch(trainer, mlp, adam, loader, &mut on_batch)?
+            engine::train_epoch(trainer, mlp, adam, loader, &mut on_batch)?
         }
         (_, optimizer) => train_epoch(mlp, optimizer.as_dyn(), loader, &mut on_batch)?,
     };
@@ -557,14 +558,16 @@ pub fn run(config: TrainConfig) -> Result<RunRecord> {
     }
     println!("\n{}\n", summary(&mlp));
 
-    let mut train = BatchLoader::new(&train_x, train_y, config.batch_size, true, config.seed)?;
+    let mut train = BatchLoader::new(&train_x, train_y, config.batch_size, true, config.seed)?
+        .with_copier(Arc::new(BlockCopy));
     // Replay the shuffles of the epochs already done, so a resumed run sees
     // exactly the batches an uninterrupted one would.
     for _ in 1..first_epoch {
         train.start_epoch();
     }
     let eval_batch = 1000;
-    let mut validation = BatchLoader::new(&validation_x, validation_y, eval_batch, false, 0)?;
+    let mut validation = BatchLoader::new(&validation_x, validation_y, eval_batch, false, 0)?
+        .with_copier(Arc::new(BlockCopy));
     fs::create_dir_all(&config.out)
         .with_context(|| format!("creating {}", config.out.display()))?;
     let config_json = serde_json::to_string(&config)?;
@@ -627,7 +630,8 @@ pub fn run(config: TrainConfig) -> Result<RunRecord> {
     let (best_epoch, _) = best.unwrap_or((config.epochs, 0.0));
     let mut best_mlp = build_mlp(&config, train_x.ncols(), classes)?;
     checkpoint::load_into(&best_path, &mut best_mlp)?;
-    let mut test = BatchLoader::new(&test_x, test_y.clone(), eval_batch, false, 0)?;
+    let mut test = BatchLoader::new(&test_x, test_y.clone(), eval_batch, false, 0)?
+        .with_copier(Arc::new(BlockCopy));
     let test_stats = evaluate(&best_mlp, &mut test)?;
     let logits = best_mlp.forward(&test_x)?;
     let predicted = predict_classes(&logits);

@@ -15,8 +15,8 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use course_support::batches::{BatchLoader, ExampleSource};
+use engine::{BlockCopy, Trainer};
 use reference::context::ContextFrames;
-use reference::fast::Trainer;
 use reference::given::Adam;
 use reference::init::Init;
 use reference::training::{evaluate, predict_classes};
@@ -156,7 +156,8 @@ fn loader(
         config.batch_size,
         shuffle,
         config.seed,
-    )?)
+    )?
+    .with_copier(Arc::new(BlockCopy)))
 }
 
 /// What a speech run measured.
@@ -362,7 +363,8 @@ fn predict_all(mlp: &Mlp, frames: &ContextFrames, batch_size: usize) -> Result<V
         batch_size.max(1),
         false,
         0,
-    )?;
+    )?
+    .with_copier(Arc::new(BlockCopy));
     loader.start_epoch();
     while let Some((inputs, _)) = loader.next_batch() {
         out.extend(predict_classes(&mlp.forward(inputs)?));

@@ -26,13 +26,42 @@ pub trait ExampleSource: Send + Sync {
     fn write(&self, index: usize, out: &mut [f32]);
 }
 
-/// The examples staged and then copied into the column-major batch at a
-/// time: 16 floats, one cache line of each column.
-const EXAMPLE_BLOCK: usize = 16;
+/// How a loader copies a batch's examples into the rows of its batch
+/// matrix. [`OneByOne`] is the plain way; a faster one can be plugged in
+/// with [`BatchLoader::with_copier`] (the engine's fast path does).
+pub trait CopyExamples: Send + Sync {
+    /// Writes example `order[r]` of `source` into row `r` of `batch`, for
+    /// every r. `scratch` is the loader's to reuse between batches.
+    fn copy(
+        &self,
+        source: &dyn ExampleSource,
+        order: &[usize],
+        scratch: &mut Vec<f32>,
+        batch: DMatrixViewMut<'_, f32>,
+    );
+}
 
-/// Fewer examples than this per thread are copied by one thread: below it,
-/// handing work over costs more than the copy.
-const PARALLEL_COPY_MIN_EXAMPLES: usize = 64;
+/// Each example written into `scratch`, then into its row of the batch.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OneByOne;
+
+impl CopyExamples for OneByOne {
+    fn copy(
+        &self,
+        source: &dyn ExampleSource,
+        order: &[usize],
+        scratch: &mut Vec<f32>,
+        mut batch: DMatrixViewMut<'_, f32>,
+    ) {
+        scratch.resize(source.features(), 0.0);
+        for (row, &example) in order.iter().enumerate() {
+            source.write(example, scratch);
+            for (value, &x) in batch.row_mut(row).iter_mut().zip(scratch.iter()) {
+                *value = x;
+            }
+        }
+    }
+}
 
 /// The rows of a matrix, stored as columns so each example is contiguous.
 struct MatrixRows(DMatrix<f32>);
@@ -63,9 +92,9 @@ pub struct BatchLoader {
     position: usize,
     full: (DMatrix<f32>, Vec<usize>),
     last: (DMatrix<f32>, Vec<usize>),
-    /// Staging: the batch one example after another, each block of
-    /// examples written here just before it is copied into `full` or `last`.
-    by_example: Vec<f32>,
+    copier: Arc<dyn CopyExamples>,
+    /// The copier's working space, kept from batch to batch.
+    scratch: Vec<f32>,
 }
 
 impl BatchLoader {
@@ -152,8 +181,15 @@ impl BatchLoader {
                 Vec::with_capacity(batch_size),
             ),
             last: (DMatrix::zeros(remainder, d), Vec::with_capacity(remainder)),
-            by_example: vec![0.0; batch_size.min(n) * d],
+            copier: Arc::new(OneByOne),
+            scratch: Vec::new(),
         })
+    }
+
+    /// The same loader, copying its batches with `copier`.
+    pub fn with_copier(mut self, copier: Arc<dyn CopyExamples>) -> Self {
+        self.copier = copier;
+        self
     }
 
     /// The number of examples.
@@ -191,8 +227,12 @@ impl BatchLoader {
         let order = &self.order[examples];
         labels.clear();
         labels.extend(order.iter().map(|&example| self.labels[example]));
-        let staging = &mut self.by_example[..order.len() * self.source.features()];
-        copy_examples(&*self.source, order, staging, inputs.as_view_mut());
+        self.copier.copy(
+            &*self.source,
+            order,
+            &mut self.scratch,
+            inputs.as_view_mut(),
+        );
         Some((&*inputs, labels.as_slice()))
     }
 
@@ -206,75 +246,6 @@ impl BatchLoader {
         let range = self.position..self.position + size;
         self.position += size;
         Some(range)
-    }
-}
-
-/// Copies the examples `order` into the rows of `batch`, through `staging`
-/// (room for them one after another). The rows are halved between the
-/// threads until few are left (the copy is memory-bound: random examples of
-/// a large data set, and the fast path's second thread would otherwise wait
-/// for it and fall asleep). Each thread then goes block by block: it writes
-/// `EXAMPLE_BLOCK` examples whole into `staging`, then copies them into the
-/// batch's columns while they are in its cache, one cache line per column.
-/// One pass over the data set, and every write is to a whole line.
-fn copy_examples(
-    source: &dyn ExampleSource,
-    order: &[usize],
-    staging: &mut [f32],
-    mut batch: DMatrixViewMut<'_, f32>,
-) {
-    let d = source.features();
-    let rows = order.len();
-    if rows >= 2 * PARALLEL_COPY_MIN_EXAMPLES {
-        // A whole number of blocks above the split keeps each thread's
-        // writes on cache lines of its own.
-        let mid = (rows / 2).next_multiple_of(EXAMPLE_BLOCK);
-        let (top, bottom) = batch.rows_range_pair_mut(..mid, mid..);
-        let (order_top, order_bottom) = order.split_at(mid);
-        let (staging_top, staging_bottom) = staging.split_at_mut(mid * d);
-        rayon::join(
-            || copy_examples(source, order_top, staging_top, top),
-            || copy_examples(source, order_bottom, staging_bottom, bottom),
-        );
-        return;
-    }
-    for (block, (examples, staging)) in order
-        .chunks(EXAMPLE_BLOCK)
-        .zip(staging.chunks_mut(EXAMPLE_BLOCK * d))
-        .enumerate()
-    {
-        for (&example, out) in examples.iter().zip(staging.chunks_exact_mut(d)) {
-            source.write(example, out);
-        }
-        let first = block * EXAMPLE_BLOCK;
-        let count = examples.len();
-        write_columns(&staging[..count * d], d, &mut batch, first);
-    }
-}
-
-/// Writes `staging` (examples of `d` features, one after another) into the
-/// rows from `first` on of `batch`, feature by feature: a transpose. It
-/// goes 16 features at a time through a small tile, so that each example's
-/// 16 values are one contiguous read and each column's values one
-/// contiguous write, with no bounds check per value. Alone, a full-MNIST
-/// batch of 128 took 54 -> 45 µs here (in the fast path's epoch, where the
-/// copy waits on memory, no change showed); a 4 × 4 SSE transpose of the
-/// tile measured no faster.
-fn write_columns(staging: &[f32], d: usize, batch: &mut DMatrixViewMut<'_, f32>, first: usize) {
-    let count = staging.len() / d;
-    let mut columns = batch.column_iter_mut();
-    for f0 in (0..d).step_by(EXAMPLE_BLOCK) {
-        let width = EXAMPLE_BLOCK.min(d - f0);
-        let mut tile = [[0.0f32; EXAMPLE_BLOCK]; EXAMPLE_BLOCK];
-        for (row, example) in tile.iter_mut().zip(staging.chunks_exact(d)) {
-            row[..width].copy_from_slice(&example[f0..f0 + width]);
-        }
-        for (j, mut column) in (0..width).zip(&mut columns) {
-            let out = &mut column.as_mut_slice()[first..first + count];
-            for (value, row) in out.iter_mut().zip(&tile) {
-                *value = row[j];
-            }
-        }
     }
 }
 
@@ -328,9 +299,7 @@ mod tests {
         assert_eq!(epoch(&mut b), first, "the same seed gave another order");
     }
 
-    /// Batches big enough to be split between threads (130 rows: 80 and
-    /// 50, in blocks of 16 examples with a partial last block), and a
-    /// smaller last batch copied by one: every value where it belongs.
+    /// Full batches and a smaller last one: every value where it belongs.
     #[test]
     fn large_batches_hold_their_examples() {
         let (n, d, batch) = (300, 150, 130);

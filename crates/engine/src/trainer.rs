@@ -1,54 +1,16 @@
-//! The fast path: stage 4's `train_step` and stage 3's `Mlp::forward`, for
-//! the networks stage 5 trains, computed the same way but without the
-//! overheads the teaching code accepts for clarity. The book's chapter
-//! "Making it fast" walks through it.
-//!
-//! The arithmetic is the teaching code's: Z = A Wᵀ + b, then the activation;
-//! softmax cross-entropy; dW = dZᵀ A, db = column sums of dZ, dA = dZ W,
-//! dZ = dA ⊙ f′(Z); then Adam as `optim.rs` writes it, with the bias
-//! corrections folded into two constants per step. What changes:
-//!
-//! - every matrix lives in a buffer allocated once and reused (a step
-//!   allocates nothing on x86-64; elsewhere only the `gemm` crate's packing
-//!   space);
-//! - each product is one call into a library that blocks it for the caches
-//!   and picks AVX-512 or AVX2 kernels at run time: faer's x86-64 kernels
-//!   (the `private-gemm-x86` crate) on x86-64 with AVX2, the `gemm` crate
-//!   elsewhere; transposes are read through strides instead of copied;
-//! - each layer is split in two halves, one per core, and each core
-//!   finishes its half: bias and activation after the forward product; the
-//!   activation's derivative, the weight and bias gradients and Adam after
-//!   the backward ones, while the data is in its cache; during a step the
-//!   other core's thread waits for its halves spinning (`partner.rs`), so a
-//!   hand-over costs about a microsecond instead of rayon's ten or more;
-//! - the input gradient of the first layer, which training never uses, is
-//!   not computed (a third of that layer's backward work);
-//! - the first layer's input columns that hold one value in every example
-//!   of the batch (MNIST's background) are left out of its two products:
-//!   they fold into the bias, and their dW columns are c · db
-//!   (`constant_inputs.rs`);
-//! - the element-wise loops are compiled for AVX-512 and AVX2 as well, and
-//!   picked at run time.
-//!
-//! Every value is computed by one thread in a fixed order, so the same
-//! inputs give the same bits on every run. The results differ from the
-//! teaching code's only by rounding (tests hold the two together).
-//!
-//! Supported: linear layers, each optionally followed by one element-wise
-//! activation, trained with softmax cross-entropy on class labels by Adam or
-//! AdamW. Anything else (maxout, MSE, SGD) returns an error saying so; the
-//! teaching `train_step` handles it.
+//! The fast path's trainer: buffers, products, the fused forward and
+//! backward passes, and Adam (see the crate docs).
 
 use course_support::batches::BatchLoader;
 use course_support::shape::ShapeError;
 use nalgebra::{DMatrix, DMatrixView, Dyn};
 use std::ops::Range;
 
-use crate::Activation;
-use crate::given::Adam;
-use crate::layers::Linear;
-use crate::network::{Layer, Mlp};
-use crate::stats::EpochStats;
+use reference::Activation;
+use reference::given::Adam;
+use reference::layers::Linear;
+use reference::network::{Layer, Mlp};
+use reference::stats::EpochStats;
 
 mod constant_inputs;
 mod partner;

@@ -1,4 +1,4 @@
-//! `cargo bench -p reference`: the fast path beside the teaching code, at the
+//! `cargo bench -p engine`: the fast path beside the teaching code, at the
 //! sizes of the performance benchmark (`first-mlp bench`): MLP 784 → 512 ReLU
 //! → 256 ReLU → 10, batch 128, softmax cross-entropy, Adam; and inference
 //! over 10,000 rows in one batch.
@@ -16,9 +16,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use engine::{Trainer, input};
 use nalgebra::DMatrix;
 use reference::backward::mlp_backward;
-use reference::fast::{Trainer, input};
 use reference::given::{Adam, Loss, Optimizer, Targets};
 use reference::init::Init;
 use reference::losses::cross_entropy_gradient;

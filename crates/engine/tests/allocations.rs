@@ -11,9 +11,9 @@ use std::alloc::{GlobalAlloc, Layout};
 use mimalloc::MiMalloc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use engine::{Trainer, faer_kernels, input};
 use nalgebra::DMatrix;
 use reference::Activation;
-use reference::fast::{Trainer, faer_kernels, input};
 use reference::given::Adam;
 use reference::init::Init;
 use reference::network::Mlp;
@@ -62,7 +62,7 @@ fn steady_state_rounds_take_no_page_faults_and_allocate_only_for_packing() {
     background.columns_mut(0, 200).fill(-0.4242);
     let labels: Vec<usize> = (0..128).map(|r| r % 10).collect();
     const ROUNDS: usize = 10;
-    // On the thread pool, as `fast::train_epoch` runs: a step started from
+    // On the thread pool, as `engine::train_epoch` runs: a step started from
     // outside it would be queued for the pool, which allocates.
     let (loss, allocations, faults) = rayon::scope(|_| {
         // Warm-up: Adam's moments, the matrix product's per-thread packing

@@ -1,10 +1,10 @@
 //! The fast path computes what the teaching code computes.
 
+use engine::{Trainer, input};
 use nalgebra::DMatrix;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use reference::Activation;
-use reference::fast::{Trainer, input};
 use reference::given::{Adam, Loss, Targets};
 use reference::init::Init;
 use reference::layers::Linear;
