@@ -1,8 +1,7 @@
 //! `cargo xtask`: the course's own checks.
 //!
-//! - `cargo xtask test`: the whole test suite on the reference, the tests of
-//!   the bench's Rust peers (built apart in target/peers), then `check`, then
-//!   the book build when mdbook is installed.
+//! - `cargo xtask test`: the whole test suite on the reference (the bench's
+//!   among them), then `check`, then the book build when mdbook is installed.
 //! - `cargo xtask check`: proves the course is sound, in the spirit of
 //!   rustlings' check of its own exercises: every stage passes on the
 //!   reference; every untouched exercise compiles and fails, every one of its
@@ -122,21 +121,9 @@ fn test() -> Result<()> {
         "every test, on the reference",
         cargo().args(["test", "--workspace", "--features", &features]),
     )?;
-    run(
-        "the bench's Rust peers (burn, candle)",
-        cargo()
-            .args(["test", "--release"])
-            .args(PEERS)
-            .args(PEERS_TARGET),
-    )?;
     check()?;
     book(false)
 }
-
-/// `first-mlp` with burn and candle, built apart (as `first-mlp bench` does)
-/// so that the main build never compiles them.
-const PEERS: [&str; 4] = ["-p", "first-mlp", "--features", "peers"];
-const PEERS_TARGET: [&str; 2] = ["--target-dir", "target/peers"];
 
 fn check() -> Result<()> {
     let stages = stages()?;
@@ -180,16 +167,6 @@ fn check() -> Result<()> {
             "-D",
             "warnings",
         ]),
-    )?;
-
-    run(
-        "clippy on the bench's Rust peers",
-        cargo()
-            .arg("clippy")
-            .args(PEERS)
-            .arg("--all-targets")
-            .args(PEERS_TARGET)
-            .args(["--", "-D", "warnings"]),
     )?;
 
     println!();

@@ -1,14 +1,10 @@
 //! The First MLP command line's library: the course's runs and figures, on
 //! the reference implementation.
 
-pub mod bench;
-pub mod ceiling;
 pub mod checkpoint;
 pub mod figures;
 pub mod mnist_plots;
 pub mod mnist_train;
-#[cfg(feature = "peers")]
-pub mod peers;
 pub mod report;
 pub mod speech_corpus;
 pub mod speech_train;

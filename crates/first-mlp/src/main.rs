@@ -66,10 +66,6 @@ enum Command {
         #[arg(long, default_value = "out")]
         out: PathBuf,
     },
-    /// Time the reference against JAX, PyTorch, NumPy, burn and candle on
-    /// one MNIST workload, side by side (the Python peers that are
-    /// installed; burn and candle are built on first use).
-    Bench(Box<first_mlp::bench::BenchConfig>),
     /// Regenerate the figures the book shows, in book/src/figures.
     Figures {
         /// Folder for the figures (default: the book's figure folder).
@@ -116,7 +112,6 @@ fn main() -> Result<()> {
             report_mlps()?;
             write_figures(&out)
         }
-        Command::Bench(config) => first_mlp::bench::run(&config),
         Command::Figures { out } => write_figures(&out.unwrap_or_else(first_mlp::book_figures_dir)),
     }
 }

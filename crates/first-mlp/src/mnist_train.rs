@@ -99,9 +99,6 @@ impl InitArg {
     }
 }
 
-/// MNIST's well-known pixel mean and standard deviation, of p / 255.
-pub const STANDARD_NORMALIZATION: (f32, f32) = (0.1307, 0.3081);
-
 /// Pixel normalisation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -503,7 +500,7 @@ pub fn run(config: TrainConfig) -> Result<RunRecord> {
     let test_rows: Vec<usize> = (0..data.test.images.count).collect();
     let mut test_x = pixels(&data.test.images, &test_rows);
     let (mean, std) = match config.normalization {
-        Normalization::Standard => STANDARD_NORMALIZATION,
+        Normalization::Standard => mnist::STANDARD_NORMALIZATION,
         Normalization::Computed => {
             let n = train_x.len() as f64;
             let mean = train_x.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
@@ -697,7 +694,7 @@ pub fn predict(
         .with_context(|| format!("{}: the saved configuration", model.display()))?;
     let mut mlp = build_mlp(&config, 784, 10)?;
     checkpoint::load_into(model, &mut mlp)?;
-    let (mean, std) = STANDARD_NORMALIZATION;
+    let (mean, std) = mnist::STANDARD_NORMALIZATION;
     match (idx, image) {
         (Some(path), None) => {
             let images = mnist::idx::read_images(path)?;

@@ -10,6 +10,10 @@ use std::path::{Path, PathBuf};
 pub use idx::Images;
 use sha2::{Digest, Sha256};
 
+/// The mean and standard deviation of the training set's pixels scaled to
+/// [0, 1], the usual normalisation: x ↦ (x − mean) / std.
+pub const STANDARD_NORMALIZATION: (f32, f32) = (0.1307, 0.3081);
+
 /// What went wrong, and where.
 #[derive(Debug, thiserror::Error)]
 pub enum MnistError {

@@ -1,4 +1,4 @@
-//! `first-mlp bench` works end to end on the bundled sample: every runner
+//! The bench works end to end on the bundled sample: every runner
 //! trains, the table and the JSON hold what was measured, and a peer that is
 //! not installed is skipped with the command that installs it. No timing is
 //! asserted: the figures of a shared machine are not a test.
@@ -10,8 +10,8 @@ fn sample() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mnist-sample")
 }
 
-fn first_mlp() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_first-mlp"))
+fn bench() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_bench"))
 }
 
 /// The standard output of a run that must have succeeded (else both outputs).
@@ -29,8 +29,8 @@ fn succeeded(out: &std::process::Output) -> String {
 fn both_rust_runners_train_and_report() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("bench.json");
-    let out = first_mlp()
-        .args(["bench", "--runners", "rust,teaching", "--rounds", "2"])
+    let out = bench()
+        .args(["--runners", "rust,teaching", "--rounds", "2"])
         .args(["--hidden", "32", "--data"])
         .arg(sample())
         .arg("--json")
@@ -107,16 +107,8 @@ fn a_failing_runner_is_reported_and_the_others_go_on() {
     )
     .unwrap();
     std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let out = first_mlp()
-        .args([
-            "bench",
-            "--runners",
-            "rust,numpy",
-            "--hidden",
-            "16",
-            "--rounds",
-            "2",
-        ])
+    let out = bench()
+        .args(["--runners", "rust,numpy", "--hidden", "16", "--rounds", "2"])
         .arg("--python")
         .arg(&python)
         .arg("--data")
@@ -144,14 +136,8 @@ fn a_failing_runner_is_reported_and_the_others_go_on() {
 
 #[test]
 fn a_missing_peer_is_skipped_with_its_install_command() {
-    let out = first_mlp()
-        .args([
-            "bench",
-            "--runners",
-            "jax,numpy",
-            "--python",
-            "/nonexistent/python3",
-        ])
+    let out = bench()
+        .args(["--runners", "jax,numpy", "--python", "/nonexistent/python3"])
         .arg("--data")
         .arg(sample())
         .output()

@@ -5,7 +5,7 @@ Full-size MNIST-shaped training: 60,000 x 784 f32 inputs, MLP
 batch 128, shuffled, one epoch of 468 full batches after a short warm-up;
 then inference: one forward pass over the 10,000 test images in one batch.
 
-Each peer prints one JSON line (`result(...)`) that `first-mlp bench` reads.
+Each peer prints one JSON line (`result(...)`) that the bench (`crates/bench`) reads.
 """
 
 import argparse

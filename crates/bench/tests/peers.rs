@@ -1,7 +1,5 @@
-//! The Rust peers of `first-mlp bench` (the `peers` feature: burn and
-//! candle) train on the bundled sample and report what they measured, as
+//! The bench's Rust peers (burn and candle) train on the bundled sample and report what they measured, as
 //! the reference's own runners do. No timing is asserted.
-#![cfg(feature = "peers")]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -12,8 +10,8 @@ fn sample() -> PathBuf {
 
 /// One worker run: its JSON line.
 fn worker(runner: &str, seed: u64) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_first-mlp"))
-        .args(["bench", "--worker", runner, "--hidden", "32"])
+    let out = Command::new(env!("CARGO_BIN_EXE_bench"))
+        .args(["--worker", runner, "--hidden", "32"])
         .args(["--seed", &seed.to_string(), "--data"])
         .arg(sample())
         .output()

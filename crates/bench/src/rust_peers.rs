@@ -3,8 +3,8 @@
 //! a model, a loss and an optimiser step: the peers that the reference is
 //! compared with in Rust, as NumPy, JAX and PyTorch are in Python.
 //!
-//! Built only with the `peers` feature (they pull in several hundred
-//! crates); `first-mlp bench` builds it on first use into `target/peers`.
+//! They pull in several hundred crates, which is why the bench is a crate
+//! of its own: the course's stages and its command line never build them.
 
 use std::time::Instant;
 
@@ -13,8 +13,10 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-use crate::bench::{BATCH, INFERENCE_REPEATS, LEARNING_RATE, Measurement, WARMUP_STEPS};
-use crate::bench::{WorkloadData, median, peak_rss_mb};
+use crate::workload::{
+    BATCH, INFERENCE_REPEATS, LEARNING_RATE, Measurement, WARMUP_STEPS, WorkloadData, median,
+    peak_rss_mb,
+};
 
 /// The versions required in Cargo.toml.
 const BURN_VERSION: &str = "0.22";
