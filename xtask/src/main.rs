@@ -85,6 +85,20 @@ fn reference_features() -> Result<String> {
         .join(","))
 }
 
+/// The `bench` feature of every stage crate that has benchmarks.
+fn bench_features() -> Result<String> {
+    let mut with_benches = Vec::new();
+    for stage in stages()? {
+        let manifest = root().join("crates").join(&stage).join("Cargo.toml");
+        let text = fs::read_to_string(&manifest)
+            .with_context(|| format!("reading {}", manifest.display()))?;
+        if text.lines().any(|line| line.starts_with("bench = [")) {
+            with_benches.push(format!("{stage}/bench"));
+        }
+    }
+    Ok(with_benches.join(","))
+}
+
 /// Runs a command, showing it, and fails if it fails.
 fn run(what: &str, command: &mut Command) -> Result<()> {
     println!("\n==> {what}: {}", describe(command));
@@ -144,12 +158,16 @@ fn check() -> Result<()> {
         .args(&course_files);
     run("rustfmt on exercises/ and solutions/", &mut rustfmt)?;
 
+    // The stages' criterion benchmarks build only with their `bench` feature.
+    let benches = bench_features()?;
     run(
         "clippy on the learner build",
         cargo().args([
             "clippy",
             "--workspace",
             "--all-targets",
+            "--features",
+            &benches,
             "--",
             "-D",
             "warnings",
@@ -162,7 +180,7 @@ fn check() -> Result<()> {
             "--workspace",
             "--all-targets",
             "--features",
-            &features,
+            &format!("{features},{benches}"),
             "--",
             "-D",
             "warnings",

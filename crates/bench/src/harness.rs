@@ -81,7 +81,7 @@ fn data_dir(config: &BenchConfig) -> PathBuf {
     let cache = mnist::default_cache_dir();
     if mnist::FULL
         .iter()
-        .all(|s| mnist::download::is_present(&cache, s))
+        .all(|s| mnist::is_present(&cache, s))
     {
         cache
     } else {

@@ -14,20 +14,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::{FileSpec, MnistError, idx, sha256_hex};
 
+pub use crate::is_present;
+
 /// The usual public mirrors (those torchvision uses), tried in order.
 pub const MIRRORS: [&str; 2] = [
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 ];
-
-/// True when `dir` holds a file for `spec` whose decompressed content has
-/// the expected checksum.
-pub fn is_present(dir: &Path, spec: &FileSpec) -> bool {
-    crate::find_file(dir, spec.name)
-        .ok()
-        .and_then(|path| idx::read_decompressed(&path).ok())
-        .is_some_and(|bytes| sha256_hex(&bytes) == spec.sha256)
-}
 
 /// Makes sure every file of `specs` is in `dir`, downloading `NAME.gz` from
 /// the first mirror that serves a verified copy. Files already present and
@@ -48,7 +41,7 @@ pub fn ensure(
         .build()
         .into();
     for spec in specs {
-        if is_present(dir, spec) {
+        if crate::is_present(dir, spec) {
             continue;
         }
         let mut attempts = Vec::new();

@@ -2,6 +2,7 @@
 //! verify them against the canonical checksums, download them when asked,
 //! and fall back to the small real sample bundled with the project.
 
+#[cfg(feature = "download")]
 pub mod download;
 pub mod idx;
 
@@ -100,6 +101,15 @@ pub fn sample_dir() -> PathBuf {
         .nth(2)
         .unwrap_or(manifest)
         .join("data/mnist-sample")
+}
+
+/// True when `dir` holds a file for `spec` whose decompressed content has
+/// the expected checksum.
+pub fn is_present(dir: &Path, spec: &FileSpec) -> bool {
+    find_file(dir, spec.name)
+        .ok()
+        .and_then(|path| idx::read_decompressed(&path).ok())
+        .is_some_and(|bytes| sha256_hex(&bytes) == spec.sha256)
 }
 
 /// Where downloads go: `$FIRST_MLP_DATA/mnist` if that variable is set,
