@@ -79,10 +79,7 @@ fn data_dir(config: &BenchConfig) -> PathBuf {
         return dir.clone();
     }
     let cache = mnist::default_cache_dir();
-    if mnist::FULL
-        .iter()
-        .all(|s| mnist::is_present(&cache, s))
-    {
+    if mnist::FULL.iter().all(|s| mnist::is_present(&cache, s)) {
         cache
     } else {
         mnist::sample_dir()
