@@ -1,5 +1,5 @@
 //! `cargo bench -p engine`: the fast path beside the teaching code, at the
-//! sizes of the performance benchmark (`first-mlp bench`): MLP 784 → 512 ReLU
+//! sizes of the performance benchmark (`crates/bench`): MLP 784 → 512 ReLU
 //! → 256 ReLU → 10, batch 128, softmax cross-entropy, Adam; and inference
 //! over 10,000 rows in one batch.
 //!
