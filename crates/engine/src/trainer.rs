@@ -879,10 +879,9 @@ fn multiply(
 }
 
 /// Products with more output rows than this (inference over a whole data
-/// set) go to the `gemm` crate even where faer's kernels run: with 10,000
-/// rows they measured 5% slower here (single core), and packed far more.
-/// Up to a batch of 1,024 they were as fast or faster on every product of
-/// a step.
+/// set) go to the `gemm` crate even where faer's kernels run: there faer's
+/// were the slower of the two, and packed far more; up to a batch of 1,024
+/// they were as fast or faster on every product of a step.
 #[cfg(target_arch = "x86_64")]
 const FAER_MAX_ROWS: usize = 1024;
 
@@ -898,9 +897,9 @@ pub fn faer_kernels() -> bool {
 
 /// The instruction set of faer's x86-64 kernels (`private-gemm-x86`) on
 /// this processor, as faer picks it: None without AVX2 and FMA. They run
-/// the products of this network 1-4% faster here than the `gemm` crate's
-/// (single core, one product at a time), and keep their packing space per
-/// thread instead of allocating it per product.
+/// the products of this network a little faster than the `gemm` crate's,
+/// and keep their packing space per thread instead of allocating it per
+/// product.
 #[cfg(target_arch = "x86_64")]
 fn x86_kernels() -> Option<private_gemm_x86::InstrSet> {
     use private_gemm_x86::InstrSet;
@@ -1146,9 +1145,7 @@ fn adam_update_exact(s: &AdamSettings, p: &mut [f32], g: &[f32], m: &mut [f32], 
 // ANCHOR: adam_reciprocal
 /// The update of the leading multiple of 16 parameters, 16 at a time, when
 /// the processor has AVX-512; returns how many it updated (0 without it).
-/// A vector division has a low throughput (measured: the exact loop takes
-/// 83 µs for 200k parameters on one core, 48 µs with this reciprocal), so
-/// 1/d is estimated to 14 bits (`rcp14`) and refined by one Newton step,
+/// A vector division has a low throughput, so 1/d is estimated to 14 bits (`rcp14`) and refined by one Newton step,
 /// r ← r (2 − d r), to within a few units in the last place of f32.
 ///
 /// With its data in the cache the loop is bound by its arithmetic, so it

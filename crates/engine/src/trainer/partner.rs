@@ -1,8 +1,8 @@
 //! The hand-over between the two cores inside one training step.
 //!
 //! A step splits each of its six or so phases in two halves, one per core,
-//! a few hundred microseconds each. `rayon::join` costs microseconds per
-//! split (12-14 µs measured after 20 µs of work on one core): the second
+//! a few hundred microseconds each. `rayon::join` costs several microseconds
+//! per split (the book's chapter "Making it fast" has the figures): the second
 //! half waits to be stolen by a thread that checks for work between
 //! `sched_yield` calls, and a thread that waits long enough falls asleep
 //! and must be woken. Here the other core's thread
