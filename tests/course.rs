@@ -1,6 +1,7 @@
 //! The shape of the course: every exercise has a solution with the same
 //! anchors, every exercise marks its work with `// TODO`, no solution is left
-//! unfinished, and every stage has a crate with a `reference` feature.
+//! unfinished, every stage has a crate with a `reference` feature, and the
+//! reference and the stages build nothing of the engine or the bench.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -141,5 +142,106 @@ fn no_crate_depends_on_a_stage_crate() {
                 "{member}/Cargo.toml depends on `{key}`: use the `reference` crate instead"
             );
         }
+    }
+}
+
+/// `solutions/` is the answer key and nothing else: the `reference` crate's
+/// manifest and root, and one folder per stage (whose files the test above
+/// pairs with the exercises').
+#[test]
+fn solutions_holds_only_the_stage_solutions() {
+    for entry in fs::read_dir(root().join("solutions")).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let is_stage = name.starts_with("stage-") && entry.path().is_dir();
+        assert!(
+            is_stage || name == "Cargo.toml" || name == "lib.rs",
+            "solutions/{name} is not a stage's solution: it belongs in a crate of its own"
+        );
+        if is_stage {
+            for file in fs::read_dir(entry.path()).unwrap().flatten() {
+                assert!(
+                    file.path().extension().is_some_and(|e| e == "rs"),
+                    "solutions/{name}/{} is not a solution file",
+                    file.file_name().to_string_lossy()
+                );
+            }
+        }
+    }
+}
+
+/// The reference is teaching code: no `unsafe`, and no dependency beyond
+/// what the stages themselves use.
+#[test]
+fn the_reference_is_safe_and_depends_only_on_what_the_stages_use() {
+    let lib = fs::read_to_string(root().join("solutions/lib.rs")).unwrap();
+    assert!(lib.contains("#![forbid(unsafe_code)]"), "solutions/lib.rs");
+    let manifest = fs::read_to_string(root().join("solutions/Cargo.toml")).unwrap();
+    let allowed = [
+        "nalgebra",
+        "libm",
+        "rand",
+        "rand_chacha",
+        "rand_distr",
+        "course-support",
+    ];
+    let mut table = "";
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            table = line;
+            continue;
+        }
+        if !table.contains("dependencies") || line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let name = line.split(['=', '.']).next().unwrap_or("").trim();
+        assert!(
+            table == "[dependencies]" && allowed.contains(&name),
+            "solutions/Cargo.toml: `{name}` in {table}; the reference may depend on {allowed:?} only"
+        );
+    }
+}
+
+/// A learner's first `cargo test -p stage-N` builds none of the engine's
+/// matrix libraries, the bench's frameworks, criterion or the downloader.
+#[test]
+fn no_stage_builds_the_engine_the_bench_or_their_dependencies() {
+    let forbidden = [
+        "engine",
+        "bench",
+        "first-mlp",
+        "gemm",
+        "private-gemm-x86",
+        "pulp",
+        "rayon",
+        "multiversion",
+        "burn",
+        "candle-core",
+        "criterion",
+        "ureq",
+        "plotters",
+    ];
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    for stage in stage_files("exercises")
+        .iter()
+        .filter_map(|f| f.iter().next())
+        .collect::<BTreeSet<_>>()
+    {
+        let stage = stage.to_string_lossy();
+        let out = std::process::Command::new(&cargo)
+            .current_dir(root())
+            .args(["tree", "--offline", "--locked", "-p", &stage])
+            .args(["-e", "normal,dev,build", "--prefix", "none"])
+            .output()
+            .expect("running cargo tree");
+        assert!(
+            out.status.success(),
+            "cargo tree -p {stage}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let tree = String::from_utf8_lossy(&out.stdout);
+        let crates: BTreeSet<&str> = tree.lines().filter_map(|l| l.split(' ').next()).collect();
+        let found: Vec<&&str> = forbidden.iter().filter(|c| crates.contains(**c)).collect();
+        assert!(found.is_empty(), "{stage} builds {found:?}");
+        assert!(crates.len() < 60, "{stage} builds {} crates", crates.len());
     }
 }
