@@ -4,6 +4,10 @@
 //! output), and returns dL/d(its input), plus the gradients of its own
 //! parameters. Shapes follow stage 3: A is (batch, in), W is (out, in),
 //! Z = A Wᵀ + b is (batch, out).
+//!
+//! Given code it uses: `LinearGradients` and `MlpGradients` in
+//! `crates/stage-4/given.rs`; `Mlp` and `Layer` in `crates/stage-3/network.rs`;
+//! `Linear`, `Maxout` and `Activation` from the reference of stages 2 and 3.
 
 use course_support::shape::ShapeError;
 use nalgebra::DMatrix;

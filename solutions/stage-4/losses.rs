@@ -3,6 +3,9 @@
 //! Every loss is a mean over the batch, so its size does not change the
 //! scale of the gradients: mean squared error averages over every entry (as
 //! PyTorch's `MSELoss`), cross-entropy over the rows (as `CrossEntropyLoss`).
+//!
+//! Given code it uses: `Targets` in `crates/stage-4/given.rs`; `softmax`
+//! from the reference of stage 2.
 
 use course_support::shape::ShapeError;
 use nalgebra::DMatrix;

@@ -1,4 +1,7 @@
 //! Stage 4: gradient descent, put together (reference solution).
+//!
+//! Given code it uses: `Loss`, `Optimizer`, `Step` and `Targets` in
+//! `crates/stage-4/given.rs`; `Mlp` in `crates/stage-3/network.rs`.
 
 use course_support::shape::ShapeError;
 use nalgebra::DMatrix;

@@ -3,6 +3,11 @@
 //! A classifier's prediction is the class with the largest output (logit).
 //! One epoch visits every training example once, a mini-batch at a time,
 //! taking one training step (stage 4) per batch.
+//!
+//! Given code it uses: `BatchLoader` in `crates/support/src/batches.rs`;
+//! `EpochStats` in `crates/stage-5/stats.rs`; `Loss`, `Optimizer` and
+//! `Targets` in `crates/stage-4/given.rs`; `Mlp` in `crates/stage-3/network.rs`;
+//! `train_step` and `cross_entropy` from the reference of stage 4.
 
 use course_support::batches::BatchLoader;
 use course_support::shape::ShapeError;
