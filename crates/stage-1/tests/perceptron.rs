@@ -205,10 +205,10 @@ proptest! {
         let data = xor_gate();
         let mut p = Perceptron::new(dvector![w0, w1], b);
         let report = p.train(&data, rate, epochs);
-        prop_assert_eq!(report.mistakes_per_epoch.len(), epochs);
-        prop_assert!(!report.converged);
+        prop_assert_eq!(report.mistakes_per_epoch.len(), epochs, "epochs recorded with max_epochs = {} on XOR (expected left, got right)", epochs);
+        prop_assert!(!report.converged, "converged on XOR, which no line separates");
         prop_assert!(report.mistakes_per_epoch.iter().all(|&m| m >= 1), "an epoch without mistakes on XOR: {:?}", report.mistakes_per_epoch);
-        prop_assert!(accuracy_of(&p, &data) <= 0.75);
+        prop_assert!(accuracy_of(&p, &data) <= 0.75, "accuracy {} on XOR: no line gets more than 3 of 4", accuracy_of(&p, &data));
     }
 
     /// The batch form agrees with predicting one row at a time.
@@ -223,10 +223,10 @@ proptest! {
         let p = Perceptron::new(DVector::from_vec(weights), bias);
         let inputs = DMatrix::from_row_slice(rows, 3, &values[..rows * 3]);
         let batch = p.predict_batch(&inputs);
-        prop_assert_eq!(batch.len(), rows);
+        prop_assert_eq!(batch.len(), rows, "predict_batch's length (left) against the rows (right)");
         for i in 0..rows {
             let one = p.predict(&inputs.row(i).transpose());
-            prop_assert_eq!(batch[i], one, "row {}", i);
+            prop_assert_eq!(one, batch[i], "row {}: predict (left) against predict_batch (right)", i);
         }
     }
 }
