@@ -15,11 +15,12 @@ use anyhow::{Context, Result, anyhow, bail};
 use nalgebra::DMatrix;
 use reference::Mlp;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use serde::de::DeserializeOwned;
 
 /// Everything saved beside the weights.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Checkpoint {
-    /// The run's configuration, as JSON (see `TrainConfig`).
+    /// The run's configuration, as JSON (a `TrainConfig` or `SpeechConfig`).
     pub config_json: String,
     /// The last completed epoch (1-based).
     pub epoch: usize,
@@ -150,6 +151,16 @@ pub fn read_metadata(path: &Path, bytes: &[u8]) -> Result<Checkpoint> {
         state: Vec::new(),
         scalars,
     })
+}
+
+/// The configuration a checkpoint was trained with (`what` names it in the
+/// error if it does not parse as a `T`) and the last epoch it completed.
+pub fn read_config<T: DeserializeOwned>(path: &Path, what: &str) -> Result<(T, usize)> {
+    let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let saved = read_metadata(path, &bytes)?;
+    let config = serde_json::from_str(&saved.config_json)
+        .with_context(|| format!("{}: {what}", path.display()))?;
+    Ok((config, saved.epoch))
 }
 
 /// When a run resumes into another folder, brings the best checkpoint so far

@@ -1,10 +1,12 @@
-//! What a run prints: the model summary table (in the manner of
-//! torchsummaryX) and the evaluation: confusion matrix, precision, recall.
+//! What a run reports: the model summary table (in the manner of
+//! torchsummaryX), each epoch's line and record, and the evaluation:
+//! confusion matrix, precision, recall.
 
 use std::fmt::Write;
 
+use reference::stats::EpochStats;
 use reference::{Layer, Mlp};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A table of the layers: kernel shape, output shape, parameters and
 /// multiply-adds per example, then the totals.
@@ -79,6 +81,63 @@ pub fn thousands(n: usize) -> String {
         out.push(c);
     }
     out
+}
+
+/// One epoch's figures, as recorded in run.json and in checkpoints. The
+/// validation figures are absent when the run holds no examples out.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    pub epoch: usize,
+    pub train_loss: f32,
+    pub train_accuracy: f32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_loss: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_accuracy: Option<f32>,
+    pub learning_rate: f32,
+    pub seconds: f64,
+}
+
+impl EpochRecord {
+    /// An epoch's record from its training and (if any) held-out figures.
+    pub fn new(
+        epoch: usize,
+        train: EpochStats,
+        held_out: Option<EpochStats>,
+        learning_rate: f32,
+        seconds: f64,
+    ) -> Self {
+        Self {
+            epoch,
+            train_loss: train.loss,
+            train_accuracy: train.accuracy,
+            validation_loss: held_out.map(|s| s.loss),
+            validation_accuracy: held_out.map(|s| s.accuracy),
+            learning_rate,
+            seconds,
+        }
+    }
+
+    /// The line printed after the epoch, out of `epochs`; `held_out` names
+    /// the evaluation set ("val", "dev").
+    pub fn line(&self, epochs: usize, held_out: &str) -> String {
+        let mut line = format!(
+            "epoch {:>3}/{epochs}  train loss {:.4} acc {:>6.2}%  ",
+            self.epoch,
+            self.train_loss,
+            100.0 * self.train_accuracy
+        );
+        if let (Some(loss), Some(accuracy)) = (self.validation_loss, self.validation_accuracy) {
+            write!(
+                line,
+                "{held_out} loss {loss:.4} acc {:>6.2}%  ",
+                100.0 * accuracy
+            )
+            .unwrap();
+        }
+        write!(line, "lr {:.2e}  {:.1} s", self.learning_rate, self.seconds).unwrap();
+        line
+    }
 }
 
 /// Evaluation of a classifier over a labelled set.
@@ -184,6 +243,27 @@ mod tests {
         assert_eq!(e.accuracy, 0.6);
         assert_eq!(e.precision, vec![0.5, 2.0 / 3.0, 0.0]);
         assert_eq!(e.recall, vec![0.5, 1.0, 0.0]);
+    }
+
+    #[test]
+    fn an_epoch_line_shows_validation_only_when_there_is_some() {
+        let stats = |loss, accuracy| EpochStats {
+            loss,
+            accuracy,
+            ..EpochStats::default()
+        };
+        let with = EpochRecord::new(2, stats(0.25, 0.9), Some(stats(0.5, 0.8)), 1e-3, 1.5);
+        assert_eq!(
+            with.line(10, "val"),
+            "epoch   2/10  train loss 0.2500 acc  90.00%  val loss 0.5000 acc  80.00%  lr 1.00e-3  1.5 s"
+        );
+        let without = EpochRecord::new(2, stats(0.25, 0.9), None, 1e-3, 1.5);
+        assert_eq!(
+            without.line(10, "val"),
+            "epoch   2/10  train loss 0.2500 acc  90.00%  lr 1.00e-3  1.5 s"
+        );
+        let json = serde_json::to_value(&without).unwrap();
+        assert!(json.get("validation_loss").is_none(), "{json}");
     }
 
     #[test]

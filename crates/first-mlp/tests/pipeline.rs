@@ -4,25 +4,21 @@
 use std::fs;
 use std::path::Path;
 
-use clap::Parser;
+use std::process::Command;
+
 mod common;
 
-use first_mlp::mnist_train::{TrainConfig, predict, run};
+use first_mlp::mnist::{RunRecord, TrainConfig, predict, run};
 
-#[derive(Parser)]
-struct Flags {
-    #[command(flatten)]
-    config: TrainConfig,
-}
-
-fn config(out: &Path, extra: &[&str]) -> TrainConfig {
-    let out = out.display().to_string();
-    let mut args = vec!["train", "--quiet", "--hidden", "32", "--out", &out];
-    if !extra.contains(&"--epochs") {
-        args.extend(["--epochs", "2"]);
+/// A small, quiet run of 2 epochs into `out`.
+fn config(out: &Path) -> TrainConfig {
+    TrainConfig {
+        quiet: true,
+        hidden: vec![32],
+        out: out.to_owned(),
+        epochs: 2,
+        ..TrainConfig::default()
     }
-    args.extend(extra);
-    Flags::parse_from(args).config
 }
 
 fn read(path: &Path) -> Vec<u8> {
@@ -36,7 +32,7 @@ fn weights(path: &Path) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn a_run_writes_everything_it_promises() {
     let dir = tempfile::tempdir().unwrap();
-    let record = run(config(dir.path(), &[])).expect("a run on the bundled sample");
+    let record = run(config(dir.path())).expect("a run on the bundled sample");
     assert_eq!(record.data.provenance, "sample");
     assert_eq!(
         (record.data.train, record.data.validation, record.data.test),
@@ -93,14 +89,18 @@ fn the_same_seed_gives_bit_identical_results() {
         tempfile::tempdir().unwrap(),
         tempfile::tempdir().unwrap(),
     );
-    let first = run(config(a.path(), &["--seed", "3"])).unwrap();
-    let second = run(config(b.path(), &["--seed", "3"])).unwrap();
-    let other = run(config(c.path(), &["--seed", "4"])).unwrap();
+    let seeded = |dir: &Path, seed| TrainConfig {
+        seed,
+        ..config(dir)
+    };
+    let first = run(seeded(a.path(), 3)).unwrap();
+    let second = run(seeded(b.path(), 3)).unwrap();
+    let other = run(seeded(c.path(), 4)).unwrap();
     assert_eq!(
         weights(&a.path().join("last.safetensors")),
         weights(&b.path().join("last.safetensors"))
     );
-    let losses = |r: &first_mlp::mnist_train::RunRecord| {
+    let losses = |r: &RunRecord| {
         r.epochs
             .iter()
             .map(|e| (e.train_loss, e.validation_accuracy))
@@ -117,15 +117,22 @@ fn the_same_seed_gives_bit_identical_results() {
 #[test]
 fn resuming_gives_the_same_model_as_training_straight_through() {
     let (straight, split) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    run(config(straight.path(), &["--epochs", "3"])).unwrap();
-    run(config(split.path(), &["--epochs", "1"])).unwrap();
-    let checkpoint = split.path().join("last.safetensors");
+    run(TrainConfig {
+        epochs: 3,
+        ..config(straight.path())
+    })
+    .unwrap();
+    run(TrainConfig {
+        epochs: 1,
+        ..config(split.path())
+    })
+    .unwrap();
     let resumed_dir = split.path().join("resumed");
-    let resume = checkpoint.display().to_string();
-    let record = run(config(
-        &resumed_dir,
-        &["--epochs", "3", "--resume", &resume],
-    ))
+    let record = run(TrainConfig {
+        epochs: 3,
+        resume: Some(split.path().join("last.safetensors")),
+        ..config(&resumed_dir)
+    })
     .unwrap();
     assert_eq!(
         record.epochs.iter().map(|e| e.epoch).collect::<Vec<_>>(),
@@ -141,7 +148,7 @@ fn resuming_gives_the_same_model_as_training_straight_through() {
 #[test]
 fn a_saved_model_predicts_idx_files_and_pictures() {
     let dir = tempfile::tempdir().unwrap();
-    run(config(dir.path(), &[])).unwrap();
+    run(config(dir.path())).unwrap();
     let model = dir.path().join("best.safetensors");
     let sample = mnist::sample_dir();
     predict(
@@ -169,8 +176,11 @@ fn a_saved_model_predicts_idx_files_and_pictures() {
 #[test]
 fn bad_data_is_a_clear_error() {
     let (data, out) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let dir = data.path().display().to_string();
-    let e = run(config(out.path(), &["--data", &dir])).unwrap_err();
+    let from_data = || TrainConfig {
+        data: Some(data.path().to_owned()),
+        ..config(out.path())
+    };
+    let e = run(from_data()).unwrap_err();
     assert!(
         format!("{e:#}")
             .contains("no train-images-idx3-ubyte (or train-images-idx3-ubyte.gz) there"),
@@ -184,10 +194,60 @@ fn bad_data_is_a_clear_error() {
     let images = data.path().join("train-images-idx3-ubyte.gz");
     let bytes = fs::read(&images).unwrap();
     fs::write(&images, &bytes[..bytes.len() / 3]).unwrap();
-    let e = run(config(out.path(), &["--data", &dir])).unwrap_err();
+    let e = run(from_data()).unwrap_err();
     assert!(
         format!("{e:#}").contains("not a valid gzip stream"),
         "{e:#}"
+    );
+}
+
+#[test]
+fn without_a_validation_split_the_last_epoch_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = run(TrainConfig {
+        validation: 0.0,
+        ..config(dir.path())
+    })
+    .unwrap();
+    assert_eq!(record.data.validation, 0);
+    assert_eq!(record.best_epoch, None, "no best by validation");
+    assert!(
+        record
+            .epochs
+            .iter()
+            .all(|e| e.validation_loss.is_none() && e.validation_accuracy.is_none())
+    );
+    // The model tested and kept is the last epoch's.
+    assert_eq!(
+        weights(&dir.path().join("best.safetensors")),
+        weights(&dir.path().join("last.safetensors"))
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&read(&dir.path().join("run.json"))).unwrap();
+    assert!(json["best_epoch"].is_null());
+    assert!(json["epochs"][0].get("validation_accuracy").is_none());
+}
+
+#[test]
+fn without_a_validation_split_no_validation_figures_are_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_first-mlp"))
+        .args(["train", "--quiet", "--validation", "0", "--epochs", "1"])
+        .args(["--hidden", "8", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    let epoch = stdout.lines().find(|l| l.starts_with("epoch")).unwrap();
+    assert!(
+        epoch.contains("train loss") && !epoch.contains("val"),
+        "{epoch}"
+    );
+    assert!(!stdout.contains("by validation"), "{stdout}");
+    assert!(
+        stdout.contains("the last epoch's model (epoch 1"),
+        "{stdout}"
     );
 }
 

@@ -4,36 +4,22 @@
 use std::fs;
 use std::path::Path;
 
-use clap::Parser;
 mod common;
 
-use first_mlp::speech_train::{SpeechConfig, predict_wav, run};
+use first_mlp::speech::{SpeechConfig, predict_wav, run};
 use nalgebra::DMatrix;
 use speech::hw1p2::write_utterance;
 
-#[derive(Parser)]
-struct Flags {
-    #[command(flatten)]
-    config: SpeechConfig,
-}
-
-fn config(data: &Path, out: &Path, extra: &[&str]) -> SpeechConfig {
-    let (data, out) = (data.display().to_string(), out.display().to_string());
-    let mut args = vec![
-        "speech-train",
-        "--quiet",
-        "--data",
-        &data,
-        "--out",
-        &out,
-        "--hidden",
-        "16",
-    ];
-    if !extra.contains(&"--epochs") {
-        args.extend(["--epochs", "3"]);
+/// A small, quiet run of 3 epochs on `data` into `out`.
+fn config(data: &Path, out: &Path) -> SpeechConfig {
+    SpeechConfig {
+        quiet: true,
+        data: data.to_owned(),
+        out: out.to_owned(),
+        hidden: vec![16],
+        epochs: 3,
+        ..SpeechConfig::default()
     }
-    args.extend(extra);
-    Flags::parse_from(args).config
 }
 
 /// Three splits of two utterances; each frame's coefficients encode its
@@ -70,20 +56,13 @@ fn tiny_layout(dir: &Path) {
 fn a_small_hw1p2_folder_is_read_unchanged_and_learned() {
     let (data, out) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     tiny_layout(data.path());
-    let record = run(config(
-        data.path(),
-        out.path(),
-        &[
-            "--context",
-            "2",
-            "--epochs",
-            "30",
-            "--lr",
-            "0.01",
-            "--batch-size",
-            "8",
-        ],
-    ))
+    let record = run(SpeechConfig {
+        context: 2,
+        epochs: 30,
+        lr: 0.01,
+        batch_size: 8,
+        ..config(data.path(), out.path())
+    })
     .expect("a run");
     assert!(
         record.dev_accuracy > 0.9,
@@ -115,7 +94,7 @@ fn a_test_split_without_transcripts_still_gets_a_submission() {
     let (data, out) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     tiny_layout(data.path());
     fs::remove_dir_all(data.path().join("test-clean/transcript")).unwrap();
-    let record = run(config(data.path(), out.path(), &[])).expect("a run");
+    let record = run(config(data.path(), out.path())).expect("a run");
     assert_eq!(record.test_accuracy, None);
     assert_eq!(
         fs::read_to_string(out.path().join("submission.csv"))
@@ -138,17 +117,14 @@ fn bad_layouts_say_what_is_wrong() {
         Some(&["AA"; 29]),
     )
     .unwrap();
-    let e = format!(
-        "{:#}",
-        run(config(data.path(), out.path(), &[])).unwrap_err()
-    );
+    let e = format!("{:#}", run(config(data.path(), out.path())).unwrap_err());
     assert!(
         e.contains("dev-clean") && e.contains("expected 30 phonemes"),
         "{e}"
     );
     let e = format!(
         "{:#}",
-        run(config(&data.path().join("missing"), out.path(), &[])).unwrap_err()
+        run(config(&data.path().join("missing"), out.path())).unwrap_err()
     );
     assert!(e.contains("reading the train-clean-100 split"), "{e}");
 }
@@ -157,20 +133,13 @@ fn bad_layouts_say_what_is_wrong() {
 fn the_bundled_corpus_trains_and_predict_wav_labels_any_16_khz_file() {
     let out = tempfile::tempdir().unwrap();
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/speech-corpus");
-    let record = run(config(
-        &corpus,
-        out.path(),
-        &[
-            "--epochs",
-            "4",
-            "--context",
-            "3",
-            "--batch-size",
-            "128",
-            "--lr",
-            "0.003",
-        ],
-    ))
+    let record = run(SpeechConfig {
+        epochs: 4,
+        context: 3,
+        batch_size: 128,
+        lr: 0.003,
+        ..config(&corpus, out.path())
+    })
     .expect("the bundled corpus");
     assert!(
         record.dev_accuracy > 0.3,
@@ -227,25 +196,24 @@ fn resuming_gives_the_same_model_as_training_straight_through() {
     let data = tempfile::tempdir().unwrap();
     tiny_layout(data.path());
     let (straight, split) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    run(config(
-        data.path(),
-        straight.path(),
-        &["--epochs", "3", "--batch-size", "16"],
-    ))
+    run(SpeechConfig {
+        epochs: 3,
+        batch_size: 16,
+        ..config(data.path(), straight.path())
+    })
     .unwrap();
-    run(config(
-        data.path(),
-        split.path(),
-        &["--epochs", "1", "--batch-size", "16"],
-    ))
+    run(SpeechConfig {
+        epochs: 1,
+        batch_size: 16,
+        ..config(data.path(), split.path())
+    })
     .unwrap();
     let resumed = split.path().join("resumed");
-    let last = split.path().join("last.safetensors").display().to_string();
-    let record = run(config(
-        data.path(),
-        &resumed,
-        &["--epochs", "3", "--resume", &last],
-    ))
+    let record = run(SpeechConfig {
+        epochs: 3,
+        resume: Some(split.path().join("last.safetensors")),
+        ..config(data.path(), &resumed)
+    })
     .unwrap();
     assert_eq!(
         record.epochs.iter().map(|e| e.epoch).collect::<Vec<_>>(),

@@ -14,8 +14,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::{FileSpec, MnistError, idx, sha256_hex};
 
-pub use crate::is_present;
-
 /// The usual public mirrors (those torchvision uses), tried in order.
 pub const MIRRORS: [&str; 2] = [
     "https://ossci-datasets.s3.amazonaws.com/mnist/",

@@ -1,0 +1,117 @@
+//! Speech in the HW1P2 layout for the pipeline: the three splits read and
+//! normalised per utterance (CMVN), served as windows of 2K + 1 frames
+//! (stage 6's `ContextFrames`) built on the fly by the batch loader.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use course_support::batches::{BatchLoader, ExampleSource};
+use engine::BlockCopy;
+use reference::context::ContextFrames;
+use speech::hw1p2::{self, Utterance};
+
+/// Stage 6's windows as examples for a `BatchLoader`.
+struct Windows(ContextFrames);
+
+impl ExampleSource for Windows {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn features(&self) -> usize {
+        self.0.input_size()
+    }
+    fn write(&self, index: usize, out: &mut [f32]) {
+        self.0
+            .window(index, out)
+            .expect("the loader asks only for frames that exist");
+    }
+}
+
+/// A split as windows and labels, utterances concatenated in sorted order.
+pub fn windows(
+    utterances: &[Utterance],
+    context: usize,
+    cmvn: bool,
+) -> Result<(ContextFrames, Vec<usize>)> {
+    let d = utterances.first().map_or(0, |u| u.frames.ncols());
+    let mut frames = Vec::new();
+    let mut labels = Vec::new();
+    for u in utterances {
+        if u.frames.ncols() != d {
+            bail!(
+                "{}: {} coefficients per frame, the others have {d}",
+                u.name,
+                u.frames.ncols()
+            );
+        }
+        let mut m = u.frames.clone();
+        if cmvn {
+            hw1p2::normalize_utterance(&mut m);
+        }
+        frames.extend(m.transpose().iter());
+        labels.extend(u.labels.iter().flatten());
+    }
+    Ok((
+        ContextFrames {
+            frames,
+            frame_size: d,
+            context,
+        },
+        labels,
+    ))
+}
+
+/// Batches of windows (labelled by `labels`), shuffled by `seed` if `shuffle`.
+pub fn loader(
+    frames: ContextFrames,
+    labels: Vec<usize>,
+    batch_size: usize,
+    shuffle: bool,
+    seed: u64,
+) -> Result<BatchLoader> {
+    Ok(
+        BatchLoader::from_source(Arc::new(Windows(frames)), labels, batch_size, shuffle, seed)?
+            .with_copier(Arc::new(BlockCopy)),
+    )
+}
+
+/// A split as windows, and each window's phoneme (empty when unlabelled).
+pub struct Split {
+    pub frames: ContextFrames,
+    pub labels: Vec<usize>,
+}
+
+/// The three splits of a folder.
+pub struct SpeechData {
+    pub train: Split,
+    pub dev: Split,
+    pub test: Split,
+    /// Whether test-clean has transcripts.
+    pub test_has_labels: bool,
+}
+
+impl SpeechData {
+    /// Reads train-clean-100, dev-clean and test-clean from `dir`, with
+    /// `context` frames on each side, normalised per utterance if `cmvn`.
+    pub fn load(dir: &Path, context: usize, cmvn: bool) -> Result<Self> {
+        let read = |split: &str, transcripts: bool| {
+            hw1p2::read_split(&dir.join(split), transcripts)
+                .with_context(|| format!("reading the {split} split of {}", dir.display()))
+        };
+        let train = read("train-clean-100", true)?;
+        let dev = read("dev-clean", true)?;
+        let test_has_labels = dir.join("test-clean").join("transcript").is_dir();
+        let test = read("test-clean", test_has_labels)?;
+        let split = |utterances: &[Utterance]| -> Result<Split> {
+            let (frames, labels) = windows(utterances, context, cmvn)?;
+            Ok(Split { frames, labels })
+        };
+        Ok(Self {
+            train: split(&train)?,
+            dev: split(&dev)?,
+            test: split(&test)?,
+            test_has_labels,
+        })
+    }
+}

@@ -1,0 +1,134 @@
+//! The book's figures, drawn from the reference implementation: every one
+//! rendered in memory, so a test can check that the figures committed under
+//! `book/src/figures/` are what the code draws today.
+
+mod activations;
+mod mlps;
+mod perceptrons;
+mod speech;
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::Result;
+use reference::Activation;
+
+use crate::mnist::TrainConfig;
+use crate::plots::{self, Figure, render, render_png};
+
+pub use activations::init_spread;
+pub use mlps::{TrainedMlp, class_accuracy, train_stage_4_mlps};
+pub use perceptrons::{CLOUD_SEED, TrainedPerceptron, train_stage_1_perceptrons};
+
+/// Every figure of the book, in a fixed order.
+pub fn all() -> Result<Vec<Figure>> {
+    let runs = train_stage_1_perceptrons();
+    let mut figures = vec![
+        render("perceptron-gates.svg", (960, 340), |root| {
+            perceptrons::draw_gates(root, &runs[..3])
+        })?,
+        render("perceptron-clouds.svg", (640, 480), |root| {
+            perceptrons::draw_boundary(root, &runs[3], (-3.0, 3.0), (-2.5, 3.0))
+        })?,
+        render("perceptron-mistakes.svg", (640, 400), |root| {
+            perceptrons::draw_mistakes(root, &runs)
+        })?,
+    ];
+    for activation in Activation::ALL {
+        let name = format!("activation-{}.svg", activation.slug());
+        figures.push(render(&name, (560, 360), |root| {
+            activations::draw_curve(
+                root,
+                &activation.to_string(),
+                &|x| activation.apply(x),
+                &|x| activation.derivative(x),
+            )
+        })?);
+    }
+    figures.push(render(
+        "activation-maxout.svg",
+        (560, 360),
+        activations::draw_maxout,
+    )?);
+    figures.push(render(
+        "activation-softmax.svg",
+        (560, 360),
+        activations::draw_softmax,
+    )?);
+    figures.push(render(
+        "init-spread.svg",
+        (640, 400),
+        activations::draw_init_spread,
+    )?);
+    let mlps = train_stage_4_mlps()?;
+    figures.push(render("training-loss.svg", (640, 400), |root| {
+        mlps::draw_losses(root, &mlps)
+    })?);
+    figures.push(render_png("training-regions.png", (960, 420), |root| {
+        let panels = root.split_evenly((1, mlps.len()));
+        for (panel, run) in panels.iter().zip(&mlps) {
+            mlps::draw_regions(panel, run)?;
+        }
+        Ok(())
+    })?);
+    figures.extend(mnist_sample_figures()?);
+    figures.push(render_png(
+        "speech-frontend.png",
+        (960, 640),
+        speech::draw_speech_front_end,
+    )?);
+    Ok(figures)
+}
+
+/// Draws every figure into `dir` and lists what it wrote.
+pub fn write(dir: &Path) -> Result<()> {
+    let paths = plots::write_all(&all()?, dir)?;
+    println!("\nWrote {} figures to {}:", paths.len(), dir.display());
+    for path in paths {
+        println!("  {}", path.display());
+    }
+    Ok(())
+}
+
+/// The plots of a default training run on the bundled MNIST sample, for the
+/// book: the sample's digits, the learning curves, the confusion matrix.
+fn mnist_sample_figures() -> Result<Vec<Figure>> {
+    let dir = tempfile::tempdir()?;
+    crate::mnist::run(TrainConfig {
+        data: Some(mnist::sample_dir()),
+        out: dir.path().to_owned(),
+        quiet: true,
+        ..TrainConfig::default()
+    })?;
+    ["samples.png", "curves.svg", "confusion.svg"]
+        .into_iter()
+        .map(|name| {
+            let bytes = fs::read(dir.path().join(name))?;
+            Ok(Figure {
+                file_name: format!("mnist-{name}"),
+                bytes,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_render_to_svg_and_write_atomically() {
+        let figures = all().unwrap();
+        assert_eq!(figures.len(), 3 + Activation::ALL.len() + 2 + 3 + 3 + 1);
+        assert!(
+            figures
+                .iter()
+                .all(|f| f.bytes.starts_with(b"<svg") || f.bytes.starts_with(b"\x89PNG"))
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let written = plots::write_all(&figures[..1], dir.path()).unwrap();
+        assert_eq!(fs::read(&written[0]).unwrap(), figures[0].bytes);
+        // Only the figure is left behind: no temporary files.
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,184 @@
+//! An MNIST run's configuration: the command line's `train` flags, with the
+//! same defaults in `Default` for code that builds a run directly.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, ValueEnum};
+use reference::init::Init;
+use reference::{Activation, Mlp};
+use serde::{Deserialize, Serialize};
+
+use crate::datasets::mnist::Normalization;
+use crate::training::{OptimizerArg, Schedule};
+
+/// The hidden layers' activation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ActivationArg {
+    Relu,
+    LeakyRelu,
+    Elu,
+    Gelu,
+    Tanh,
+    Sigmoid,
+}
+
+impl ActivationArg {
+    pub fn activation(self) -> Activation {
+        match self {
+            Self::Relu => Activation::Relu,
+            Self::LeakyRelu => Activation::LEAKY_RELU,
+            Self::Elu => Activation::ELU,
+            Self::Gelu => Activation::Gelu,
+            Self::Tanh => Activation::Tanh,
+            Self::Sigmoid => Activation::Sigmoid,
+        }
+    }
+}
+
+/// The weight initialisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InitArg {
+    KaimingUniform,
+    KaimingNormal,
+    XavierUniform,
+    XavierNormal,
+}
+
+impl InitArg {
+    fn init(self) -> Init {
+        match self {
+            Self::KaimingUniform => Init::KaimingUniform,
+            Self::KaimingNormal => Init::KaimingNormal,
+            Self::XavierUniform => Init::XavierUniform,
+            Self::XavierNormal => Init::XavierNormal,
+        }
+    }
+}
+
+/// Everything that defines a training run. The defaults are the
+/// recitation's model, 784 → 256 ReLU → 10 trained by Adam at 1e-3 on
+/// cross-entropy, with the rate decayed to 0 along a cosine over 10 epochs.
+#[derive(Args, Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Folder with the four MNIST files (raw or .gz). Default: the download
+    /// cache if it holds the full set, else the bundled sample.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Download the full set into the cache first (if it is not there).
+    #[arg(long)]
+    #[serde(skip)]
+    pub download: bool,
+    /// The download cache (default: $FIRST_MLP_DATA/mnist, else ~/.cache/first-mlp/mnist).
+    #[arg(long)]
+    #[serde(skip)]
+    pub cache: Option<PathBuf>,
+    /// Hidden layer widths, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "256")]
+    pub hidden: Vec<usize>,
+    #[arg(long, value_enum, default_value = "relu")]
+    pub activation: ActivationArg,
+    #[arg(long, value_enum, default_value = "adam")]
+    pub optimizer: OptimizerArg,
+    /// Learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f32,
+    #[arg(long, value_enum, default_value = "cosine")]
+    pub schedule: Schedule,
+    /// Weight decay (L2 for SGD and Adam, decoupled for AdamW).
+    #[arg(long, default_value_t = 0.0)]
+    pub weight_decay: f32,
+    #[arg(long, default_value_t = 128)]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    /// Seeds the initial weights, the validation split and every shuffle.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The fraction of the training set held out for validation.
+    #[arg(long, default_value_t = 0.1)]
+    pub validation: f32,
+    #[arg(long, value_enum, default_value = "kaiming-uniform")]
+    pub init: InitArg,
+    #[arg(long, value_enum, default_value = "standard")]
+    pub normalization: Normalization,
+    /// Output folder for the plots, checkpoints and run.json.
+    #[arg(long, default_value = "out/mnist")]
+    pub out: PathBuf,
+    /// Continue from a checkpoint (its configuration is used).
+    #[arg(long)]
+    #[serde(skip)]
+    pub resume: Option<PathBuf>,
+    /// No progress bar (for logs).
+    #[arg(long)]
+    #[serde(skip)]
+    pub quiet: bool,
+    /// Train with the teaching code (stage 4's `train_step`) instead of the
+    /// fast path (`engine`): the same arithmetic, slower.
+    #[arg(long)]
+    #[serde(default)]
+    pub teaching: bool,
+}
+
+impl Default for TrainConfig {
+    /// The command line's defaults (a test holds the two together).
+    fn default() -> Self {
+        Self {
+            data: None,
+            download: false,
+            cache: None,
+            hidden: vec![256],
+            activation: ActivationArg::Relu,
+            optimizer: OptimizerArg::Adam,
+            lr: 1e-3,
+            schedule: Schedule::Cosine,
+            weight_decay: 0.0,
+            batch_size: 128,
+            epochs: 10,
+            seed: 0,
+            validation: 0.1,
+            init: InitArg::KaimingUniform,
+            normalization: Normalization::Standard,
+            out: PathBuf::from("out/mnist"),
+            resume: None,
+            quiet: false,
+            teaching: false,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// The network this configuration describes (weights from the seed).
+    pub fn build(&self, inputs: usize, classes: usize) -> Result<Mlp> {
+        let mut widths = vec![inputs];
+        widths.extend(&self.hidden);
+        widths.push(classes);
+        let mut activations = vec![self.activation.activation(); self.hidden.len()];
+        activations.push(Activation::Identity);
+        Ok(Mlp::new(
+            &widths,
+            &activations,
+            self.init.init(),
+            self.seed,
+        )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        config: TrainConfig,
+    }
+
+    #[test]
+    fn the_defaults_are_the_command_lines() {
+        assert_eq!(Flags::parse_from(["train"]).config, TrainConfig::default());
+    }
+}

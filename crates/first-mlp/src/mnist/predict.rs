@@ -1,0 +1,113 @@
+//! Classifying digits with a saved MNIST model: an IDX file of images (with
+//! optional labels for the accuracy) or a picture of one digit.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use nalgebra::DMatrix;
+use reference::Mlp;
+use reference::training::predict_classes;
+
+use super::config::TrainConfig;
+use crate::checkpoint;
+use crate::datasets::mnist::{CLASSES, normalize, pixels};
+use crate::report::Evaluation;
+
+/// The pixels of a digit.
+const PIXELS: usize = 28 * 28;
+
+/// Classifies images with a saved model: an IDX file (with optional labels
+/// for the accuracy) or a PNG/PGM picture of one digit.
+pub fn predict(
+    model: &Path,
+    idx: Option<&Path>,
+    labels: Option<&Path>,
+    image: Option<&Path>,
+) -> Result<()> {
+    let (config, _): (TrainConfig, usize) =
+        checkpoint::read_config(model, "the saved configuration")?;
+    let mut mlp = config.build(PIXELS, CLASSES)?;
+    checkpoint::load_into(model, &mut mlp)?;
+    match (idx, image) {
+        (Some(path), None) => predict_idx(&mlp, path, labels),
+        (None, Some(path)) => predict_picture(&mlp, path),
+        _ => bail!("give either --idx FILE (with optional --labels FILE) or --image FILE"),
+    }
+}
+
+/// The first predictions for an IDX file, and the accuracy with `labels`.
+fn predict_idx(mlp: &Mlp, path: &Path, labels: Option<&Path>) -> Result<()> {
+    let images = mnist::idx::read_images(path)?;
+    if images.rows * images.cols != PIXELS {
+        bail!(
+            "{}: {} x {} images, the model takes 28 x 28",
+            path.display(),
+            images.rows,
+            images.cols
+        );
+    }
+    let rows: Vec<usize> = (0..images.count).collect();
+    let mut x = pixels(&images, &rows);
+    let (mean, std) = mnist::STANDARD_NORMALIZATION;
+    normalize(&mut x, mean, std);
+    let predicted = predict_classes(&mlp.forward(&x)?);
+    let shown: Vec<String> = predicted.iter().take(20).map(|p| p.to_string()).collect();
+    println!(
+        "{} images; the first predictions: {}",
+        images.count,
+        shown.join(" ")
+    );
+    if let Some(labels) = labels {
+        let truth: Vec<usize> = mnist::idx::read_labels(labels)?
+            .iter()
+            .map(|&l| usize::from(l))
+            .collect();
+        if truth.len() != predicted.len() {
+            bail!(
+                "{}: {} labels for {} images",
+                labels.display(),
+                truth.len(),
+                predicted.len()
+            );
+        }
+        let e = Evaluation::new(&truth, &predicted, CLASSES);
+        println!("accuracy {:.2}%\n\n{}", 100.0 * e.accuracy, e.table());
+    }
+    Ok(())
+}
+
+/// The class of the digit in a picture, scaled to 28 x 28, with its
+/// probability.
+fn predict_picture(mlp: &Mlp, path: &Path) -> Result<()> {
+    let picture =
+        image::open(path).with_context(|| format!("reading the image {}", path.display()))?;
+    let gray = picture.to_luma8();
+    let gray = if gray.dimensions() == (28, 28) {
+        gray
+    } else {
+        image::imageops::resize(&gray, 28, 28, image::imageops::FilterType::Triangle)
+    };
+    // MNIST digits are light on dark; a dark digit on white paper is inverted.
+    let mean_pixel = gray.pixels().map(|p| f32::from(p.0[0])).sum::<f32>() / PIXELS as f32;
+    let invert = mean_pixel > 127.0;
+    let mut x = DMatrix::from_fn(1, PIXELS, |_, j| {
+        let v = f32::from(gray.as_raw()[j]) / 255.0;
+        if invert { 1.0 - v } else { v }
+    });
+    let (mean, std) = mnist::STANDARD_NORMALIZATION;
+    normalize(&mut x, mean, std);
+    let logits = mlp.forward(&x)?;
+    let probabilities = reference::activations::softmax(&logits);
+    let class = predict_classes(&logits)[0];
+    println!(
+        "{}: {class} ({:.1}%){}",
+        path.display(),
+        100.0 * probabilities[(0, class)],
+        if invert {
+            " [inverted: dark digit on a light background]"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}

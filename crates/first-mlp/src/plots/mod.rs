@@ -1,0 +1,19 @@
+//! Drawing with plotters: the canvas and the shared look (`canvas`), and
+//! the plots of a training run: learning curves, the confusion matrix and
+//! grids of digits. Takes plain data; knows nothing of how a run is trained.
+//!
+//! Rendering to bytes first makes writing all-or-nothing and lets a test
+//! compare the committed figures with what the code draws today.
+
+mod canvas;
+mod confusion;
+mod curves;
+mod digits;
+
+pub use canvas::{
+    Area, CLASS_COLOURS, FONT, Figure, PixelArea, draw_legend, draw_line_with_dots, legend_line,
+    plot_error, render, render_png, tick, write_all,
+};
+pub use confusion::{draw_confusion, draw_confusion_named};
+pub use curves::draw_curves;
+pub use digits::draw_digits;

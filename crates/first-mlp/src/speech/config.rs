@@ -1,0 +1,114 @@
+//! A speech run's configuration: the command line's `speech-train` flags,
+//! with the same defaults in `Default` for code that builds a run directly.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+use reference::init::Init;
+use reference::{Activation, Mlp};
+use serde::{Deserialize, Serialize};
+use speech::hw1p2::PHONEMES;
+
+/// A speech training run. Defaults follow the HW1P2 starter: context 20,
+/// hidden 512, Adam at 1e-3, batch 1024.
+#[derive(Args, Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SpeechConfig {
+    /// A folder with the splits train-clean-100, dev-clean and test-clean.
+    #[arg(long, default_value = "data/speech-corpus")]
+    pub data: PathBuf,
+    /// K, the frames of context on each side.
+    #[arg(long, default_value_t = 20)]
+    pub context: usize,
+    /// Hidden layer widths, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "512")]
+    pub hidden: Vec<usize>,
+    /// No hidden layer: a linear (softmax regression) model.
+    #[arg(long)]
+    pub linear: bool,
+    #[arg(long, default_value_t = 1e-3)]
+    pub lr: f32,
+    #[arg(long, default_value_t = 1024)]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = 10)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Skip per-utterance cepstral mean and variance normalisation.
+    #[arg(long)]
+    pub no_cmvn: bool,
+    #[arg(long, default_value = "out/speech")]
+    pub out: PathBuf,
+    /// Continue from a checkpoint (its configuration is used; --epochs may grow).
+    #[arg(long)]
+    #[serde(skip)]
+    pub resume: Option<PathBuf>,
+    #[arg(long)]
+    #[serde(skip)]
+    pub quiet: bool,
+}
+
+impl Default for SpeechConfig {
+    /// The command line's defaults (a test holds the two together).
+    fn default() -> Self {
+        Self {
+            data: PathBuf::from("data/speech-corpus"),
+            context: 20,
+            hidden: vec![512],
+            linear: false,
+            lr: 1e-3,
+            batch_size: 1024,
+            epochs: 10,
+            seed: 0,
+            no_cmvn: false,
+            out: PathBuf::from("out/speech"),
+            resume: None,
+            quiet: false,
+        }
+    }
+}
+
+impl SpeechConfig {
+    fn widths(&self, inputs: usize) -> Vec<usize> {
+        let mut widths = vec![inputs];
+        if !self.linear {
+            widths.extend(&self.hidden);
+        }
+        widths.push(PHONEMES.len());
+        widths
+    }
+
+    /// The network this configuration describes for windows of `inputs`
+    /// values (weights from the seed).
+    pub fn build(&self, inputs: usize) -> Result<Mlp> {
+        let widths = self.widths(inputs);
+        let mut activations = vec![Activation::Relu; widths.len() - 2];
+        activations.push(Activation::Identity);
+        Ok(Mlp::new(
+            &widths,
+            &activations,
+            Init::KaimingUniform,
+            self.seed,
+        )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        config: SpeechConfig,
+    }
+
+    #[test]
+    fn the_defaults_are_the_command_lines() {
+        assert_eq!(
+            Flags::parse_from(["speech-train"]).config,
+            SpeechConfig::default()
+        );
+    }
+}

@@ -1,0 +1,104 @@
+//! Labelling frames with a speech model: every window of a split, the
+//! homework's submission CSV, and any 16 kHz WAV file.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anyhow::{Result, bail};
+use reference::Mlp;
+use reference::context::ContextFrames;
+use reference::training::predict_classes;
+use speech::hw1p2::{self, PHONEMES, Utterance};
+use speech::mfcc::{MfccConfig, mfcc, read_wav};
+
+use super::config::SpeechConfig;
+use crate::checkpoint;
+use crate::datasets::speech::{loader, windows};
+use crate::files::write_atomically;
+
+/// The predicted class of every frame, in order.
+pub(super) fn predict_all(
+    mlp: &Mlp,
+    frames: &ContextFrames,
+    batch_size: usize,
+) -> Result<Vec<usize>> {
+    let n = frames.len();
+    let mut out = Vec::with_capacity(n);
+    let mut loader = loader(frames.clone(), vec![0; n], batch_size.max(1), false, 0)?;
+    loader.start_epoch();
+    while let Some((inputs, _)) = loader.next_batch() {
+        out.extend(predict_classes(&mlp.forward(inputs)?));
+    }
+    Ok(out)
+}
+
+/// The homework's submission: `id,label`, one line per frame, 0-based.
+pub fn submission_csv(predicted: &[usize]) -> String {
+    let mut csv = String::from("id,label\n");
+    for (id, &class) in predicted.iter().enumerate() {
+        writeln!(csv, "{id},{}", PHONEMES[class]).expect("writing to a String");
+    }
+    csv
+}
+
+/// Runs of the same phoneme collapsed, silences dropped: "DH AH K AE T".
+pub fn collapse(predicted: &[usize]) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    let mut previous = None;
+    for &class in predicted {
+        if Some(class) != previous && class != 0 {
+            out.push(PHONEMES[class]);
+        }
+        previous = Some(class);
+    }
+    out.join(" ")
+}
+
+/// Labels every 10 ms frame of a 16 kHz WAV file with a saved model.
+pub fn predict_wav(model: &Path, wav: &Path, csv: Option<&Path>) -> Result<()> {
+    let (config, _): (SpeechConfig, usize) =
+        checkpoint::read_config(model, "not a speech model's configuration")?;
+    let front_end = MfccConfig::default();
+    let samples = read_wav(wav, front_end.sample_rate)?;
+    let mut frames = mfcc(&samples, &front_end);
+    if frames.nrows() == 0 {
+        bail!("{}: shorter than one 25 ms frame", wav.display());
+    }
+    if !config.no_cmvn {
+        hw1p2::normalize_utterance(&mut frames);
+    }
+    let utterance = Utterance {
+        name: wav.display().to_string(),
+        frames,
+        labels: None,
+    };
+    let (windows, _) = windows(std::slice::from_ref(&utterance), config.context, false)?;
+    let mut mlp = config.build(windows.input_size())?;
+    checkpoint::load_into(model, &mut mlp)?;
+    let predicted = predict_all(&mlp, &windows, config.batch_size)?;
+    let text = submission_csv(&predicted);
+    match csv {
+        Some(path) => {
+            write_atomically(path, text.as_bytes())?;
+            println!("{} frames labelled in {}", predicted.len(), path.display());
+        }
+        None => print!("{text}"),
+    }
+    eprintln!("{}", collapse(&predicted));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_and_collapsed_sequence() {
+        let predicted = [0, 0, 10, 10, 3, 0, 20, 20, 20, 0];
+        assert_eq!(
+            submission_csv(&predicted[..3]),
+            "id,label\n0,[SIL]\n1,[SIL]\n2,DH\n"
+        );
+        assert_eq!(collapse(&predicted), "DH AH K");
+    }
+}

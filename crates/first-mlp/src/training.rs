@@ -1,0 +1,420 @@
+//! The training loop both pipelines share: train an epoch (on the fast path
+//! when it can run the model, else on the teaching code) behind a progress
+//! bar, evaluate on the held-out set, print and record the epoch, save the
+//! last and best checkpoints, and resume from a checkpoint exactly. Also the
+//! optimiser (with its state in checkpoints) and the learning-rate schedule.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::ValueEnum;
+use course_support::batches::BatchLoader;
+use engine::Trainer;
+use indicatif::{ProgressBar, ProgressStyle};
+use reference::Mlp;
+use reference::given::{Adam, Optimizer, Sgd};
+use reference::stats::EpochStats;
+use reference::training::{evaluate, train_epoch};
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::{self, Checkpoint};
+use crate::report::EpochRecord;
+
+/// The optimiser.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptimizerArg {
+    Sgd,
+    Momentum,
+    Nesterov,
+    Adam,
+    Adamw,
+}
+
+/// How the learning rate changes over the epochs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Schedule {
+    /// The same rate throughout.
+    Constant,
+    /// Cosine decay from the rate to 0 over the epochs.
+    Cosine,
+    /// Divided by 10 after half and after three quarters of the epochs.
+    Step,
+}
+
+impl Schedule {
+    /// The rate of `epoch` (1-based) out of `epochs`, starting from `base`.
+    pub fn rate(self, base: f32, epoch: usize, epochs: usize) -> f32 {
+        let progress = (epoch - 1) as f32 / epochs.max(1) as f32;
+        match self {
+            Self::Constant => base,
+            Self::Cosine => 0.5 * base * (1.0 + (std::f32::consts::PI * progress).cos()),
+            Self::Step => {
+                let drops = (progress >= 0.5) as i32 + (progress >= 0.75) as i32;
+                base * 0.1f32.powi(drops)
+            }
+        }
+    }
+}
+
+/// An optimiser's tensors (moments, velocities) and scalars (step count).
+type OptimizerState = (Vec<(String, Vec<f32>)>, HashMap<String, String>);
+
+/// The optimiser, with its state saved to and restored from checkpoints.
+pub enum AnyOptimizer {
+    Sgd(Sgd),
+    Adam(Adam),
+}
+
+impl AnyOptimizer {
+    /// `kind` at rate `lr`; the weight decay is L2 for SGD and Adam,
+    /// decoupled for AdamW.
+    pub fn new(kind: OptimizerArg, lr: f32, weight_decay: f32) -> Self {
+        match kind {
+            OptimizerArg::Sgd => Self::Sgd(Sgd {
+                weight_decay,
+                ..Sgd::new(lr)
+            }),
+            OptimizerArg::Momentum | OptimizerArg::Nesterov => Self::Sgd(Sgd {
+                weight_decay,
+                ..Sgd::with_momentum(lr, 0.9, kind == OptimizerArg::Nesterov)
+            }),
+            OptimizerArg::Adam => Self::Adam(Adam {
+                weight_decay,
+                ..Adam::new(lr)
+            }),
+            OptimizerArg::Adamw => Self::Adam(Adam::adamw(lr, weight_decay)),
+        }
+    }
+
+    pub fn as_dyn(&mut self) -> &mut dyn Optimizer {
+        match self {
+            Self::Sgd(o) => o,
+            Self::Adam(o) => o,
+        }
+    }
+
+    fn state(&self) -> OptimizerState {
+        let named = |prefix: &str, tensors: &[Vec<f32>]| {
+            tensors
+                .iter()
+                .enumerate()
+                .map(|(i, t)| (format!("optimizer.{prefix}.{i:03}"), t.clone()))
+                .collect::<Vec<_>>()
+        };
+        match self {
+            Self::Sgd(o) => (named("velocity", &o.velocity), HashMap::new()),
+            Self::Adam(o) => {
+                let mut state = named("m", &o.first_moment);
+                state.extend(named("v", &o.second_moment));
+                (
+                    state,
+                    HashMap::from([("optimizer.steps".to_owned(), o.steps.to_string())]),
+                )
+            }
+        }
+    }
+
+    fn restore(&mut self, checkpoint: &Checkpoint) {
+        let take = |prefix: &str| -> Vec<Vec<f32>> {
+            checkpoint
+                .state
+                .iter()
+                .filter(|(name, _)| name.starts_with(&format!("optimizer.{prefix}.")))
+                .map(|(_, values)| values.clone())
+                .collect()
+        };
+        match self {
+            Self::Sgd(o) => o.velocity = take("velocity"),
+            Self::Adam(o) => {
+                o.first_moment = take("m");
+                o.second_moment = take("v");
+                o.steps = checkpoint
+                    .scalars
+                    .get("optimizer.steps")
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
+            }
+        }
+    }
+}
+
+/// Where a run starts: from scratch, or after the epochs of a checkpoint.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// The epochs already trained, as recorded.
+    pub epochs: Vec<EpochRecord>,
+    /// The checkpoint the run continues from.
+    pub resumed_from: Option<PathBuf>,
+    /// The last epoch the checkpoint completed (0 from scratch).
+    pub done: usize,
+}
+
+impl Progress {
+    /// Loads a checkpoint's weights into `mlp` (same architecture) and its
+    /// state into `optimizer`, and reads back the epochs it records.
+    pub fn resume(path: &Path, mlp: &mut Mlp, optimizer: &mut AnyOptimizer) -> Result<Self> {
+        let saved = checkpoint::load_into(path, mlp)?;
+        optimizer.restore(&saved);
+        let epochs = saved
+            .scalars
+            .get("history")
+            .and_then(|h| serde_json::from_str(h).ok())
+            .unwrap_or_default();
+        println!(
+            "Resuming from {} after epoch {}",
+            path.display(),
+            saved.epoch
+        );
+        Ok(Self {
+            epochs,
+            resumed_from: Some(path.to_owned()),
+            done: saved.epoch,
+        })
+    }
+}
+
+/// The epoch whose model a run keeps (in best.safetensors).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Kept {
+    /// The most accurate on the held-out set (the first such, on a tie).
+    Best { epoch: usize, accuracy: f32 },
+    /// The last one trained, when nothing was held out to choose by.
+    Last { epoch: usize },
+}
+
+impl Kept {
+    /// Whether this epoch's model takes the place of `kept`: a later epoch
+    /// always does without a held-out set, else only a more accurate one.
+    fn replaces(self, kept: Option<Kept>) -> bool {
+        match (self, kept) {
+            (Self::Best { accuracy, .. }, Some(Self::Best { accuracy: kept, .. })) => {
+                accuracy > kept
+            }
+            _ => true,
+        }
+    }
+}
+
+/// The best epoch by held-out accuracy among `epochs`, by the rule the loop
+/// keeps models by: how both pipelines recover it on resuming.
+fn best_of(epochs: &[EpochRecord]) -> Option<Kept> {
+    epochs
+        .iter()
+        .filter_map(|e| {
+            Some(Kept::Best {
+                epoch: e.epoch,
+                accuracy: e.validation_accuracy?,
+            })
+        })
+        .fold(
+            None,
+            |best, now| if now.replaces(best) { Some(now) } else { best },
+        )
+}
+
+/// How to train, besides the model, the optimiser and the data.
+pub struct FitSettings<'a> {
+    /// The last epoch to train (1-based).
+    pub epochs: usize,
+    /// The learning rate the schedule starts from.
+    pub lr: f32,
+    pub schedule: Schedule,
+    /// The training loader's batch size (the fast path is built for it).
+    pub batch_size: usize,
+    /// Train with the teaching code even where the fast path could run.
+    pub teaching: bool,
+    /// No progress bar.
+    pub quiet: bool,
+    /// The held-out set's name in the epoch lines ("val", "dev").
+    pub held_out: &'a str,
+    /// Where last.safetensors and best.safetensors go (created if missing).
+    pub out: &'a Path,
+    /// The run's configuration, saved in every checkpoint.
+    pub config_json: String,
+}
+
+/// What training left: every epoch's record and the checkpoints.
+pub struct Fitted {
+    pub epochs: Vec<EpochRecord>,
+    pub kept: Kept,
+    /// The kept model.
+    pub best_path: PathBuf,
+    /// The model after the last epoch, with the optimiser's state.
+    pub last_path: PathBuf,
+}
+
+/// Trains `mlp` from `progress` to `settings.epochs`, checkpointing every
+/// epoch. With a `validation` set (not empty) the kept model is the best by
+/// its accuracy; without one, the last.
+pub fn fit(
+    settings: &FitSettings<'_>,
+    mlp: &mut Mlp,
+    optimizer: &mut AnyOptimizer,
+    train: &mut BatchLoader,
+    mut validation: Option<&mut BatchLoader>,
+    progress: Progress,
+) -> Result<Fitted> {
+    let out = settings.out;
+    fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let best_path = out.join("best.safetensors");
+    let last_path = out.join("last.safetensors");
+    if let Some(from) = &progress.resumed_from {
+        checkpoint::copy_best_beside(from, &best_path)?;
+    }
+    // Replay the shuffles of the epochs already done, so a resumed run sees
+    // exactly the batches an uninterrupted one would.
+    for _ in 0..progress.done {
+        train.start_epoch();
+    }
+    validation = validation.filter(|v| !v.is_empty());
+    let mut best = validation.as_ref().and_then(|_| best_of(&progress.epochs));
+    let mut epochs = progress.epochs;
+    let mut fast = if settings.teaching {
+        None
+    } else {
+        Trainer::new(mlp, settings.batch_size).ok()
+    };
+    for epoch in progress.done + 1..=settings.epochs {
+        let lr = settings.schedule.rate(settings.lr, epoch, settings.epochs);
+        optimizer.as_dyn().set_learning_rate(lr);
+        let started = Instant::now();
+        let stats = train_epoch_with_bar(mlp, optimizer, fast.as_mut(), train, epoch, settings)?;
+        let held_out = match validation.as_deref_mut() {
+            Some(loader) => Some(evaluate(mlp, loader)?),
+            None => None,
+        };
+        let record = EpochRecord::new(epoch, stats, held_out, lr, started.elapsed().as_secs_f64());
+        println!("{}", record.line(settings.epochs, settings.held_out));
+        epochs.push(record);
+        let saved = checkpoint_of(settings, optimizer, epoch, &epochs)?;
+        checkpoint::save(&last_path, mlp, &saved)?;
+        let now = match held_out {
+            Some(stats) => Kept::Best {
+                epoch,
+                accuracy: stats.accuracy,
+            },
+            None => Kept::Last { epoch },
+        };
+        if now.replaces(best) {
+            best = Some(now);
+            checkpoint::save(&best_path, mlp, &saved)?;
+        }
+    }
+    let last_epoch = epochs.last().map_or(settings.epochs, |e| e.epoch);
+    Ok(Fitted {
+        epochs,
+        kept: best.unwrap_or(Kept::Last { epoch: last_epoch }),
+        best_path,
+        last_path,
+    })
+}
+
+/// The checkpoint of `epoch`: the configuration, the optimiser's state and
+/// the epochs so far (from which a resumed run recovers its best).
+fn checkpoint_of(
+    settings: &FitSettings<'_>,
+    optimizer: &AnyOptimizer,
+    epoch: usize,
+    epochs: &[EpochRecord],
+) -> Result<Checkpoint> {
+    let (state, mut scalars) = optimizer.state();
+    scalars.insert("history".to_owned(), serde_json::to_string(epochs)?);
+    Ok(Checkpoint {
+        config_json: settings.config_json.clone(),
+        epoch,
+        state,
+        scalars,
+    })
+}
+
+/// One epoch behind a progress bar (hidden when quiet) showing the running
+/// loss and accuracy: on the fast path when there is one (`fast`, with Adam
+/// or AdamW), else with stage 5's `train_epoch` on the teaching code.
+fn train_epoch_with_bar(
+    mlp: &mut Mlp,
+    optimizer: &mut AnyOptimizer,
+    fast: Option<&mut Trainer>,
+    loader: &mut BatchLoader,
+    epoch: usize,
+    settings: &FitSettings<'_>,
+) -> Result<EpochStats> {
+    let bar = if settings.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(loader.batches_per_epoch() as u64)
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "epoch {prefix:>3} [{bar:30}] {pos:>4}/{len} {msg} {elapsed_precise}",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(epoch.to_string());
+    let mut on_batch = |s: &EpochStats| {
+        bar.inc(1);
+        bar.set_message(format!(
+            "loss {:.4} acc {:>6.2}%",
+            s.loss,
+            100.0 * s.accuracy
+        ));
+    };
+    let stats = match (fast, optimizer) {
+        (Some(trainer), AnyOptimizer::Adam(adam)) => {
+            engine::train_epoch(trainer, mlp, adam, loader, &mut on_batch)?
+        }
+        (_, optimizer) => train_epoch(mlp, optimizer.as_dyn(), loader, &mut on_batch)?,
+    };
+    bar.finish_and_clear();
+    Ok(stats)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(epoch: usize, validation_accuracy: Option<f32>) -> EpochRecord {
+        EpochRecord {
+            epoch,
+            train_loss: 1.0,
+            train_accuracy: 0.5,
+            validation_loss: validation_accuracy.map(|_| 1.0),
+            validation_accuracy,
+            learning_rate: 1e-3,
+            seconds: 0.0,
+        }
+    }
+
+    #[test]
+    fn the_best_epoch_is_the_first_most_accurate() {
+        let epochs = [
+            record(1, Some(0.5)),
+            record(2, Some(0.7)),
+            record(3, Some(0.7)),
+            record(4, Some(0.6)),
+        ];
+        assert_eq!(
+            best_of(&epochs),
+            Some(Kept::Best {
+                epoch: 2,
+                accuracy: 0.7
+            })
+        );
+        assert_eq!(best_of(&[record(1, None), record(2, None)]), None);
+    }
+
+    #[test]
+    fn schedules_follow_their_shapes() {
+        assert_eq!(Schedule::Constant.rate(0.1, 7, 10), 0.1);
+        assert_eq!(Schedule::Cosine.rate(0.1, 1, 10), 0.1);
+        assert!((Schedule::Cosine.rate(0.1, 6, 10) - 0.05).abs() < 1e-7);
+        assert_eq!(Schedule::Step.rate(1.0, 5, 10), 1.0);
+        assert!((Schedule::Step.rate(1.0, 6, 10) - 0.1).abs() < 1e-7);
+        assert!((Schedule::Step.rate(1.0, 9, 10) - 0.01).abs() < 1e-7);
+    }
+}
