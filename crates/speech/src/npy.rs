@@ -57,80 +57,25 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Array, NpyError> {
         expected: expected.to_owned(),
         found,
     };
-    if bytes.len() < 10 || &bytes[..6] != MAGIC {
-        return Err(error(
-            0,
-            "the .npy magic \\x93NUMPY",
-            format!("{:?}", &bytes[..bytes.len().min(6)]),
-        ));
-    }
-    let (header_len, header_start) = match bytes[6] {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 if bytes.len() >= 12 => (
-            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-            12,
-        ),
-        v => return Err(error(6, "format version 1, 2 or 3", v.to_string())),
-    };
-    let data_start = header_start + header_len;
-    if bytes.len() < data_start {
-        return Err(error(
-            bytes.len(),
-            &format!("a {header_len}-byte header"),
-            "the end of the file".to_owned(),
-        ));
-    }
-    let header = String::from_utf8_lossy(&bytes[header_start..data_start]);
-    let field = |key: &str| -> Option<String> {
-        let at = header.find(&format!("'{key}'"))? + key.len() + 2;
-        let rest = header[at..].trim_start().strip_prefix(':')?.trim_start();
-        let end = if rest.starts_with('(') {
-            rest.find(')')? + 1
-        } else {
-            rest.find([',', '}'])?
-        };
-        Some(rest[..end].trim().to_owned())
-    };
-    let descr = field("descr").ok_or_else(|| {
-        error(
-            header_start,
-            "a 'descr' entry in the header",
-            header.trim().to_owned(),
-        )
-    })?;
-    let descr = descr.trim_matches(['\'', '"']);
-    if field("fortran_order").as_deref() != Some("False") {
-        return Err(error(
-            header_start,
-            "C (row-major) order, 'fortran_order': False",
-            field("fortran_order").unwrap_or_default(),
-        ));
-    }
-    let shape_text = field("shape")
-        .ok_or_else(|| error(header_start, "a 'shape' entry", header.trim().to_owned()))?;
-    let shape: Vec<usize> = shape_text
-        .trim_matches(['(', ')'])
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse()
-                .map_err(|_| error(header_start, "a shape of whole numbers", shape_text.clone()))
-        })
-        .collect::<Result<_, _>>()?;
-    let count: usize = shape.iter().product();
-    let data = &bytes[data_start..];
+    let header = read_header(bytes, &error)?;
+    let data = &bytes[header.data_start..];
     let expect_len = |item: usize| -> Result<(), NpyError> {
-        if data.len() != count * item {
+        let needed = header.count.checked_mul(item);
+        if needed != Some(data.len()) {
+            let expected = match needed {
+                Some(n) => format!("{n} bytes of data for shape {:?}", header.shape),
+                None => format!("a shape whose data fits in memory, not {:?}", header.shape),
+            };
             return Err(error(
-                data_start + data.len().min(count * item),
-                &format!("{} bytes of data for shape {shape:?}", count * item),
+                header.data_start + data.len().min(needed.unwrap_or(usize::MAX)),
+                &expected,
                 format!("{}", data.len()),
             ));
         }
         Ok(())
     };
-    match descr {
+    let (shape, count) = (header.shape.clone(), header.count);
+    match header.descr.as_str() {
         "<f4" => {
             expect_len(4)?;
             let values = data
@@ -154,35 +99,137 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Array, NpyError> {
         d if d.starts_with("<U") => {
             let width: usize = d[2..]
                 .parse()
-                .map_err(|_| error(header_start, "a unicode width such as <U5", d.to_owned()))?;
+                .map_err(|_| error(header.start, "a unicode width such as <U5", d.to_owned()))?;
             expect_len(4 * width)?;
-            let strings = data
-                .chunks_exact((4 * width).max(1))
-                .take(count)
-                .map(|item| {
-                    item.chunks_exact(4)
-                        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                        .take_while(|&c| c != 0)
-                        .filter_map(char::from_u32)
-                        .collect::<String>()
-                })
-                .collect::<Vec<_>>();
-            let strings = if width == 0 {
-                vec![String::new(); count]
-            } else {
-                strings
-            };
             Ok(Array::Text {
                 shape,
-                data: strings,
+                data: decode_strings(data, width, count),
             })
         }
         other => Err(error(
-            header_start,
+            header.start,
             "dtype '<f4', '<f8' or '<U…' (strings); pickled objects ('|O') are not read",
             format!("'{other}'"),
         )),
     }
+}
+
+/// What the header of an `.npy` file says.
+struct Header {
+    /// Where the header's text starts, for errors about it.
+    start: usize,
+    /// Where the values start.
+    data_start: usize,
+    descr: String,
+    shape: Vec<usize>,
+    /// The number of values: the product of the shape.
+    count: usize,
+}
+
+/// Checks the magic and the version, then reads the header's dtype, order
+/// and shape.
+fn read_header(
+    bytes: &[u8],
+    error: &impl Fn(usize, &str, String) -> NpyError,
+) -> Result<Header, NpyError> {
+    if bytes.len() < 10 || &bytes[..6] != MAGIC {
+        return Err(error(
+            0,
+            "the .npy magic \\x93NUMPY",
+            format!("{:?}", &bytes[..bytes.len().min(6)]),
+        ));
+    }
+    let (header_len, start) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        2 | 3 if bytes.len() >= 12 => (
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+            12,
+        ),
+        v => return Err(error(6, "format version 1, 2 or 3", v.to_string())),
+    };
+    let data_start = start + header_len;
+    if bytes.len() < data_start {
+        return Err(error(
+            bytes.len(),
+            &format!("a {header_len}-byte header"),
+            "the end of the file".to_owned(),
+        ));
+    }
+    let text = String::from_utf8_lossy(&bytes[start..data_start]);
+    let descr = header_field(&text, "descr").ok_or_else(|| {
+        error(
+            start,
+            "a 'descr' entry in the header",
+            text.trim().to_owned(),
+        )
+    })?;
+    let order = header_field(&text, "fortran_order");
+    if order.as_deref() != Some("False") {
+        return Err(error(
+            start,
+            "C (row-major) order, 'fortran_order': False",
+            order.unwrap_or_default(),
+        ));
+    }
+    let shape_text = header_field(&text, "shape")
+        .ok_or_else(|| error(start, "a 'shape' entry", text.trim().to_owned()))?;
+    let shape: Vec<usize> = shape_text
+        .trim_matches(['(', ')'])
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .map_err(|_| error(start, "a shape of whole numbers", shape_text.clone()))
+        })
+        .collect::<Result<_, _>>()?;
+    let count = shape
+        .iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .ok_or_else(|| {
+            error(
+                start,
+                "a shape whose size fits in memory",
+                shape_text.clone(),
+            )
+        })?;
+    Ok(Header {
+        start,
+        data_start,
+        descr: descr.trim_matches(['\'', '"']).to_owned(),
+        shape,
+        count,
+    })
+}
+
+/// The value of `key` in the header's dict literal, as written: a quoted
+/// string, a word, or a parenthesised tuple.
+fn header_field(header: &str, key: &str) -> Option<String> {
+    let at = header.find(&format!("'{key}'"))? + key.len() + 2;
+    let rest = header[at..].trim_start().strip_prefix(':')?.trim_start();
+    let end = if rest.starts_with('(') {
+        rest.find(')')? + 1
+    } else {
+        rest.find([',', '}'])?
+    };
+    Some(rest[..end].trim().to_owned())
+}
+
+/// `count` strings of `width` UTF-32 code units each, cut at their first NUL.
+fn decode_strings(data: &[u8], width: usize, count: usize) -> Vec<String> {
+    if width == 0 {
+        return vec![String::new(); count];
+    }
+    data.chunks_exact(4 * width)
+        .take(count)
+        .map(|item| {
+            item.chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .take_while(|&c| c != 0)
+                .filter_map(char::from_u32)
+                .collect::<String>()
+        })
+        .collect()
 }
 
 fn header_bytes(descr: &str, shape: &[usize]) -> Vec<u8> {
@@ -336,5 +383,18 @@ mod tests {
             err(&short[..short.len() - 2]),
             "u.npy, offset 142: expected 16 bytes of data for shape [2, 2], found 14"
         );
+    }
+
+    /// A shape whose size wraps around is an error naming it, not a panic
+    /// (2⁶² · 4 · 4 bytes would wrap to 0 and match an empty file).
+    #[test]
+    fn a_shape_too_large_to_hold_is_an_error() {
+        let p = Path::new("big.npy");
+        let wraps = header_bytes("<f4", &[1 << 62, 4]);
+        let e = parse(&wraps, p).unwrap_err().to_string();
+        assert!(e.contains("fits in memory"), "{e}");
+        let product_fits = header_bytes("<f8", &[1 << 62, 2]);
+        let e = parse(&product_fits, p).unwrap_err().to_string();
+        assert!(e.contains("fits in memory"), "{e}");
     }
 }
