@@ -197,6 +197,29 @@ pub fn run(config: &BenchConfig) -> Result<()> {
         println!("{}", serde_json::to_string(&m)?);
         return Ok(());
     }
+    let runners = available_runners(config)?;
+    let ceiling = describe_workload(config, &dir)?;
+    let results = rounds(config, &runners, &dir);
+    let (runners, summaries): (Vec<Runner>, Vec<Summary>) = runners
+        .iter()
+        .zip(&results)
+        .filter(|(_, runs)| !runs.is_empty())
+        .map(|(&runner, runs)| (runner, summarize(runs)))
+        .unzip();
+    if summaries.is_empty() {
+        bail!("every runner failed");
+    }
+    print_table(&runners, &summaries, &ceiling);
+    if let Some(path) = &config.json {
+        let json = serde_json::json!({ "runs": results, "medians": summaries, "ceiling": ceiling });
+        std::fs::write(path, serde_json::to_string_pretty(&json)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(())
+}
+
+/// The runners asked for that can run here; the others are named, with why.
+fn available_runners(config: &BenchConfig) -> Result<Vec<Runner>> {
     let mut runners = Vec::new();
     for &runner in &config.runners {
         let available = if runner.in_process() {
@@ -212,7 +235,12 @@ pub fn run(config: &BenchConfig) -> Result<()> {
     if runners.is_empty() {
         bail!("no runner to run");
     }
-    let data = mnist::load_dir(&dir)?;
+    Ok(runners)
+}
+
+/// Prints the workload, the data and the machine, and measures the ceiling.
+fn describe_workload(config: &BenchConfig, dir: &Path) -> Result<Ceiling> {
+    let data = mnist::load_dir(dir)?;
     let batches = data.train.images.count / BATCH;
     let names: Vec<String> = widths(&config.hidden)
         .iter()
@@ -239,54 +267,36 @@ pub fn run(config: &BenchConfig) -> Result<()> {
     );
     let ceiling = Ceiling::measure(&widths(&config.hidden), batches * BATCH, threads);
     println!("{}", ceiling.describe(threads));
+    Ok(ceiling)
+}
+
+/// Every runner once per round, each in its own process, the order rotated
+/// each round so that no runner always goes first; the measurements by
+/// runner. A runner that fails is reported and left out of that round, so
+/// one broken install does not cost the run.
+fn rounds(config: &BenchConfig, runners: &[Runner], dir: &Path) -> Vec<Vec<Measurement>> {
     let mut results: Vec<Vec<Measurement>> = vec![Vec::new(); runners.len()];
     for round in 0..config.rounds {
-        // Rotate the order so that no runner always goes first.
         for k in 0..runners.len() {
             let i = (k + round) % runners.len();
-            // A runner that fails is reported and left out of this round;
-            // the others go on, so one broken install does not cost the run.
-            let m = match run_child(runners[i], config, &dir) {
-                Ok(m) => m,
-                Err(e) => {
+            let label = format!("round {}/{}", round + 1, config.rounds);
+            match run_child(runners[i], config, dir) {
+                Ok(m) => {
                     println!(
-                        "round {}/{}  {:?} failed: {e:#}",
-                        round + 1,
-                        config.rounds,
-                        runners[i]
+                        "{label}  {:<28} epoch {:>7.3} s  inference {:>7.4} s  test acc {:>6.2}%  peak {:>6.0} MB",
+                        m.peer,
+                        m.epoch_s,
+                        m.inference_s,
+                        100.0 * m.test_accuracy,
+                        m.peak_rss_mb
                     );
-                    continue;
+                    results[i].push(m);
                 }
-            };
-            println!(
-                "round {}/{}  {:<28} epoch {:>7.3} s  inference {:>7.4} s  test acc {:>6.2}%  peak {:>6.0} MB",
-                round + 1,
-                config.rounds,
-                m.peer,
-                m.epoch_s,
-                m.inference_s,
-                100.0 * m.test_accuracy,
-                m.peak_rss_mb
-            );
-            results[i].push(m);
+                Err(e) => println!("{label}  {:?} failed: {e:#}", runners[i]),
+            }
         }
     }
-    let (runners, summaries): (Vec<Runner>, Vec<Summary>) = runners
-        .iter()
-        .zip(&results)
-        .filter(|(_, runs)| !runs.is_empty())
-        .map(|(&runner, runs)| (runner, summarize(runs)))
-        .unzip();
-    if summaries.is_empty() {
-        bail!("every runner failed");
-    }
-    print_table(&runners, &summaries, &ceiling);
-    if let Some(path) = &config.json {
-        let json = serde_json::json!({ "runs": results, "medians": summaries, "ceiling": ceiling });
-        std::fs::write(path, serde_json::to_string_pretty(&json)?)
-            .with_context(|| format!("writing {}", path.display()))?;
-    }
-    Ok(())
+    results
 }
 
 /// What bounds every runner on this machine: the epoch's products and the
