@@ -261,9 +261,14 @@ fn describe_workload(config: &BenchConfig, dir: &Path) -> Result<Ceiling> {
     }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
-        "Machine: {} ({threads} threads); {} rounds, interleaved.",
+        "Machine: {} ({threads} threads); {} {}, interleaved.",
         cpu_name(),
-        config.rounds
+        config.rounds,
+        if config.rounds == 1 {
+            "round"
+        } else {
+            "rounds"
+        }
     );
     let ceiling = Ceiling::measure(&widths(&config.hidden), batches * BATCH, threads);
     println!("{}", ceiling.describe(threads));
@@ -383,8 +388,13 @@ fn print_table(runners: &[Runner], summaries: &[Summary], ceiling: &Ceiling) {
             s.peak_rss_mb
         );
     }
+    let dense = if runners.contains(&Runner::RustDense) {
+        "; the dense row, which computes every product in full, is the one to compare with the peak"
+    } else {
+        " (the rust-dense runner computes every product in full)"
+    };
     println!(
-        "(x best peer: the runner's median over the fastest peer's median; below 1 is faster. GFLOP/s: the epoch's matrix products, counted in full, over the median epoch, and as a share of the FMA peak of all threads; the fast path leaves the first layer's constant input columns out of its products, so its figure counts work it did not do; the dense row, which computes every product in full, is the one to compare with the peak.)"
+        "(x best peer: the runner's median over the fastest peer's median; below 1 is faster. GFLOP/s: the epoch's matrix products, counted in full, over the median epoch, and as a share of the FMA peak of all threads; the fast path leaves the first layer's constant input columns out of its products, so its figure counts work it did not do{dense}.)"
     );
 }
 

@@ -4,25 +4,27 @@
 //! Imports run one way, from the top down:
 //!
 //! - `demo`, `figures`: what the book shows;
-//! - `mnist`, `speech`: the two pipelines (configuration, run, predict);
+//! - `mnist_pipeline`, `speech_pipeline`: the two pipelines (configuration,
+//!   run, predict), on the data sets of the `mnist` and `speech` crates;
 //! - `training`: the loop both pipelines share; `datasets`: their data;
 //!   `plots`: drawing;
-//! - `checkpoint`, `report`, `files`, `speech_corpus`: leaves.
+//! - `checkpoint`, `report`, `files`, and `speech_corpus` (the generator of
+//!   the bundled corpus, `first-mlp speech-corpus`): leaves.
 //!
 //! Within a folder module, `mod.rs` uses its files and they use each other
-//! only one way too (`plots::canvas` under the plots, `config` under `run`
-//! and `predict`).
+//! only one way too (`plots::canvas` under the other plots; a pipeline's
+//! `config` under its `mod.rs`, which runs it, and its `predict`).
 
 pub mod checkpoint;
 pub mod datasets;
 pub mod demo;
 pub mod figures;
 pub mod files;
-pub mod mnist;
+pub mod mnist_pipeline;
 pub mod plots;
 pub mod report;
-pub mod speech;
 pub mod speech_corpus;
+pub mod speech_pipeline;
 pub mod training;
 
 pub use files::{book_figures_dir, workspace_root};

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use first_mlp::{demo, figures, mnist, speech, speech_corpus};
+use first_mlp::{demo, figures, mnist_pipeline, speech_corpus, speech_pipeline};
 
 // mimalloc keeps freed blocks for reuse where glibc's malloc hands large ones
 // back to the kernel: the matrix products' packing space then costs no page
@@ -27,8 +27,9 @@ struct Cli {
 enum Command {
     /// Train an MLP on MNIST (the default): the bundled sample, the download
     /// cache, or --data DIR.
-    Train(Box<mnist::TrainConfig>),
-    /// Classify digits with a saved model.
+    Train(Box<mnist_pipeline::TrainConfig>),
+    /// Classify with a saved model: digits (--idx or --image) with an MNIST
+    /// model, or every frame of a recording (--wav) with a speech model.
     Predict {
         /// A checkpoint written by `train` (best.safetensors or last.safetensors).
         #[arg(long)]
@@ -52,7 +53,7 @@ enum Command {
     },
     /// Train the phoneme classifier on speech in the HW1P2 layout (the
     /// bundled corpus by default).
-    SpeechTrain(Box<speech::SpeechConfig>),
+    SpeechTrain(Box<speech_pipeline::SpeechConfig>),
     /// Make the bundled speech corpus (needs espeak-ng and the MBROLA US voices).
     SpeechCorpus {
         #[arg(long, default_value = "data/speech-corpus/sentences.txt")]
@@ -60,13 +61,15 @@ enum Command {
         #[arg(long, default_value = "data/speech-corpus")]
         out: PathBuf,
     },
-    /// Train the stage-1 perceptrons and stage-4 MLPs and draw every figure of the book.
+    /// Train the stage-1 perceptrons and stage-4 MLPs, print their runs, and
+    /// draw every figure of the book into a folder of your choice.
     Demo {
         /// Folder for the figures.
         #[arg(long, default_value = "out")]
         out: PathBuf,
     },
-    /// Regenerate the figures the book shows, in book/src/figures.
+    /// Redraw the figures the book shows, in book/src/figures (what the
+    /// book's staleness test compares with).
     Figures {
         /// Folder for the figures (default: the book's figure folder).
         #[arg(long)]
@@ -80,22 +83,22 @@ fn main() -> Result<()> {
         .command
         .unwrap_or_else(|| Command::Train(Box::default()));
     match command {
-        Command::Train(config) => mnist::run(*config).map(|_| ()),
+        Command::Train(config) => mnist_pipeline::run(*config).map(|_| ()),
         Command::SpeechCorpus { sentences, out } => speech_corpus::make(&sentences, &out),
-        Command::SpeechTrain(config) => speech::run(*config).map(|_| ()),
+        Command::SpeechTrain(config) => speech_pipeline::run(*config).map(|_| ()),
         Command::Predict {
             wav: Some(wav),
             model,
             csv,
             ..
-        } => speech::predict_wav(&model, &wav, csv.as_deref()),
+        } => speech_pipeline::predict_wav(&model, &wav, csv.as_deref()),
         Command::Predict {
             model,
             idx,
             labels,
             image,
             ..
-        } => mnist::predict(&model, idx.as_deref(), labels.as_deref(), image.as_deref()),
+        } => mnist_pipeline::predict(&model, idx.as_deref(), labels.as_deref(), image.as_deref()),
         Command::Demo { out } => demo::run(&out),
         Command::Figures { out } => {
             figures::write(&out.unwrap_or_else(first_mlp::book_figures_dir))

@@ -8,7 +8,7 @@ use std::process::Command;
 
 mod common;
 
-use first_mlp::mnist::{RunRecord, TrainConfig, predict, run};
+use first_mlp::mnist_pipeline::{RunRecord, TrainConfig, predict, run};
 
 /// A small, quiet run of 2 epochs into `out`.
 fn config(out: &Path) -> TrainConfig {

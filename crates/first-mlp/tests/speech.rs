@@ -6,7 +6,7 @@ use std::path::Path;
 
 mod common;
 
-use first_mlp::speech::{SpeechConfig, predict_wav, run};
+use first_mlp::speech_pipeline::{SpeechConfig, predict_wav, run};
 use nalgebra::DMatrix;
 use speech::hw1p2::write_utterance;
 

@@ -13,7 +13,7 @@ use std::path::Path;
 use anyhow::Result;
 use reference::Activation;
 
-use crate::mnist::TrainConfig;
+use crate::mnist_pipeline::TrainConfig;
 use crate::plots::{self, Figure, render, render_png};
 
 pub use activations::init_spread;
@@ -94,7 +94,7 @@ pub fn write(dir: &Path) -> Result<()> {
 /// book: the sample's digits, the learning curves, the confusion matrix.
 fn mnist_sample_figures() -> Result<Vec<Figure>> {
     let dir = tempfile::tempdir()?;
-    crate::mnist::run(TrainConfig {
+    crate::mnist_pipeline::run(TrainConfig {
         data: Some(mnist::sample_dir()),
         out: dir.path().to_owned(),
         quiet: true,
