@@ -103,6 +103,7 @@ fn write_columns(staging: &[f32], d: usize, batch: &mut DMatrixViewMut<'_, f32>,
 
 #[cfg(test)]
 mod tests {
+    use course_support::check::assert_epoch_holds_its_rows;
     use std::sync::Arc;
 
     use course_support::batches::BatchLoader;
@@ -121,18 +122,7 @@ mod tests {
             .unwrap()
             .with_copier(Arc::new(BlockCopy));
         for _ in 0..2 {
-            l.start_epoch();
-            let mut sizes = Vec::new();
-            while let Some((x, y)) = l.next_batch() {
-                assert_eq!(x.shape(), (y.len(), d));
-                for (r, &example) in y.iter().enumerate() {
-                    for j in 0..d {
-                        assert_eq!(x[(r, j)], inputs[(example, j)], "row {r}, feature {j}");
-                    }
-                }
-                sizes.push(y.len());
-            }
-            assert_eq!(sizes, [130, 130, 40]);
+            assert_eq!(assert_epoch_holds_its_rows(&mut l, &inputs), [130, 130, 40]);
         }
     }
 }

@@ -252,6 +252,7 @@ impl BatchLoader {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::assert_epoch_holds_its_rows;
 
     fn loader(n: usize, batch: usize, shuffle: bool, seed: u64) -> BatchLoader {
         // Row i is (i, 10 i), labelled i.
@@ -306,18 +307,7 @@ mod tests {
         let inputs = DMatrix::from_fn(n, d, |i, j| (i * 1000 + j) as f32);
         let mut l = BatchLoader::new(&inputs, (0..n).collect(), batch, true, 5).unwrap();
         for _ in 0..2 {
-            l.start_epoch();
-            let mut sizes = Vec::new();
-            while let Some((x, y)) = l.next_batch() {
-                assert_eq!(x.shape(), (y.len(), d));
-                for (r, &example) in y.iter().enumerate() {
-                    for j in 0..d {
-                        assert_eq!(x[(r, j)], inputs[(example, j)], "row {r}, feature {j}");
-                    }
-                }
-                sizes.push(y.len());
-            }
-            assert_eq!(sizes, [130, 130, 40]);
+            assert_eq!(assert_epoch_holds_its_rows(&mut l, &inputs), [130, 130, 40]);
         }
     }
 

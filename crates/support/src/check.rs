@@ -6,6 +6,8 @@
 
 use nalgebra::DMatrix;
 
+use crate::batches::BatchLoader;
+
 /// True when `got` is within `tolerance` of `expected`, absolutely for small
 /// values and relatively for large ones: |got − expected| ≤ tol · max(1, |expected|).
 /// NaN is never close to anything.
@@ -142,6 +144,25 @@ pub fn show_first_panic_only() {
 /// Converts an f32 matrix to f64 for comparisons.
 pub fn to_f64(m: &DMatrix<f32>) -> DMatrix<f64> {
     m.map(f64::from)
+}
+
+/// Runs one epoch of `loader`, a loader over the rows of `inputs` (examples,
+/// features) labelled with their row numbers, and fails unless every batch
+/// holds exactly its examples' rows; returns the batch sizes.
+#[track_caller]
+pub fn assert_epoch_holds_its_rows(loader: &mut BatchLoader, inputs: &DMatrix<f32>) -> Vec<usize> {
+    loader.start_epoch();
+    let mut sizes = Vec::new();
+    while let Some((x, y)) = loader.next_batch() {
+        assert_eq!(x.shape(), (y.len(), inputs.ncols()));
+        for (r, &example) in y.iter().enumerate() {
+            for j in 0..inputs.ncols() {
+                assert_eq!(x[(r, j)], inputs[(example, j)], "row {r}, feature {j}");
+            }
+        }
+        sizes.push(y.len());
+    }
+    sizes
 }
 
 #[cfg(test)]
