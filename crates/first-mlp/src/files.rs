@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use serde::Serialize;
 
 /// Writes `bytes` to `path` through a temporary file in the same folder,
 /// renamed into place once complete: never a half-written file.
@@ -27,6 +28,27 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     file.persist(path)
         .with_context(|| format!("renaming into {}", path.display()))?;
     Ok(())
+}
+
+/// Ends a run: adds `run.json` in `out` to the files the run wrote, builds
+/// the run's record from that list, writes it there, and lists the files.
+pub fn write_run_record<R: Serialize>(
+    out: &Path,
+    mut files: Vec<PathBuf>,
+    record: impl FnOnce(Vec<PathBuf>) -> R,
+) -> Result<R> {
+    let record_path = out.join("run.json");
+    files.push(record_path.clone());
+    let record = record(files.clone());
+    write_atomically(
+        &record_path,
+        serde_json::to_string_pretty(&record)?.as_bytes(),
+    )?;
+    println!("Wrote to {}:", out.display());
+    for f in &files {
+        println!("  {}", f.display());
+    }
+    Ok(record)
 }
 
 /// The root of the First MLP workspace (this crate lives in `crates/first-mlp`).

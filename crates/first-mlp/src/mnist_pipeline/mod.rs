@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::checkpoint;
 use crate::datasets::mnist::{CLASSES, Splits, describe, locate};
-use crate::files::write_atomically;
+use crate::files::write_run_record;
 use crate::plots::{self, draw_confusion, draw_curves, draw_digits, render, render_png};
 use crate::report::{EpochRecord, Evaluation, summary};
 use crate::training::{self, AnyOptimizer, FitSettings, Fitted, Kept, Progress};
@@ -227,9 +227,7 @@ fn report(
         &predicted,
         &splits.test_y,
     )?);
-    let record_path = config.out.join("run.json");
-    files.push(record_path.clone());
-    let record = RunRecord {
+    write_run_record(&config.out, files, |files| RunRecord {
         config: config.clone(),
         data: data_record,
         epochs: fitted.epochs,
@@ -239,17 +237,8 @@ fn report(
         },
         test_loss: test_stats.loss,
         test: evaluation,
-        files: files.clone(),
-    };
-    write_atomically(
-        &record_path,
-        serde_json::to_string_pretty(&record)?.as_bytes(),
-    )?;
-    println!("Wrote to {}:", config.out.display());
-    for f in &files {
-        println!("  {}", f.display());
-    }
-    Ok(record)
+        files,
+    })
 }
 
 /// The saved model's loss on the test set, and its predicted classes.

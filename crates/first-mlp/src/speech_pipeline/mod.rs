@@ -18,7 +18,7 @@ use speech::hw1p2::PHONEMES;
 
 use crate::checkpoint;
 use crate::datasets::speech::{SpeechData, Split, loader};
-use crate::files::write_atomically;
+use crate::files::{write_atomically, write_run_record};
 use crate::plots::{self, draw_confusion_named, draw_curves, render};
 use crate::report::{EpochRecord, Evaluation, summary};
 use crate::training::{
@@ -182,23 +182,12 @@ fn report(
             (epoch, 0.0)
         }
     };
-    let record_path = config.out.join("run.json");
-    files.push(record_path.clone());
-    let record = SpeechRecord {
+    write_run_record(&config.out, files, |files| SpeechRecord {
         config: config.clone(),
         epochs: fitted.epochs,
         best_epoch,
         dev_accuracy,
         test_accuracy,
-        files: files.clone(),
-    };
-    write_atomically(
-        &record_path,
-        serde_json::to_string_pretty(&record)?.as_bytes(),
-    )?;
-    println!("Wrote to {}:", config.out.display());
-    for f in &files {
-        println!("  {}", f.display());
-    }
-    Ok(record)
+        files,
+    })
 }
