@@ -4,6 +4,8 @@
 //! items and anchors. The stage crates compile the learner's file by default
 //! and this file under `--features reference`; later stages import earlier
 //! ones from this crate, so an unfinished stage never blocks the next one.
+//! The types the stages work on (networks, gradients, optimisers) are given
+//! code, in the `course-support` crate.
 
 #![forbid(unsafe_code)]
 
@@ -13,11 +15,6 @@ pub mod perceptron;
 #[path = "stage-2/activations.rs"]
 pub mod activations;
 
-/// Given code of stage 2 (not an exercise), compiled here against the reference.
-#[path = "../crates/stage-2/activation.rs"]
-pub mod activation;
-pub use activation::Activation;
-
 #[path = "stage-3/layers.rs"]
 pub mod layers;
 
@@ -26,15 +23,6 @@ pub mod init;
 
 #[path = "stage-3/mlp.rs"]
 pub mod mlp;
-
-/// Given code of stage 3 (not an exercise), compiled here against the reference.
-#[path = "../crates/stage-3/network.rs"]
-pub mod network;
-pub use network::{Layer, Mlp, Parameter};
-
-/// Given code of stage 4 (not an exercise), compiled here against the reference.
-#[path = "../crates/stage-4/given.rs"]
-pub mod given;
 
 #[path = "stage-4/backward.rs"]
 pub mod backward;
@@ -47,14 +35,6 @@ pub mod optim;
 
 #[path = "stage-4/train.rs"]
 pub mod train;
-
-/// The numerical gradient checker of stage 4 (given), on the reference.
-#[path = "../crates/stage-4/gradcheck.rs"]
-pub mod gradcheck;
-
-/// Given code of stage 5 (not an exercise), compiled here against the reference.
-#[path = "../crates/stage-5/stats.rs"]
-pub mod stats;
 
 #[path = "stage-5/training.rs"]
 pub mod training;

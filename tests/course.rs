@@ -1,7 +1,8 @@
 //! The shape of the course: every exercise has a solution with the same
 //! anchors, every exercise marks its work with `// TODO`, no solution is left
 //! unfinished, every stage has a crate with a `reference` feature, and the
-//! reference and the stages build nothing of the engine or the bench.
+//! reference and the stages build nothing of the engine or the bench, and
+//! given code lives in one crate.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -243,5 +244,74 @@ fn no_stage_builds_the_engine_the_bench_or_their_dependencies() {
         let found: Vec<&&str> = forbidden.iter().filter(|c| crates.contains(**c)).collect();
         assert!(found.is_empty(), "{stage} builds {found:?}");
         assert!(crates.len() < 60, "{stage} builds {} crates", crates.len());
+    }
+}
+
+/// Every `.rs` file under `dir`, skipping build output.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() && entry.file_name() != "target" {
+            files.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// Given code has one home, the course-support crate, and is compiled once:
+/// the only `#[path]` that leaves its crate is a stage crate's switch between
+/// the exercise and the solution of its own stage, and a stage crate holds
+/// nothing but that switch (its `lib.rs`) and its tests and benches.
+#[test]
+fn given_code_has_one_home_and_is_compiled_once() {
+    let root = root();
+    for dir in ["crates", "solutions", "xtask", "tests"] {
+        for file in rust_files(&root.join(dir)) {
+            let relative = file.strip_prefix(&root).unwrap().to_path_buf();
+            let text = fs::read_to_string(&file).unwrap();
+            for line in text.lines() {
+                let Some(target) = line
+                    .trim()
+                    .strip_prefix("#[path = \"")
+                    .and_then(|rest| rest.strip_suffix("\"]"))
+                else {
+                    continue;
+                };
+                let stage_switch = relative
+                    .parent()
+                    .and_then(|p| p.strip_prefix("crates").ok())
+                    .and_then(|stage| stage.to_str())
+                    .filter(|stage| stage.starts_with("stage-"))
+                    .is_some_and(|stage| {
+                        target.starts_with(&format!("../../exercises/{stage}/"))
+                            || target.starts_with(&format!("../../solutions/{stage}/"))
+                    });
+                let inside_solutions =
+                    relative == Path::new("solutions/lib.rs") && !target.contains("..");
+                assert!(
+                    stage_switch || inside_solutions,
+                    "{}: #[path = \"{target}\"] reaches outside its crate; given code \
+                     belongs in crates/support and is imported from there",
+                    relative.display()
+                );
+            }
+        }
+    }
+    for stage in fs::read_dir(root.join("crates")).unwrap().flatten() {
+        let name = stage.file_name().to_string_lossy().to_string();
+        if !name.starts_with("stage-") {
+            continue;
+        }
+        for file in fs::read_dir(stage.path()).unwrap().flatten() {
+            let file_name = file.file_name().to_string_lossy().to_string();
+            assert!(
+                !file_name.ends_with(".rs") || file_name == "lib.rs",
+                "crates/{name}/{file_name}: a stage crate holds only its lib.rs switch; \
+                 given code belongs in crates/support"
+            );
+        }
     }
 }

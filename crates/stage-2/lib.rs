@@ -14,5 +14,4 @@ pub mod activations;
 #[path = "../../solutions/stage-2/activations.rs"]
 pub mod activations;
 
-pub mod activation;
-pub use activation::Activation;
+pub use course_support::activation::Activation;

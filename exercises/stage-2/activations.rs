@@ -3,6 +3,7 @@
 //! Every function here works on one f32 at a time unless it says otherwise,
 //! and must stay finite and correct for inputs as large as ±1e4.
 
+use course_support::activation::Activation;
 use nalgebra::{DMatrix, DVector};
 
 // ANCHOR: sigmoid
@@ -113,6 +114,23 @@ fn normal_cdf(x: f32) -> f32 {
     todo!("normal_cdf")
 }
 // ANCHOR_END: gelu
+
+// ANCHOR: activation
+/// The value at x of the activation `activation` names: the function above
+/// that matches it, with the variant's own parameter (the slope of
+/// `LeakyRelu`, the α of `Elu`). `Identity` is x itself.
+pub fn apply(activation: Activation, x: f32) -> f32 {
+    // TODO: one arm per variant of `Activation`, each calling a function above.
+    todo!("apply")
+}
+
+/// The derivative at x of the activation `activation` names; the identity's
+/// derivative is 1.
+pub fn derivative(activation: Activation, x: f32) -> f32 {
+    // TODO: as `apply`, with the derivative functions.
+    todo!("derivative")
+}
+// ANCHOR_END: activation
 
 // ANCHOR: softmax
 /// Row-wise softmax: for each row z of `logits`, softmax(z)_i = e^(z_i) / Σ_j e^(z_j).

@@ -5,17 +5,19 @@
 //! parameters. Shapes follow stage 3: A is (batch, in), W is (out, in),
 //! Z = A Wᵀ + b is (batch, out).
 //!
-//! Given code it uses: `LinearGradients` and `MlpGradients` in
-//! `crates/stage-4/given.rs`; `Mlp` and `Layer` in `crates/stage-3/network.rs`;
-//! `Linear`, `Maxout` and `Activation` from the reference of stages 2 and 3.
+//! Given code it uses, from `crates/support/src/`: `LinearGradients` and
+//! `MlpGradients` in `gradients.rs`; `Mlp`, `Layer`, `Linear` and `Maxout`
+//! in `network.rs`; `Activation` in `activation.rs`. From the reference of
+//! stages 2 and 3: `derivative` and `linear_forward`.
 
+use course_support::activation::Activation;
+use course_support::gradients::{LinearGradients, MlpGradients};
+use course_support::network::{Layer, Linear, Maxout, Mlp};
 use course_support::shape::ShapeError;
 use nalgebra::DMatrix;
 
-use crate::Activation;
-use crate::given::{LinearGradients, MlpGradients};
-use crate::layers::{Linear, Maxout};
-use crate::network::{Layer, Mlp};
+use crate::activations::derivative;
+use crate::layers::linear_forward;
 
 // ANCHOR: linear_backward
 /// Backward through Z = A Wᵀ + b, given the layer's input A (batch, in) and
@@ -48,7 +50,7 @@ pub fn activation_backward(
 ) -> Result<DMatrix<f32>, ShapeError> {
     // TODO: check that grad_output has the shape of pre_activation (as in
     // `linear_backward`), then multiply entry by entry. Hints:
-    // `activation.derivative(z)` is f′(z); `a.zip_map(&b, |x, y| ...)` combines
+    // `derivative(activation, z)` is f′(z); `a.zip_map(&b, |x, y| ...)` combines
     // two matrices entry by entry.
     todo!("activation_backward")
 }
@@ -64,7 +66,7 @@ pub fn maxout_backward(
     input: &DMatrix<f32>,
     grad_output: &DMatrix<f32>,
 ) -> Result<LinearGradients, ShapeError> {
-    // TODO: recompute z = layer.linear.forward(input)?, check grad_output is
+    // TODO: recompute z = linear_forward(&layer.linear, input)?, check grad_output is
     // (batch, out). Make a zero matrix of z's shape; for every row r and unit o
     // find the column of the largest of z(r, o·k .. o·k + k) (the first one on
     // a tie, as in the forward pass) and put grad_output(r, o) there. Then
@@ -74,7 +76,7 @@ pub fn maxout_backward(
 // ANCHOR_END: maxout_backward
 
 // ANCHOR: mlp_backward
-/// Backward through a whole network. `trace` is `mlp.forward_trace(input)`:
+/// Backward through a whole network. `trace` is `forward_trace(mlp, input)`:
 /// trace[i] is the input of layer i. Walk the layers from last to first,
 /// passing each one's input gradient to the layer before it.
 pub fn mlp_backward(

@@ -3,6 +3,7 @@
 //! Every function here works on one f32 at a time unless it says otherwise,
 //! and must stay finite and correct for inputs as large as ±1e4.
 
+use course_support::activation::Activation;
 use nalgebra::{DMatrix, DVector};
 
 // ANCHOR: sigmoid
@@ -101,6 +102,39 @@ fn normal_cdf(x: f32) -> f32 {
     0.5 * (1.0 + libm::erff(x / std::f32::consts::SQRT_2))
 }
 // ANCHOR_END: gelu
+
+// ANCHOR: activation
+/// The value at x of the activation `activation` names: the function above
+/// that matches it, with the variant's own parameter (the slope of
+/// `LeakyRelu`, the α of `Elu`). `Identity` is x itself.
+pub fn apply(activation: Activation, x: f32) -> f32 {
+    match activation {
+        Activation::Identity => x,
+        Activation::Sigmoid => sigmoid(x),
+        Activation::Tanh => tanh(x),
+        Activation::Relu => relu(x),
+        Activation::LeakyRelu { slope } => leaky_relu(x, slope),
+        Activation::Elu { alpha } => elu(x, alpha),
+        Activation::Softplus => softplus(x),
+        Activation::Gelu => gelu(x),
+    }
+}
+
+/// The derivative at x of the activation `activation` names; the identity's
+/// derivative is 1.
+pub fn derivative(activation: Activation, x: f32) -> f32 {
+    match activation {
+        Activation::Identity => 1.0,
+        Activation::Sigmoid => sigmoid_derivative(x),
+        Activation::Tanh => tanh_derivative(x),
+        Activation::Relu => relu_derivative(x),
+        Activation::LeakyRelu { slope } => leaky_relu_derivative(x, slope),
+        Activation::Elu { alpha } => elu_derivative(x, alpha),
+        Activation::Softplus => softplus_derivative(x),
+        Activation::Gelu => gelu_derivative(x),
+    }
+}
+// ANCHOR_END: activation
 
 // ANCHOR: softmax
 /// Row-wise softmax: for each row z of `logits`, softmax(z)_i = e^(z_i) / Σ_j e^(z_j).

@@ -5,17 +5,19 @@
 //! parameters. Shapes follow stage 3: A is (batch, in), W is (out, in),
 //! Z = A Wᵀ + b is (batch, out).
 //!
-//! Given code it uses: `LinearGradients` and `MlpGradients` in
-//! `crates/stage-4/given.rs`; `Mlp` and `Layer` in `crates/stage-3/network.rs`;
-//! `Linear`, `Maxout` and `Activation` from the reference of stages 2 and 3.
+//! Given code it uses, from `crates/support/src/`: `LinearGradients` and
+//! `MlpGradients` in `gradients.rs`; `Mlp`, `Layer`, `Linear` and `Maxout`
+//! in `network.rs`; `Activation` in `activation.rs`. From the reference of
+//! stages 2 and 3: `derivative` and `linear_forward`.
 
+use course_support::activation::Activation;
+use course_support::gradients::{LinearGradients, MlpGradients};
+use course_support::network::{Layer, Linear, Maxout, Mlp};
 use course_support::shape::ShapeError;
 use nalgebra::DMatrix;
 
-use crate::Activation;
-use crate::given::{LinearGradients, MlpGradients};
-use crate::layers::{Linear, Maxout};
-use crate::network::{Layer, Mlp};
+use crate::activations::derivative;
+use crate::layers::linear_forward;
 
 // ANCHOR: linear_backward
 /// Backward through Z = A Wᵀ + b, given the layer's input A (batch, in) and
@@ -60,7 +62,7 @@ pub fn activation_backward(
         pre_activation.shape(),
         grad_output.shape(),
     )?;
-    Ok(grad_output.zip_map(pre_activation, |g, z| g * activation.derivative(z)))
+    Ok(grad_output.zip_map(pre_activation, |g, z| g * derivative(activation, z)))
 }
 // ANCHOR_END: activation_backward
 
@@ -74,7 +76,7 @@ pub fn maxout_backward(
     input: &DMatrix<f32>,
     grad_output: &DMatrix<f32>,
 ) -> Result<LinearGradients, ShapeError> {
-    let z = layer.linear.forward(input)?;
+    let z = linear_forward(&layer.linear, input)?;
     ShapeError::check(
         "maxout_backward grad_output",
         (input.nrows(), layer.out_features()),
@@ -99,7 +101,7 @@ pub fn maxout_backward(
 // ANCHOR_END: maxout_backward
 
 // ANCHOR: mlp_backward
-/// Backward through a whole network. `trace` is `mlp.forward_trace(input)`:
+/// Backward through a whole network. `trace` is `forward_trace(mlp, input)`:
 /// trace[i] is the input of layer i. Walk the layers from last to first,
 /// passing each one's input gradient to the layer before it.
 pub fn mlp_backward(

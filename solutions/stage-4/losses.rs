@@ -4,14 +4,14 @@
 //! scale of the gradients: mean squared error averages over every entry (as
 //! PyTorch's `MSELoss`), cross-entropy over the rows (as `CrossEntropyLoss`).
 //!
-//! Given code it uses: `Targets` in `crates/stage-4/given.rs`; `softmax`
+//! Given code it uses: `Targets` in `crates/support/src/gradients.rs`; `softmax`
 //! from the reference of stage 2.
 
+use course_support::gradients::Targets;
 use course_support::shape::ShapeError;
 use nalgebra::DMatrix;
 
 use crate::activations::softmax;
-use crate::given::Targets;
 
 // ANCHOR: mse
 /// L = (1 / (N·C)) Σ (y − t)² over every entry of the (N, C) outputs y.

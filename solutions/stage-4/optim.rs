@@ -1,107 +1,106 @@
 //! Stage 4: optimisers (reference solution).
 //!
-//! The structs, with their settings and state, are in
-//! `crates/stage-4/given.rs`; here is how each takes a step. Both work on
-//! flat slices, one per parameter tensor, so they fit any model.
+//! The optimisers' settings and state, [`Sgd`] and [`Adam`], are given in
+//! `crates/support/src/optim.rs`; here is how each takes a step. Both work
+//! on flat slices, one per parameter tensor, so they fit any model.
 
+use course_support::optim::{Adam, Optimizer, Sgd, check_pairs};
 use course_support::shape::ShapeError;
 
-use crate::given::{Adam, Optimizer, Sgd, check_pairs};
-
-impl Optimizer for Sgd {
-    // ANCHOR: sgd_step
-    /// For each parameter p with gradient g, as `torch.optim.SGD`:
-    ///
-    /// - weight decay: g ← g + λ p;
-    /// - with momentum μ > 0: b ← g on the first step, b ← μ b + g after;
-    ///   then g ← g + μ b (Nesterov) or g ← b (classical);
-    /// - p ← p − η g.
-    fn step(&mut self, params: &mut [&mut [f32]], grads: &[&[f32]]) -> Result<(), ShapeError> {
-        check_pairs(params, grads)?;
-        let first_step = self.velocity.is_empty();
-        if first_step {
-            self.velocity = grads.iter().map(|g| vec![0.0; g.len()]).collect();
-        }
-        for ((p, g), b) in params.iter_mut().zip(grads).zip(&mut self.velocity) {
-            for ((p, &g), b) in p.iter_mut().zip(g.iter()).zip(b.iter_mut()) {
-                let mut g = g + self.weight_decay * *p;
-                if self.momentum != 0.0 {
-                    *b = if first_step {
-                        g
-                    } else {
-                        self.momentum * *b + g
-                    };
-                    g = if self.nesterov {
-                        g + self.momentum * *b
-                    } else {
-                        *b
-                    };
-                }
-                *p -= self.learning_rate * g;
-            }
-        }
-        Ok(())
+// ANCHOR: sgd_step
+/// For each parameter p with gradient g, as `torch.optim.SGD`:
+///
+/// - weight decay: g ← g + λ p;
+/// - with momentum μ > 0: b ← g on the first step, b ← μ b + g after;
+///   then g ← g + μ b (Nesterov) or g ← b (classical);
+/// - p ← p − η g.
+pub fn sgd_step(
+    sgd: &mut Sgd,
+    params: &mut [&mut [f32]],
+    grads: &[&[f32]],
+) -> Result<(), ShapeError> {
+    check_pairs(params, grads)?;
+    let first_step = sgd.velocity.is_empty();
+    if first_step {
+        sgd.velocity = grads.iter().map(|g| vec![0.0; g.len()]).collect();
     }
-    // ANCHOR_END: sgd_step
-
-    fn learning_rate(&self) -> f32 {
-        self.learning_rate
-    }
-
-    fn set_learning_rate(&mut self, learning_rate: f32) {
-        self.learning_rate = learning_rate;
-    }
-}
-
-impl Optimizer for Adam {
-    // ANCHOR: adam_step
-    /// For each parameter p with gradient g, at step t = 1, 2, …, as
-    /// `torch.optim.Adam` (and `AdamW` when the decay is decoupled):
-    ///
-    /// - Adam's weight decay: g ← g + λ p; AdamW's: p ← p − η λ p;
-    /// - m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;
-    /// - m̂ = m / (1 − β₁ᵗ);  v̂ = v / (1 − β₂ᵗ);
-    /// - p ← p − η m̂ / (√v̂ + ε).
-    fn step(&mut self, params: &mut [&mut [f32]], grads: &[&[f32]]) -> Result<(), ShapeError> {
-        check_pairs(params, grads)?;
-        if self.first_moment.is_empty() {
-            self.first_moment = grads.iter().map(|g| vec![0.0; g.len()]).collect();
-            self.second_moment = self.first_moment.clone();
-        }
-        self.steps += 1;
-        let t = self.steps as i32;
-        let correction1 = 1.0 - self.beta1.powi(t);
-        let correction2 = 1.0 - self.beta2.powi(t);
-        let moments = self.first_moment.iter_mut().zip(&mut self.second_moment);
-        for ((p, g), (m, v)) in params.iter_mut().zip(grads).zip(moments) {
-            for (((p, &g), m), v) in p
-                .iter_mut()
-                .zip(g.iter())
-                .zip(m.iter_mut())
-                .zip(v.iter_mut())
-            {
-                let g = if self.decoupled_weight_decay {
-                    *p -= self.learning_rate * self.weight_decay * *p;
-                    g
+    for ((p, g), b) in params.iter_mut().zip(grads).zip(&mut sgd.velocity) {
+        for ((p, &g), b) in p.iter_mut().zip(g.iter()).zip(b.iter_mut()) {
+            let mut g = g + sgd.weight_decay * *p;
+            if sgd.momentum != 0.0 {
+                *b = if first_step { g } else { sgd.momentum * *b + g };
+                g = if sgd.nesterov {
+                    g + sgd.momentum * *b
                 } else {
-                    g + self.weight_decay * *p
+                    *b
                 };
-                *m = self.beta1 * *m + (1.0 - self.beta1) * g;
-                *v = self.beta2 * *v + (1.0 - self.beta2) * g * g;
-                let m_hat = *m / correction1;
-                let v_hat = *v / correction2;
-                *p -= self.learning_rate * m_hat / (v_hat.sqrt() + self.epsilon);
             }
+            *p -= sgd.learning_rate * g;
         }
-        Ok(())
     }
-    // ANCHOR_END: adam_step
+    Ok(())
+}
 
-    fn learning_rate(&self) -> f32 {
-        self.learning_rate
+// ANCHOR_END: sgd_step
+
+// ANCHOR: adam_step
+/// For each parameter p with gradient g, at step t = 1, 2, …, as
+/// `torch.optim.Adam` (and `AdamW` when the decay is decoupled):
+///
+/// - Adam's weight decay: g ← g + λ p; AdamW's: p ← p − η λ p;
+/// - m ← β₁ m + (1 − β₁) g;  v ← β₂ v + (1 − β₂) g²;
+/// - m̂ = m / (1 − β₁ᵗ);  v̂ = v / (1 − β₂ᵗ);
+/// - p ← p − η m̂ / (√v̂ + ε).
+pub fn adam_step(
+    adam: &mut Adam,
+    params: &mut [&mut [f32]],
+    grads: &[&[f32]],
+) -> Result<(), ShapeError> {
+    check_pairs(params, grads)?;
+    if adam.first_moment.is_empty() {
+        adam.first_moment = grads.iter().map(|g| vec![0.0; g.len()]).collect();
+        adam.second_moment = adam.first_moment.clone();
     }
+    adam.steps += 1;
+    let t = adam.steps as i32;
+    let correction1 = 1.0 - adam.beta1.powi(t);
+    let correction2 = 1.0 - adam.beta2.powi(t);
+    let moments = adam.first_moment.iter_mut().zip(&mut adam.second_moment);
+    for ((p, g), (m, v)) in params.iter_mut().zip(grads).zip(moments) {
+        for (((p, &g), m), v) in p
+            .iter_mut()
+            .zip(g.iter())
+            .zip(m.iter_mut())
+            .zip(v.iter_mut())
+        {
+            let g = if adam.decoupled_weight_decay {
+                *p -= adam.learning_rate * adam.weight_decay * *p;
+                g
+            } else {
+                g + adam.weight_decay * *p
+            };
+            *m = adam.beta1 * *m + (1.0 - adam.beta1) * g;
+            *v = adam.beta2 * *v + (1.0 - adam.beta2) * g * g;
+            let m_hat = *m / correction1;
+            let v_hat = *v / correction2;
+            *p -= adam.learning_rate * m_hat / (v_hat.sqrt() + adam.epsilon);
+        }
+    }
+    Ok(())
+}
 
-    fn set_learning_rate(&mut self, learning_rate: f32) {
-        self.learning_rate = learning_rate;
+// ANCHOR_END: adam_step
+
+// ANCHOR: optimizer_step
+/// One step of whichever optimiser `optimizer` holds.
+pub fn step(
+    optimizer: &mut Optimizer,
+    params: &mut [&mut [f32]],
+    grads: &[&[f32]],
+) -> Result<(), ShapeError> {
+    match optimizer {
+        Optimizer::Sgd(sgd) => sgd_step(sgd, params, grads),
+        Optimizer::Adam(adam) => adam_step(adam, params, grads),
     }
 }
+// ANCHOR_END: optimizer_step

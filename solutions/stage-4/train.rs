@@ -1,15 +1,19 @@
 //! Stage 4: gradient descent, put together (reference solution).
 //!
-//! Given code it uses: `Loss`, `Optimizer`, `Step` and `Targets` in
-//! `crates/stage-4/given.rs`; `Mlp` in `crates/stage-3/network.rs`.
+//! Given code it uses, from `crates/support/src/`: `Loss`, `Step` and
+//! `Targets` in `gradients.rs`; `Optimizer` in `optim.rs`; `Mlp` in
+//! `network.rs`. From the reference of stage 3: `forward_trace`.
 
+use course_support::gradients::{Loss, Step, Targets};
+use course_support::network::Mlp;
+use course_support::optim::Optimizer;
 use course_support::shape::ShapeError;
 use nalgebra::DMatrix;
 
 use crate::backward::mlp_backward;
-use crate::given::{Loss, Optimizer, Step, Targets};
 use crate::losses::{cross_entropy, cross_entropy_gradient, mse, mse_gradient};
-use crate::network::Mlp;
+use crate::mlp::forward_trace;
+use crate::optim::step;
 
 // ANCHOR: train_step
 /// One step of gradient descent on one batch: forward (keeping the trace),
@@ -18,12 +22,12 @@ use crate::network::Mlp;
 /// network's output, both from before the update.
 pub fn train_step(
     mlp: &mut Mlp,
-    optimizer: &mut dyn Optimizer,
+    optimizer: &mut Optimizer,
     input: &DMatrix<f32>,
     targets: &Targets,
     loss: Loss,
 ) -> Result<Step, ShapeError> {
-    let mut trace = mlp.forward_trace(input)?;
+    let mut trace = forward_trace(mlp, input)?;
     let output = trace.last().expect("a trace holds at least the input");
     let (value, grad_output) = match loss {
         Loss::CrossEntropy => (
@@ -36,7 +40,7 @@ pub fn train_step(
         }
     };
     let grads = mlp_backward(mlp, &trace, &grad_output)?;
-    optimizer.step(&mut mlp.parameters_mut(), &grads.flat())?;
+    step(optimizer, &mut mlp.parameters_mut(), &grads.flat())?;
     let output = trace.pop().expect("a trace holds at least the input");
     Ok(Step {
         loss: value,

@@ -4,19 +4,22 @@
 //! One epoch visits every training example once, a mini-batch at a time,
 //! taking one training step (stage 4) per batch.
 //!
-//! Given code it uses: `BatchLoader` in `crates/support/src/batches.rs`;
-//! `EpochStats` in `crates/stage-5/stats.rs`; `Loss`, `Optimizer` and
-//! `Targets` in `crates/stage-4/given.rs`; `Mlp` in `crates/stage-3/network.rs`;
-//! `train_step` and `cross_entropy` from the reference of stage 4.
+//! Given code it uses, from `crates/support/src/`: `BatchLoader` in
+//! `batches.rs`; `EpochStats` in `stats.rs`; `Loss` and `Targets` in
+//! `gradients.rs`; `Optimizer` in `optim.rs`; `Mlp` in `network.rs`. From
+//! the reference of stages 3 and 4: `forward`, `train_step` and
+//! `cross_entropy`.
 
 use course_support::batches::BatchLoader;
+use course_support::gradients::{Loss, Targets};
+use course_support::network::Mlp;
+use course_support::optim::Optimizer;
 use course_support::shape::ShapeError;
+use course_support::stats::EpochStats;
 use nalgebra::DMatrix;
 
-use crate::given::{Loss, Optimizer, Targets};
 use crate::losses::cross_entropy;
-use crate::network::Mlp;
-use crate::stats::EpochStats;
+use crate::mlp::forward;
 use crate::train::train_step;
 
 // ANCHOR: predict_classes
@@ -55,7 +58,7 @@ pub fn count_correct(logits: &DMatrix<f32>, labels: &[usize]) -> usize {
 /// measured on each batch just before its update.
 pub fn train_epoch(
     mlp: &mut Mlp,
-    optimizer: &mut dyn Optimizer,
+    optimizer: &mut Optimizer,
     loader: &mut BatchLoader,
     on_batch: &mut dyn FnMut(&EpochStats),
 ) -> Result<EpochStats, ShapeError> {
@@ -87,7 +90,7 @@ pub fn evaluate(mlp: &Mlp, loader: &mut BatchLoader) -> Result<EpochStats, Shape
     let mut examples = 0usize;
     loader.start_epoch();
     while let Some((inputs, labels)) = loader.next_batch() {
-        let logits = mlp.forward(inputs)?;
+        let logits = forward(mlp, inputs)?;
         let loss = cross_entropy(&logits, &Targets::Classes(labels.to_vec()))?;
         total_loss += f64::from(loss) * labels.len() as f64;
         correct += count_correct(&logits, labels);

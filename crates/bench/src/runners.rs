@@ -9,9 +9,10 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
 use course_support::batches::BatchLoader;
+use course_support::gradients::{Loss, Targets};
+use course_support::network::Mlp;
+use course_support::optim::{Adam, Optimizer};
 use engine::{BlockCopy, Trainer, input};
-use reference::given::{Adam, Loss, Targets};
-use reference::network::Mlp;
 use reference::train::train_step;
 use reference::training::count_correct;
 
@@ -118,6 +119,7 @@ fn run_course(runner: Runner, hidden: &[usize], seed: u64, dir: &Path) -> Result
     };
     let mut mlp = network(hidden, seed)?;
     let mut adam = Adam::new(LEARNING_RATE);
+    let mut teaching_optimizer = Optimizer::from(adam.clone());
     let skip_constant_inputs = runner != Runner::RustDense;
     let mut trainer = Trainer::new(&mlp, BATCH)?;
     trainer.skip_constant_inputs(skip_constant_inputs);
@@ -131,7 +133,14 @@ fn run_course(runner: Runner, hidden: &[usize], seed: u64, dir: &Path) -> Result
         Ok(match runner {
             Runner::Teaching => {
                 let targets = Targets::Classes(y.to_vec());
-                train_step(mlp, &mut adam, x, &targets, Loss::CrossEntropy)?.loss
+                train_step(
+                    mlp,
+                    &mut teaching_optimizer,
+                    x,
+                    &targets,
+                    Loss::CrossEntropy,
+                )?
+                .loss
             }
             _ => trainer.step(mlp, &mut adam, input(x), y)?,
         })
@@ -163,7 +172,7 @@ fn run_course(runner: Runner, hidden: &[usize], seed: u64, dir: &Path) -> Result
         let start = Instant::now();
         let (seconds, logits) = match runner {
             Runner::Teaching => {
-                let logits = mlp.forward(&test_x)?;
+                let logits = reference::mlp::forward(&mlp, &test_x)?;
                 (start.elapsed(), logits)
             }
             _ => {

@@ -8,10 +8,10 @@
 use std::path::Path;
 
 use anyhow::Result;
+use course_support::activation::Activation;
+use course_support::network::Init;
+use course_support::network::Mlp;
 use nalgebra::DMatrix;
-use reference::Activation;
-use reference::init::Init;
-use reference::network::Mlp;
 use serde::{Deserialize, Serialize};
 
 pub const BATCH: usize = 128;
@@ -44,7 +44,13 @@ pub fn network(hidden: &[usize], seed: u64) -> Result<Mlp> {
     let widths = widths(hidden);
     let mut activations = vec![Activation::Relu; hidden.len()];
     activations.push(Activation::Identity);
-    Ok(Mlp::new(&widths, &activations, Init::KaimingUniform, seed)?)
+    Ok(Mlp::new(
+        &widths,
+        &activations,
+        Init::KaimingUniform,
+        seed,
+        reference::init::init_weights,
+    )?)
 }
 
 /// The workload's data: the images normalised, one example per column

@@ -15,15 +15,18 @@
 
 use std::hint::black_box;
 
+use course_support::activation::Activation;
+use course_support::gradients::{Loss, Targets};
+use course_support::network::Init;
+use course_support::network::Mlp;
+use course_support::optim::{Adam, Optimizer};
 use criterion::{Criterion, criterion_group, criterion_main};
 use engine::{Trainer, input};
 use nalgebra::DMatrix;
 use reference::backward::mlp_backward;
-use reference::given::{Adam, Loss, Optimizer, Targets};
-use reference::init::Init;
 use reference::losses::cross_entropy_gradient;
+use reference::optim::adam_step;
 use reference::train::train_step;
-use reference::{Activation, Mlp};
 
 const BATCH: usize = 128;
 
@@ -33,6 +36,7 @@ fn network() -> Mlp {
         &[Activation::Relu, Activation::Relu, Activation::Identity],
         Init::KaimingUniform,
         0,
+        reference::init::init_weights,
     )
     .expect("a valid network")
 }
@@ -49,7 +53,7 @@ fn forward(c: &mut Criterion) {
     let mut trainer = Trainer::new(&mlp, BATCH).expect("a supported network");
     let mut group = c.benchmark_group("forward");
     group.bench_function("teaching", |b| {
-        b.iter(|| black_box(mlp.forward(black_box(&x)).expect("shapes fit")))
+        b.iter(|| black_box(reference::mlp::forward(&mlp, black_box(&x)).expect("shapes fit")))
     });
     group.bench_function("fast", |b| {
         b.iter(|| {
@@ -64,7 +68,7 @@ fn forward(c: &mut Criterion) {
 fn backward(c: &mut Criterion) {
     let mlp = network();
     let (x, labels) = data(BATCH);
-    let trace = mlp.forward_trace(&x).expect("shapes fit");
+    let trace = reference::mlp::forward_trace(&mlp, &x).expect("shapes fit");
     let targets = Targets::Classes(labels.clone());
     let grad = cross_entropy_gradient(trace.last().expect("a trace"), &targets).expect("fits");
     let mut trainer = Trainer::new(&mlp, BATCH).expect("a supported network");
@@ -83,16 +87,13 @@ fn backward(c: &mut Criterion) {
 fn optimizer(c: &mut Criterion) {
     let mut mlp = network();
     let (x, labels) = data(BATCH);
-    let trace = mlp.forward_trace(&x).expect("shapes fit");
+    let trace = reference::mlp::forward_trace(&mlp, &x).expect("shapes fit");
     let targets = Targets::Classes(labels);
     let grad = cross_entropy_gradient(trace.last().expect("a trace"), &targets).expect("fits");
     let grads = mlp_backward(&mlp, &trace, &grad).expect("fits");
     let mut adam = Adam::new(1e-3);
-    c.bench_function("optimizer/teaching Adam::step (535,818 parameters)", |b| {
-        b.iter(|| {
-            adam.step(&mut mlp.parameters_mut(), &grads.flat())
-                .expect("pairs")
-        })
+    c.bench_function("optimizer/teaching adam_step (535,818 parameters)", |b| {
+        b.iter(|| adam_step(&mut adam, &mut mlp.parameters_mut(), &grads.flat()).expect("pairs"))
     });
 }
 
@@ -116,7 +117,7 @@ fn step(c: &mut Criterion) {
     let (x, labels) = data(BATCH);
     let targets = Targets::Classes(labels.clone());
     let mut group = c.benchmark_group("train_step");
-    let (mut mlp, mut adam) = (network(), Adam::new(1e-3));
+    let (mut mlp, mut adam) = (network(), Optimizer::from(Adam::new(1e-3)));
     group.bench_function("teaching", |b| {
         b.iter(|| {
             black_box(train_step(
@@ -155,7 +156,7 @@ fn inference(c: &mut Criterion) {
     let mut group = c.benchmark_group("inference 10000 rows");
     group.sample_size(20);
     group.bench_function("teaching", |b| {
-        b.iter(|| black_box(mlp.forward(&x).expect("fits")))
+        b.iter(|| black_box(reference::mlp::forward(&mlp, &x).expect("fits")))
     });
     group.bench_function("fast", |b| {
         b.iter(|| {

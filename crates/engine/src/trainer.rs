@@ -6,11 +6,11 @@ use course_support::shape::ShapeError;
 use nalgebra::{DMatrix, DMatrixView, Dyn};
 use std::ops::Range;
 
-use reference::Activation;
-use reference::given::Adam;
-use reference::layers::Linear;
-use reference::network::{Layer, Mlp};
-use reference::stats::EpochStats;
+use course_support::activation::Activation;
+use course_support::network::Linear;
+use course_support::network::{Layer, Mlp};
+use course_support::optim::Adam;
+use course_support::stats::EpochStats;
 
 mod adam;
 mod constant_inputs;

@@ -11,12 +11,12 @@ use std::alloc::{GlobalAlloc, Layout};
 use mimalloc::MiMalloc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use course_support::activation::Activation;
+use course_support::network::Init;
+use course_support::network::Mlp;
+use course_support::optim::Adam;
 use engine::{Trainer, faer_kernels, input};
 use nalgebra::DMatrix;
-use reference::Activation;
-use reference::given::Adam;
-use reference::init::Init;
-use reference::network::Mlp;
 
 struct Counting;
 
@@ -52,6 +52,7 @@ fn steady_state_rounds_take_no_page_faults_and_allocate_only_for_packing() {
         &[Activation::Relu, Activation::Relu, Activation::Identity],
         Init::KaimingUniform,
         0,
+        reference::init::init_weights,
     )
     .unwrap();
     let mut adam = Adam::new(1e-3);

@@ -1,14 +1,15 @@
 //! The fast path computes what the teaching code computes.
 
+use course_support::activation::Activation;
+use course_support::gradients::{Loss, Targets};
+use course_support::network::Init;
+use course_support::network::Linear;
+use course_support::network::{Layer, Mlp};
+use course_support::optim::{Adam, Optimizer};
 use engine::{Trainer, input};
 use nalgebra::DMatrix;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use reference::Activation;
-use reference::given::{Adam, Loss, Targets};
-use reference::init::Init;
-use reference::layers::Linear;
-use reference::network::{Layer, Mlp};
 use reference::train::train_step;
 
 fn batch(rows: usize, features: usize, classes: usize, seed: u64) -> (DMatrix<f32>, Vec<usize>) {
@@ -79,7 +80,7 @@ fn agree_on(
     (skip, check): (bool, &AfterStep<'_>),
 ) {
     let (mut teaching, mut fast) = (mlp.clone(), mlp.clone());
-    let (mut adam_teaching, mut adam_fast) = (adam.clone(), adam.clone());
+    let (mut adam_teaching, mut adam_fast) = (Optimizer::from(adam.clone()), adam.clone());
     let mut trainer = Trainer::new(mlp, rows).unwrap();
     trainer.skip_constant_inputs(skip);
     for step in 0..steps {
@@ -121,6 +122,9 @@ fn agree_on(
         );
         check(&trainer, &x);
     }
+    let Optimizer::Adam(adam_teaching) = adam_teaching else {
+        unreachable!("built as Adam")
+    };
     assert_eq!(adam_fast.steps, adam_teaching.steps);
 }
 
@@ -136,7 +140,14 @@ fn constant_input_columns_are_left_out_of_the_products_without_changing_the_resu
     for (widths, rows) in [(vec![784, 200, 100, 10], 64), (vec![6, 9, 4], 13)] {
         let activations = [Activation::Relu, Activation::Relu, Activation::Identity];
         let activations = &activations[3 - (widths.len() - 1)..];
-        let mlp = Mlp::new(&widths, activations, Init::KaimingUniform, 2).unwrap();
+        let mlp = Mlp::new(
+            &widths,
+            activations,
+            Init::KaimingUniform,
+            2,
+            reference::init::init_weights,
+        )
+        .unwrap();
         let (features, classes) = (widths[0], widths[widths.len() - 1]);
         for skip in [true, false] {
             let make_batch = |seed| {
@@ -173,7 +184,14 @@ fn small_networks_train_as_the_teaching_code_does() {
             vec![Activation::Gelu, Activation::LEAKY_RELU],
         ),
     ] {
-        let mlp = Mlp::new(&widths, &activations, Init::XavierUniform, 3).unwrap();
+        let mlp = Mlp::new(
+            &widths,
+            &activations,
+            Init::XavierUniform,
+            3,
+            reference::init::init_weights,
+        )
+        .unwrap();
         agree(&mlp, &Adam::new(1e-2), 13, 5);
         let mut decayed = Adam::new(1e-2);
         decayed.weight_decay = 0.1;
@@ -189,6 +207,7 @@ fn networks_big_enough_to_split_between_cores_agree_too() {
         &[Activation::Relu, Activation::Relu, Activation::Identity],
         Init::KaimingUniform,
         1,
+        reference::init::init_weights,
     )
     .unwrap();
     agree(&mlp, &Adam::new(1e-3), 64, 3);
@@ -201,13 +220,14 @@ fn the_forward_pass_matches_mlp_forward_at_any_batch_size() {
         &[Activation::Elu { alpha: 1.0 }, Activation::Identity],
         Init::KaimingNormal,
         4,
+        reference::init::init_weights,
     )
     .unwrap();
     let mut trainer = Trainer::new(&mlp, 8).unwrap();
     // Larger than the buffers, then smaller: both reuse or grow them.
     for rows in [8, 300, 1, 17] {
         let (x, _) = batch(rows, 30, 10, rows as u64);
-        let expected = mlp.forward(&x).unwrap();
+        let expected = reference::mlp::forward(&mlp, &x).unwrap();
         let got = trainer.forward(&mlp, input(&x)).unwrap().into_owned();
         let worst = (got - &expected).abs().max();
         assert!(worst <= 1e-4, "{rows} rows: differs by up to {worst}");
@@ -222,6 +242,7 @@ fn the_same_seed_gives_the_same_bits() {
             &[Activation::Relu, Activation::Relu, Activation::Identity],
             Init::KaimingUniform,
             9,
+            reference::init::init_weights,
         )
         .unwrap();
         let mut adam = Adam::new(1e-3);
@@ -261,7 +282,7 @@ fn extreme_logits_stay_finite() {
         .unwrap();
     let expected = train_step(
         &mut teaching,
-        &mut Adam::new(1e-3),
+        &mut Optimizer::from(Adam::new(1e-3)),
         &x,
         &Targets::Classes(labels.to_vec()),
         Loss::CrossEntropy,
@@ -282,9 +303,7 @@ fn extreme_logits_stay_finite() {
 
 #[test]
 fn what_it_cannot_run_is_an_error_that_says_so() {
-    let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let maxout =
-        Mlp::from_layers(vec![Layer::maxout(4, 3, 2, Init::XavierUniform, &mut rng)]).unwrap();
+    let maxout = Mlp::from_layers(vec![Layer::maxout(DMatrix::zeros(6, 4), 2)]).unwrap();
     let err = Trainer::new(&maxout, 8).unwrap_err().to_string();
     assert!(
         err.contains("maxout") && err.contains("train_step"),
@@ -292,7 +311,7 @@ fn what_it_cannot_run_is_an_error_that_says_so() {
     );
     let leading = Mlp::from_layers(vec![
         Layer::Activation(Activation::Relu),
-        Layer::linear(2, 2, Init::XavierUniform, &mut rng),
+        Layer::linear(DMatrix::zeros(2, 2)),
     ])
     .unwrap();
     let err = Trainer::new(&leading, 8).unwrap_err().to_string();
@@ -306,6 +325,7 @@ fn bad_input_is_an_error_and_changes_nothing() {
         &[Activation::Relu, Activation::Identity],
         Init::XavierUniform,
         0,
+        reference::init::init_weights,
     )
     .unwrap();
     let before = mlp.clone();
@@ -347,6 +367,7 @@ fn bad_input_is_an_error_and_changes_nothing() {
         &[Activation::Relu, Activation::Identity],
         Init::XavierUniform,
         0,
+        reference::init::init_weights,
     )
     .unwrap();
     let err = trainer.forward(&other, input(&x)).unwrap_err().to_string();
@@ -358,7 +379,8 @@ fn bad_input_is_an_error_and_changes_nothing() {
 
 #[test]
 fn the_fast_gradients_pass_the_numerical_gradient_check() {
-    use reference::gradcheck::{Tolerance, check_gradients, loss_of};
+    use course_support::gradcheck::{Tolerance, check_gradients};
+    use reference::losses::cross_entropy;
     // Smooth activations: central differences across a ReLU kink are wrong
     // by design (ReLU networks are covered by agreeing with the teaching code).
     for activations in [
@@ -369,7 +391,14 @@ fn the_fast_gradients_pass_the_numerical_gradient_check() {
         ],
         [Activation::Tanh, Activation::Gelu, Activation::Sigmoid],
     ] {
-        let mlp = Mlp::new(&[6, 40, 20, 4], &activations, Init::XavierUniform, 5).unwrap();
+        let mlp = Mlp::new(
+            &[6, 40, 20, 4],
+            &activations,
+            Init::XavierUniform,
+            5,
+            reference::init::init_weights,
+        )
+        .unwrap();
         // Also with constant input columns (0 and 1.75), which the first
         // layer's products leave out.
         for (x, y, constant) in [
@@ -404,7 +433,8 @@ fn the_fast_gradients_pass_the_numerical_gradient_check() {
                     for (p, v) in moved.parameters_mut().into_iter().zip(values) {
                         p.copy_from_slice(v);
                     }
-                    loss_of(&moved, &x, &targets, Loss::CrossEntropy).unwrap()
+                    let logits = reference::mlp::forward(&moved, &x).unwrap();
+                    cross_entropy(&logits, &targets).unwrap()
                 },
                 1e-2,
                 Tolerance::F32,

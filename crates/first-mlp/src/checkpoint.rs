@@ -12,8 +12,8 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
+use course_support::network::Mlp;
 use nalgebra::DMatrix;
-use reference::Mlp;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::de::DeserializeOwned;
 
@@ -184,8 +184,8 @@ fn floats(bytes: &[u8]) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reference::Activation;
-    use reference::init::Init;
+    use course_support::activation::Activation;
+    use course_support::network::Init;
 
     #[test]
     fn round_trips_weights_state_and_metadata() {
@@ -194,6 +194,7 @@ mod tests {
             &[Activation::Relu, Activation::Identity],
             Init::XavierNormal,
             5,
+            reference::init::init_weights,
         )
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
@@ -210,6 +211,7 @@ mod tests {
             &[Activation::Relu, Activation::Identity],
             Init::XavierNormal,
             6,
+            reference::init::init_weights,
         )
         .unwrap();
         assert!(other != mlp);
@@ -235,6 +237,7 @@ mod tests {
             &[Activation::Relu, Activation::Identity],
             Init::XavierNormal,
             5,
+            reference::init::init_weights,
         )
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
@@ -251,6 +254,7 @@ mod tests {
             &[Activation::Relu, Activation::Identity],
             Init::XavierNormal,
             5,
+            reference::init::init_weights,
         )
         .unwrap();
         let e = load_into(&path, &mut wider).unwrap_err().to_string();

@@ -4,8 +4,9 @@
 
 use std::fmt::Write;
 
-use reference::stats::EpochStats;
-use reference::{Layer, Mlp};
+use course_support::network::{Layer, Mlp};
+use course_support::stats::EpochStats;
+use reference::layers::linear_parameter_count;
 use serde::{Deserialize, Serialize};
 
 /// A table of the layers: kernel shape, output shape, parameters and
@@ -30,7 +31,7 @@ pub fn summary(mlp: &Mlp) -> String {
                 (
                     format!("{index}_Linear"),
                     format!("[{}, {}]", l.in_features(), l.out_features()),
-                    l.parameter_count(),
+                    linear_parameter_count(l),
                     l.in_features() * l.out_features(),
                 )
             }
@@ -39,7 +40,7 @@ pub fn summary(mlp: &Mlp) -> String {
                 (
                     format!("{index}_Maxout(k={})", m.pieces),
                     format!("[{}, {}]", m.linear.in_features(), m.linear.out_features()),
-                    m.linear.parameter_count(),
+                    linear_parameter_count(&m.linear),
                     m.linear.in_features() * m.linear.out_features(),
                 )
             }
@@ -201,8 +202,8 @@ impl Evaluation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reference::Activation;
-    use reference::init::Init;
+    use course_support::activation::Activation;
+    use course_support::network::Init;
 
     #[test]
     fn summary_counts_like_torchsummary() {
@@ -211,6 +212,7 @@ mod tests {
             &[Activation::Relu, Activation::Identity],
             Init::KaimingUniform,
             0,
+            reference::init::init_weights,
         )
         .unwrap();
         let table = summary(&mlp);

@@ -12,11 +12,11 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::ValueEnum;
 use course_support::batches::BatchLoader;
+use course_support::network::Mlp;
+use course_support::optim::{Adam, Optimizer, Sgd};
+use course_support::stats::EpochStats;
 use engine::Trainer;
 use indicatif::{ProgressBar, ProgressStyle};
-use reference::Mlp;
-use reference::given::{Adam, Optimizer, Sgd};
-use reference::stats::EpochStats;
 use reference::training::{evaluate, train_epoch};
 use serde::{Deserialize, Serialize};
 
@@ -64,81 +64,68 @@ impl Schedule {
 /// An optimiser's tensors (moments, velocities) and scalars (step count).
 type OptimizerState = (Vec<(String, Vec<f32>)>, HashMap<String, String>);
 
-/// The optimiser, with its state saved to and restored from checkpoints.
-pub enum AnyOptimizer {
-    Sgd(Sgd),
-    Adam(Adam),
+/// `kind` at rate `lr`; the weight decay is L2 for SGD and Adam, decoupled
+/// for AdamW.
+pub fn new_optimizer(kind: OptimizerArg, lr: f32, weight_decay: f32) -> Optimizer {
+    match kind {
+        OptimizerArg::Sgd => Optimizer::Sgd(Sgd {
+            weight_decay,
+            ..Sgd::new(lr)
+        }),
+        OptimizerArg::Momentum | OptimizerArg::Nesterov => Optimizer::Sgd(Sgd {
+            weight_decay,
+            ..Sgd::with_momentum(lr, 0.9, kind == OptimizerArg::Nesterov)
+        }),
+        OptimizerArg::Adam => Optimizer::Adam(Adam {
+            weight_decay,
+            ..Adam::new(lr)
+        }),
+        OptimizerArg::Adamw => Optimizer::Adam(Adam::adamw(lr, weight_decay)),
+    }
 }
 
-impl AnyOptimizer {
-    /// `kind` at rate `lr`; the weight decay is L2 for SGD and Adam,
-    /// decoupled for AdamW.
-    pub fn new(kind: OptimizerArg, lr: f32, weight_decay: f32) -> Self {
-        match kind {
-            OptimizerArg::Sgd => Self::Sgd(Sgd {
-                weight_decay,
-                ..Sgd::new(lr)
-            }),
-            OptimizerArg::Momentum | OptimizerArg::Nesterov => Self::Sgd(Sgd {
-                weight_decay,
-                ..Sgd::with_momentum(lr, 0.9, kind == OptimizerArg::Nesterov)
-            }),
-            OptimizerArg::Adam => Self::Adam(Adam {
-                weight_decay,
-                ..Adam::new(lr)
-            }),
-            OptimizerArg::Adamw => Self::Adam(Adam::adamw(lr, weight_decay)),
+/// The optimiser's state, as a checkpoint saves it.
+fn optimizer_state(optimizer: &Optimizer) -> OptimizerState {
+    let named = |prefix: &str, tensors: &[Vec<f32>]| {
+        tensors
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (format!("optimizer.{prefix}.{i:03}"), t.clone()))
+            .collect::<Vec<_>>()
+    };
+    match optimizer {
+        Optimizer::Sgd(o) => (named("velocity", &o.velocity), HashMap::new()),
+        Optimizer::Adam(o) => {
+            let mut state = named("m", &o.first_moment);
+            state.extend(named("v", &o.second_moment));
+            (
+                state,
+                HashMap::from([("optimizer.steps".to_owned(), o.steps.to_string())]),
+            )
         }
     }
+}
 
-    pub fn as_dyn(&mut self) -> &mut dyn Optimizer {
-        match self {
-            Self::Sgd(o) => o,
-            Self::Adam(o) => o,
-        }
-    }
-
-    fn state(&self) -> OptimizerState {
-        let named = |prefix: &str, tensors: &[Vec<f32>]| {
-            tensors
-                .iter()
-                .enumerate()
-                .map(|(i, t)| (format!("optimizer.{prefix}.{i:03}"), t.clone()))
-                .collect::<Vec<_>>()
-        };
-        match self {
-            Self::Sgd(o) => (named("velocity", &o.velocity), HashMap::new()),
-            Self::Adam(o) => {
-                let mut state = named("m", &o.first_moment);
-                state.extend(named("v", &o.second_moment));
-                (
-                    state,
-                    HashMap::from([("optimizer.steps".to_owned(), o.steps.to_string())]),
-                )
-            }
-        }
-    }
-
-    fn restore(&mut self, checkpoint: &Checkpoint) {
-        let take = |prefix: &str| -> Vec<Vec<f32>> {
-            checkpoint
-                .state
-                .iter()
-                .filter(|(name, _)| name.starts_with(&format!("optimizer.{prefix}.")))
-                .map(|(_, values)| values.clone())
-                .collect()
-        };
-        match self {
-            Self::Sgd(o) => o.velocity = take("velocity"),
-            Self::Adam(o) => {
-                o.first_moment = take("m");
-                o.second_moment = take("v");
-                o.steps = checkpoint
-                    .scalars
-                    .get("optimizer.steps")
-                    .and_then(|s| s.parse().ok())
-                    .unwrap_or(0);
-            }
+/// Puts a checkpoint's optimiser state back into `optimizer`.
+fn restore_optimizer(optimizer: &mut Optimizer, checkpoint: &Checkpoint) {
+    let take = |prefix: &str| -> Vec<Vec<f32>> {
+        checkpoint
+            .state
+            .iter()
+            .filter(|(name, _)| name.starts_with(&format!("optimizer.{prefix}.")))
+            .map(|(_, values)| values.clone())
+            .collect()
+    };
+    match optimizer {
+        Optimizer::Sgd(o) => o.velocity = take("velocity"),
+        Optimizer::Adam(o) => {
+            o.first_moment = take("m");
+            o.second_moment = take("v");
+            o.steps = checkpoint
+                .scalars
+                .get("optimizer.steps")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
         }
     }
 }
@@ -157,9 +144,9 @@ pub struct Progress {
 impl Progress {
     /// Loads a checkpoint's weights into `mlp` (same architecture) and its
     /// state into `optimizer`, and reads back the epochs it records.
-    pub fn resume(path: &Path, mlp: &mut Mlp, optimizer: &mut AnyOptimizer) -> Result<Self> {
+    pub fn resume(path: &Path, mlp: &mut Mlp, optimizer: &mut Optimizer) -> Result<Self> {
         let saved = checkpoint::load_into(path, mlp)?;
-        optimizer.restore(&saved);
+        restore_optimizer(optimizer, &saved);
         let epochs = saved
             .scalars
             .get("history")
@@ -254,7 +241,7 @@ pub struct Fitted {
 pub fn fit(
     settings: &FitSettings<'_>,
     mlp: &mut Mlp,
-    optimizer: &mut AnyOptimizer,
+    optimizer: &mut Optimizer,
     train: &mut BatchLoader,
     mut validation: Option<&mut BatchLoader>,
     progress: Progress,
@@ -281,7 +268,7 @@ pub fn fit(
     };
     for epoch in progress.done + 1..=settings.epochs {
         let lr = settings.schedule.rate(settings.lr, epoch, settings.epochs);
-        optimizer.as_dyn().set_learning_rate(lr);
+        optimizer.set_learning_rate(lr);
         let started = Instant::now();
         let stats = train_epoch_with_bar(mlp, optimizer, fast.as_mut(), train, epoch, settings)?;
         let held_out = match validation.as_deref_mut() {
@@ -318,11 +305,11 @@ pub fn fit(
 /// the epochs so far (from which a resumed run recovers its best).
 fn checkpoint_of(
     settings: &FitSettings<'_>,
-    optimizer: &AnyOptimizer,
+    optimizer: &Optimizer,
     epoch: usize,
     epochs: &[EpochRecord],
 ) -> Result<Checkpoint> {
-    let (state, mut scalars) = optimizer.state();
+    let (state, mut scalars) = optimizer_state(optimizer);
     scalars.insert("history".to_owned(), serde_json::to_string(epochs)?);
     Ok(Checkpoint {
         config_json: settings.config_json.clone(),
@@ -337,7 +324,7 @@ fn checkpoint_of(
 /// or AdamW), else with stage 5's `train_epoch` on the teaching code.
 fn train_epoch_with_bar(
     mlp: &mut Mlp,
-    optimizer: &mut AnyOptimizer,
+    optimizer: &mut Optimizer,
     fast: Option<&mut Trainer>,
     loader: &mut BatchLoader,
     epoch: usize,
@@ -365,10 +352,10 @@ fn train_epoch_with_bar(
         ));
     };
     let stats = match (fast, optimizer) {
-        (Some(trainer), AnyOptimizer::Adam(adam)) => {
+        (Some(trainer), Optimizer::Adam(adam)) => {
             engine::train_epoch(trainer, mlp, adam, loader, &mut on_batch)?
         }
-        (_, optimizer) => train_epoch(mlp, optimizer.as_dyn(), loader, &mut on_batch)?,
+        (_, optimizer) => train_epoch(mlp, optimizer, loader, &mut on_batch)?,
     };
     bar.finish_and_clear();
     Ok(stats)

@@ -271,6 +271,46 @@ fn maxout_of_x_and_zero_is_relu() {
     }
 }
 
+/// `apply` and `derivative` must call the function each variant names, with
+/// the variant's own parameter: parameters other than the defaults catch a
+/// hard-coded slope or α.
+#[test]
+fn apply_and_derivative_dispatch_to_the_named_function() {
+    type Pair = (Activation, fn(f32) -> f32, fn(f32) -> f32);
+    let pairs: [Pair; 8] = [
+        (Activation::Identity, |x| x, |_| 1.0),
+        (Activation::Sigmoid, sigmoid, sigmoid_derivative),
+        (Activation::Tanh, tanh, tanh_derivative),
+        (Activation::Relu, relu, relu_derivative),
+        (
+            Activation::LeakyRelu { slope: 0.3 },
+            |x| leaky_relu(x, 0.3),
+            |x| leaky_relu_derivative(x, 0.3),
+        ),
+        (
+            Activation::Elu { alpha: 0.5 },
+            |x| elu(x, 0.5),
+            |x| elu_derivative(x, 0.5),
+        ),
+        (Activation::Softplus, softplus, softplus_derivative),
+        (Activation::Gelu, gelu, gelu_derivative),
+    ];
+    for (activation, value, slope) in pairs {
+        for x in [-2.5f32, -0.5, 0.0, 0.75, 3.0] {
+            assert_exact(
+                &format!("apply({activation:?}, {x})"),
+                value(x),
+                apply(activation, x),
+            );
+            assert_exact(
+                &format!("derivative({activation:?}, {x})"),
+                slope(x),
+                derivative(activation, x),
+            );
+        }
+    }
+}
+
 proptest! {
     // Failing cases are not saved to files: a learner reruns the whole test.
     #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(256) })]
@@ -284,8 +324,8 @@ proptest! {
             if activation.has_kink_at_zero() && x.abs() <= 2.0 * h {
                 continue;
             }
-            let numeric = central_difference(|t| activation.apply(t), x, h);
-            let analytic = f64::from(activation.derivative(x));
+            let numeric = central_difference(|t| apply(activation, t), x, h);
+            let analytic = f64::from(derivative(activation, x));
             // Central differences are off by about h²·f'''/6 plus f32 rounding/h.
             prop_assert!(
                 (numeric - analytic).abs() <= 2e-3,

@@ -10,9 +10,10 @@ use nalgebra::{DMatrix, DVector, dmatrix, dvector};
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use stage_3::init::{Init, init_weights};
-use stage_3::layers::{Linear, Maxout};
-use stage_3::{Activation, Layer, Mlp};
+use stage_3::init::{init_scale, init_weights};
+use stage_3::layers::{linear_forward, linear_parameter_count, maxout_forward};
+use stage_3::mlp::{forward, forward_trace, parameter_count};
+use stage_3::{Activation, Init, Layer, Linear, Maxout, Mlp};
 
 mod fixtures {
     include!("fixtures/mytorch_values.rs");
@@ -43,12 +44,10 @@ fn linear_forward_by_hand() {
     )
     .unwrap();
     let input = dmatrix![1.0, 0.0; 0.0, 1.0; 1.0, 1.0];
-    let got = layer
-        .forward(&input)
-        .expect("a (3, 2) input fits a 2 → 3 layer");
+    let got = linear_forward(&layer, &input).expect("a (3, 2) input fits a 2 → 3 layer");
     let expected = dmatrix![1.5, 2.0, 5.0; 2.5, 3.0, 6.0; 3.5, 6.0, 11.0];
     assert_matrix_close(
-        "Linear::forward, 2 → 3 on a (3, 2) batch",
+        "linear_forward, 2 → 3 on a (3, 2) batch",
         &expected,
         &to_f64(&got),
         1e-6,
@@ -58,13 +57,13 @@ fn linear_forward_by_hand() {
 #[test]
 fn linear_forward_rejects_the_wrong_width() {
     let layer = Linear::new(DMatrix::zeros(3, 2), DVector::zeros(3)).unwrap();
-    let result = layer.forward(&DMatrix::zeros(4, 3));
+    let result = linear_forward(&layer, &DMatrix::zeros(4, 3));
     let message = result
         .map(|z| format!("Ok with shape {:?}", z.shape()))
         .unwrap_or_else(|e| e.to_string());
     assert_exact(
-        "Linear::forward of a (4, 3) input on a 2 → 3 layer",
-        "Linear::forward input: expected shape (batch, 2), found shape (4, 3)",
+        "linear_forward of a (4, 3) input on a 2 → 3 layer",
+        "linear_forward input: expected shape (batch, 2), found shape (4, 3)",
         message.as_str(),
     );
 }
@@ -72,35 +71,38 @@ fn linear_forward_rejects_the_wrong_width() {
 #[test]
 fn parameter_counts() {
     let layer = Linear::new(DMatrix::zeros(3, 2), DVector::zeros(3)).unwrap();
-    assert_exact("Linear 2 → 3 parameter_count", 9, layer.parameter_count());
+    assert_exact(
+        "linear_parameter_count of a 2 → 3 layer",
+        9,
+        linear_parameter_count(&layer),
+    );
     // The stage-5 default: 784·256 + 256 + 256·10 + 10.
     let mlp = Mlp::new(
         &[784, 256, 10],
         &[Activation::Relu, Activation::Identity],
         Init::KaimingUniform,
         0,
+        init_weights,
     )
     .unwrap();
     assert_exact(
         "784 → 256 → 10 parameter_count",
         203_530,
-        mlp.parameter_count(),
+        parameter_count(&mlp),
     );
     // Maxout 4 → 3 with 2 pieces has a 4 → 6 linear part: 24 + 6.
-    let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let maxout =
-        Mlp::from_layers(vec![Layer::maxout(4, 3, 2, Init::XavierUniform, &mut rng)]).unwrap();
+    let maxout = Mlp::from_layers(vec![Layer::maxout(DMatrix::zeros(6, 4), 2)]).unwrap();
     assert_exact(
         "maxout 4 → 3, k = 2, parameter_count",
         30,
-        maxout.parameter_count(),
+        parameter_count(&maxout),
     );
 }
 
 fn check_fixture(name: &str, layers: &[fixtures::LayerValues], trace: &[&[&[f64]]]) {
     let mlp = fixture_network(layers);
     let input = matrix(fixtures::INPUT).map(|v| v as f32);
-    let output = mlp.forward(&input).expect("the fixture's shapes fit");
+    let output = forward(&mlp, &input).expect("the fixture's shapes fit");
     let expected = matrix(trace[trace.len() - 1]);
     assert_matrix_close(
         &format!("{name} forward output"),
@@ -109,7 +111,7 @@ fn check_fixture(name: &str, layers: &[fixtures::LayerValues], trace: &[&[&[f64]
         1e-5,
     );
 
-    let got = mlp.forward_trace(&input).expect("the fixture's shapes fit");
+    let got = forward_trace(&mlp, &input).expect("the fixture's shapes fit");
     assert_exact(
         &format!("{name} forward_trace length"),
         trace.len(),
@@ -155,12 +157,15 @@ fn mlp_passes_shape_errors_up() {
         &[Activation::Tanh, Activation::Identity],
         Init::XavierNormal,
         1,
+        init_weights,
     )
     .unwrap();
-    let err = mlp.forward(&DMatrix::zeros(5, 2)).map(|_| ()).unwrap_err();
+    let err = forward(&mlp, &DMatrix::zeros(5, 2))
+        .map(|_| ())
+        .unwrap_err();
     assert_exact(
         "error for a (5, 2) input to a 3-input MLP",
-        "Linear::forward input: expected shape (batch, 3), found shape (5, 2)".to_owned(),
+        "linear_forward input: expected shape (batch, 3), found shape (5, 2)".to_owned(),
         err.to_string(),
     );
 }
@@ -174,10 +179,10 @@ fn maxout_forward_by_hand() {
         pieces: 2,
     };
     let input = dmatrix![-3.0; 0.25; 2.0];
-    let got = layer.forward(&input).expect("a (3, 1) input fits");
+    let got = maxout_forward(&layer, &input).expect("a (3, 1) input fits");
     let expected = dmatrix![3.0, 0.5; 0.25, 1.5; 2.0, 5.0];
     assert_matrix_close(
-        "Maxout::forward (|x|, max(2x + 1, 0.5))",
+        "maxout_forward (|x|, max(2x + 1, 0.5))",
         &expected,
         &to_f64(&got),
         1e-6,
@@ -191,8 +196,8 @@ fn maxout_with_pieces_x_and_zero_is_relu() {
         pieces: 2,
     };
     let input = dmatrix![-2.0; -0.5; 0.0; 0.5; 3.0];
-    let got = layer.forward(&input).unwrap();
-    let expected = to_f64(&Activation::Relu.apply_matrix(&input));
+    let got = maxout_forward(&layer, &input).unwrap();
+    let expected = to_f64(&input.map(|x| x.max(0.0)));
     assert_matrix_close("maxout(x, 0) vs ReLU", &expected, &to_f64(&got), 0.0);
 }
 
@@ -200,27 +205,27 @@ fn maxout_with_pieces_x_and_zero_is_relu() {
 fn init_scales_by_hand() {
     // √(6 / (3 + 5)) = 0.8660254, √(2 / 8) = 0.5, √(6 / 3) = √2, √(2 / 50) = 0.2.
     assert_close(
-        "Init::XavierUniform.scale(3, 5)",
+        "init_scale(Init::XavierUniform, 3, 5)",
         0.8660254037844386,
-        Init::XavierUniform.scale(3, 5),
+        init_scale(Init::XavierUniform, 3, 5),
         1e-6,
     );
     assert_close(
-        "Init::XavierNormal.scale(3, 5)",
+        "init_scale(Init::XavierNormal, 3, 5)",
         0.5,
-        Init::XavierNormal.scale(3, 5),
+        init_scale(Init::XavierNormal, 3, 5),
         1e-6,
     );
     assert_close(
-        "Init::KaimingUniform.scale(3, 5)",
+        "init_scale(Init::KaimingUniform, 3, 5)",
         std::f64::consts::SQRT_2,
-        Init::KaimingUniform.scale(3, 5),
+        init_scale(Init::KaimingUniform, 3, 5),
         1e-6,
     );
     assert_close(
-        "Init::KaimingNormal.scale(50, 7)",
+        "init_scale(Init::KaimingNormal, 50, 7)",
         0.2,
-        Init::KaimingNormal.scale(50, 7),
+        init_scale(Init::KaimingNormal, 50, 7),
         1e-6,
     );
 }
@@ -240,7 +245,7 @@ fn init_weights_have_the_right_shape_and_spread() {
             .sum::<f64>()
             / n)
             .sqrt();
-        let scale = f64::from(init.scale(fan_in, fan_out));
+        let scale = f64::from(init_scale(init, fan_in, fan_out));
         // A uniform U(−a, a) has standard deviation a / √3.
         let expected_std = if init.is_uniform() {
             scale / 3f64.sqrt()
@@ -277,9 +282,9 @@ fn the_same_seed_gives_the_same_network() {
     let widths = [5, 16, 8, 3];
     let activations = [Activation::Relu, Activation::Tanh, Activation::Identity];
     for init in Init::ALL {
-        let a = Mlp::new(&widths, &activations, init, 7).unwrap();
-        let b = Mlp::new(&widths, &activations, init, 7).unwrap();
-        let c = Mlp::new(&widths, &activations, init, 8).unwrap();
+        let a = Mlp::new(&widths, &activations, init, 7, init_weights).unwrap();
+        let b = Mlp::new(&widths, &activations, init, 7, init_weights).unwrap();
+        let c = Mlp::new(&widths, &activations, init, 8, init_weights).unwrap();
         assert!(a == b, "{init:?}: seed 7 gave two different networks");
         assert!(a != c, "{init:?}: seeds 7 and 8 gave the same network");
         assert!(
@@ -303,16 +308,16 @@ proptest! {
     ) {
         show_first_panic_only();
         let activations: Vec<Activation> = (1..widths.len()).map(|i| Activation::ALL[(i + seed as usize) % Activation::ALL.len()]).collect();
-        let mlp = Mlp::new(&widths, &activations, Init::XavierUniform, seed).unwrap();
+        let mlp = Mlp::new(&widths, &activations, Init::XavierUniform, seed, init_weights).unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(seed + 1);
         let input = init_weights(Init::XavierNormal, batch, widths[0], &mut rng) * 3.0;
-        let output = mlp.forward(&input).unwrap();
+        let output = forward(&mlp, &input).unwrap();
         prop_assert_eq!(output.shape(), (batch, widths[widths.len() - 1]));
-        let trace = mlp.forward_trace(&input).unwrap();
+        let trace = forward_trace(&mlp, &input).unwrap();
         prop_assert_eq!(trace.len(), mlp.layers.len() + 1);
         prop_assert_eq!(trace.last().unwrap(), &output);
         for r in 0..batch {
-            let alone = mlp.forward(&input.rows(r, 1).into_owned()).unwrap();
+            let alone = forward(&mlp, &input.rows(r, 1).into_owned()).unwrap();
             for c in 0..output.ncols() {
                 prop_assert!((alone[(0, c)] - output[(r, c)]).abs() <= 1e-5 * output[(r, c)].abs().max(1.0), "row {}, column {}", r, c);
             }

@@ -7,9 +7,9 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use nalgebra::DMatrix;
-use reference::init::Init;
-use reference::{Activation, Mlp};
-use stage_4::{Adam, Loss, Targets};
+use stage_4::init::init_weights;
+use stage_4::mlp::{forward, forward_trace};
+use stage_4::{Activation, Adam, Init, Loss, Mlp, Optimizer, Targets};
 
 fn setup() -> (Mlp, DMatrix<f32>, Targets) {
     let mlp = Mlp::new(
@@ -17,6 +17,7 @@ fn setup() -> (Mlp, DMatrix<f32>, Targets) {
         &[Activation::Relu, Activation::Identity],
         Init::KaimingUniform,
         0,
+        init_weights,
     )
     .expect("a valid network");
     let input = DMatrix::from_fn(128, 784, |i, j| ((i * 784 + j) % 255) as f32 / 255.0);
@@ -33,33 +34,28 @@ fn yours_is_implemented(f: impl FnOnce() + std::panic::UnwindSafe) -> bool {
 }
 
 fn passes(c: &mut Criterion) {
-    let (mlp, input, _) = setup();
-    let trace = mlp.forward_trace(&input).expect("shapes fit");
+    let (mlp, input, targets) = setup();
+    let trace = forward_trace(&mlp, &input).expect("shapes fit");
     let logits = trace.last().expect("a trace").clone();
-    let grad = reference::losses::cross_entropy_gradient(
-        &logits,
-        &reference::given::Targets::Classes((0..128).map(|i| i % 10).collect()),
-    )
-    .expect("shapes fit");
+    let grad = reference::losses::cross_entropy_gradient(&logits, &targets).expect("shapes fit");
 
     let mut group = c.benchmark_group("mlp-784-256-10/batch-128");
     group.bench_function("forward/reference", |b| {
-        b.iter(|| mlp.forward(black_box(&input)))
+        b.iter(|| forward(&mlp, black_box(&input)))
     });
     group.bench_function("backward/reference", |b| {
         b.iter(|| reference::backward::mlp_backward(&mlp, black_box(&trace), black_box(&grad)))
     });
     let mut model = mlp.clone();
-    let mut adam = reference::given::Adam::new(1e-3);
-    let reference_targets = reference::given::Targets::Classes((0..128).map(|i| i % 10).collect());
+    let mut adam = Optimizer::from(Adam::new(1e-3));
     group.bench_function("train_step/reference", |b| {
         b.iter(|| {
             reference::train::train_step(
                 &mut model,
                 &mut adam,
                 &input,
-                &reference_targets,
-                reference::given::Loss::CrossEntropy,
+                &targets,
+                Loss::CrossEntropy,
             )
         })
     });
@@ -74,20 +70,21 @@ fn passes(c: &mut Criterion) {
     } else {
         eprintln!("mlp_backward: yours is not implemented yet, benchmarking the reference only");
     }
-    let (mut model, input2, targets2) = setup();
-    let mut adam = Adam::new(1e-3);
-    let probe = (model.clone(), input2.clone(), targets2.clone());
+    let (mut model, input, targets) = setup();
+    let mut adam = Optimizer::from(Adam::new(1e-3));
+    let probe = (model.clone(), input.clone(), targets.clone());
     if yours_is_implemented(move || {
         let (mut m, x, t) = probe;
-        stage_4::train::train_step(&mut m, &mut Adam::new(1e-3), &x, &t, Loss::CrossEntropy).ok();
+        let mut adam = Optimizer::from(Adam::new(1e-3));
+        stage_4::train::train_step(&mut m, &mut adam, &x, &t, Loss::CrossEntropy).ok();
     }) {
         group.bench_function("train_step/yours", |b| {
             b.iter(|| {
                 stage_4::train::train_step(
                     &mut model,
                     &mut adam,
-                    &input2,
-                    &targets2,
+                    &input,
+                    &targets,
                     Loss::CrossEntropy,
                 )
             })

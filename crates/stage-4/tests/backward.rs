@@ -10,11 +10,14 @@ use nalgebra::{DMatrix, DVector, dmatrix, dvector};
 use proptest::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use stage_4::activations::apply;
 use stage_4::backward::*;
-use stage_4::gradcheck::{Tolerance, check_gradients, check_mlp};
-use stage_4::init::{Init, init_weights};
-use stage_4::layers::{Linear, Maxout};
-use stage_4::{Activation, Layer, Loss, Mlp, Targets};
+use stage_4::gradcheck::{GradientReport, Tolerance, check_gradients, check_mlp};
+use stage_4::init::init_weights;
+use stage_4::layers::linear_forward;
+use stage_4::losses::{cross_entropy, cross_entropy_gradient, mse, mse_gradient};
+use stage_4::mlp::{forward, forward_trace};
+use stage_4::{Activation, Init, Layer, Linear, Loss, Maxout, Mlp, ShapeError, Targets};
 
 // The fixture table is shared by several test files; each uses part of it.
 #[allow(dead_code)]
@@ -33,6 +36,48 @@ fn random(rows: usize, cols: usize, scale: f32, seed: u64) -> DMatrix<f32> {
 
 fn projection(z: &DMatrix<f32>, r: &DMatrix<f32>) -> f32 {
     z.component_mul(r).sum()
+}
+
+/// `loss` of `mlp`'s output for `input`, as a training step computes it.
+fn loss_of(
+    mlp: &Mlp,
+    input: &DMatrix<f32>,
+    targets: &Targets,
+    loss: Loss,
+) -> Result<f32, ShapeError> {
+    let output = forward(mlp, input)?;
+    match loss {
+        Loss::CrossEntropy => cross_entropy(&output, targets),
+        Loss::MeanSquared => mse(&output, &targets.to_dense(output.nrows(), output.ncols())?),
+    }
+}
+
+/// Checks the gradients `mlp_backward` gives for every weight, bias and the
+/// input of `mlp` on one batch against central differences of the loss.
+fn check_network(
+    mlp: &Mlp,
+    input: &DMatrix<f32>,
+    targets: &Targets,
+    loss: Loss,
+    step: f32,
+) -> Result<GradientReport, ShapeError> {
+    let trace = forward_trace(mlp, input)?;
+    let output = trace.last().expect("a trace holds at least the input");
+    let grad_output = match loss {
+        Loss::CrossEntropy => cross_entropy_gradient(output, targets)?,
+        Loss::MeanSquared => {
+            mse_gradient(output, &targets.to_dense(output.nrows(), output.ncols())?)?
+        }
+    };
+    let grads = mlp_backward(mlp, &trace, &grad_output)?;
+    check_mlp(
+        mlp,
+        input,
+        &grads,
+        |m, x| loss_of(m, x, targets, loss),
+        step,
+        Tolerance::F32,
+    )
 }
 
 #[test]
@@ -134,7 +179,7 @@ fn mlp_backward_matches_the_python_fixture() {
     let mlp = Mlp::from_layers(layers).unwrap();
     let input = to32(matrix(fixtures::INPUT));
     let targets = Targets::Classes(fixtures::CLASSES.to_vec());
-    let trace = mlp.forward_trace(&input).unwrap();
+    let trace = forward_trace(&mlp, &input).unwrap();
     let logits = trace.last().unwrap();
     let loss = stage_4::losses::cross_entropy(logits, &targets).expect("the fixture fits");
     course_support::check::assert_close("fixture loss", fixtures::LOSS, loss, 1e-5);
@@ -193,7 +238,7 @@ fn every_activation_backward_matches_central_differences() {
             &[analytic.as_slice()],
             |v| {
                 projection(
-                    &activation.apply_matrix(&DMatrix::from_column_slice(4, 5, &v[0])),
+                    &DMatrix::from_column_slice(4, 5, &v[0]).map(|x| apply(activation, x)),
                     &r,
                 )
             },
@@ -209,18 +254,17 @@ fn a_maxout_network_passes_the_gradient_check() {
     // Seeded so that no two pieces are within the step h of a tie.
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let mlp = Mlp::from_layers(vec![
-        Layer::maxout(3, 4, 3, Init::XavierUniform, &mut rng),
-        Layer::linear(4, 2, Init::XavierUniform, &mut rng),
+        Layer::maxout(init_weights(Init::XavierUniform, 12, 3, &mut rng), 3),
+        Layer::linear(init_weights(Init::XavierUniform, 2, 4, &mut rng)),
     ])
     .unwrap();
     let input = random(5, 3, 2.0, 4);
-    let report = check_mlp(
+    let report = check_network(
         &mlp,
         &input,
         &Targets::Classes(vec![0, 1, 1, 0, 1]),
         Loss::CrossEntropy,
         1e-3,
-        Tolerance::F32,
     )
     .expect("the shapes fit");
     report.assert_passed("maxout network");
@@ -244,7 +288,7 @@ proptest! {
         ];
         let report = check_gradients(&tensors, &[g.input.as_slice(), g.weights.as_slice(), g.bias.as_slice()], |v| {
             let l = Linear::new(DMatrix::from_column_slice(outputs, inputs, &v[1]), DVector::from_column_slice(&v[2])).unwrap();
-            projection(&l.forward(&DMatrix::from_column_slice(batch, inputs, &v[0])).unwrap(), &r)
+            projection(&linear_forward(&l, &DMatrix::from_column_slice(batch, inputs, &v[0])).unwrap(), &r)
         }, 1e-2, Tolerance::F32);
         prop_assert!(report.passed(), "linear_backward, batch {} in {} out {}:\n{}", batch, inputs, outputs, report);
     }
@@ -261,7 +305,7 @@ proptest! {
         show_first_panic_only();
         let smooth = [Activation::Tanh, Activation::Sigmoid, Activation::Softplus, Activation::Gelu, Activation::ELU];
         let activations: Vec<Activation> = (1..widths.len()).map(|i| smooth[(seed as usize + i) % smooth.len()]).collect();
-        let mlp = Mlp::new(&widths, &activations, Init::XavierUniform, seed).unwrap();
+        let mlp = Mlp::new(&widths, &activations, Init::XavierUniform, seed, init_weights).unwrap();
         let input = random(batch, widths[0], 1.5, seed + 7);
         let outputs = widths[widths.len() - 1];
         let (targets, loss) = if cross_entropy {
@@ -269,7 +313,7 @@ proptest! {
         } else {
             (Targets::Dense(random(batch, outputs, 1.0, seed + 9)), Loss::MeanSquared)
         };
-        let report = check_mlp(&mlp, &input, &targets, loss, 1e-2, Tolerance::F32).unwrap();
+        let report = check_network(&mlp, &input, &targets, loss, 1e-2).unwrap();
         prop_assert!(report.passed(), "widths {:?}, {:?}, {:?}:\n{}", widths, activations, loss, report);
     }
 }

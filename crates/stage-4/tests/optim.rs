@@ -5,6 +5,8 @@
 //! PyTorch's documentation of torch.optim in plain Python.
 
 use course_support::check::{assert_close, assert_exact};
+use stage_4::ShapeError;
+use stage_4::optim::{adam_step, sgd_step, step};
 use stage_4::{Adam, Optimizer, Sgd};
 
 // The fixture table is shared by several test files; each uses part of it.
@@ -13,7 +15,10 @@ mod fixtures {
     include!("fixtures/backprop_values.rs");
 }
 
-fn replay(name: &str, optimizer: &mut dyn Optimizer, expected: &[&[&[f64]]]) {
+/// The optimiser's step as a function of the parameters and gradients.
+type TakeStep<'a> = &'a mut dyn FnMut(&mut [&mut [f32]], &[&[f32]]) -> Result<(), ShapeError>;
+
+fn replay(name: &str, take_step: TakeStep, expected: &[&[&[f64]]]) {
     let mut params: Vec<Vec<f32>> = fixtures::PARAMS
         .iter()
         .map(|t| t.iter().map(|&v| v as f32).collect())
@@ -25,9 +30,7 @@ fn replay(name: &str, optimizer: &mut dyn Optimizer, expected: &[&[&[f64]]]) {
             .collect();
         let grad_slices: Vec<&[f32]> = grads.iter().map(Vec::as_slice).collect();
         let mut param_slices: Vec<&mut [f32]> = params.iter_mut().map(Vec::as_mut_slice).collect();
-        optimizer
-            .step(&mut param_slices, &grad_slices)
-            .expect("matching shapes");
+        take_step(&mut param_slices, &grad_slices).expect("matching shapes");
         for (t, (have, want)) in params.iter().zip(want.iter()).enumerate() {
             for (i, (&h, &w)) in have.iter().zip(want.iter()).enumerate() {
                 assert_close(
@@ -43,14 +46,20 @@ fn replay(name: &str, optimizer: &mut dyn Optimizer, expected: &[&[&[f64]]]) {
 
 #[test]
 fn sgd_matches_the_reference_steps() {
-    replay("SGD (η 0.1)", &mut Sgd::new(0.1), fixtures::SGD);
+    let mut sgd = Sgd::new(0.1);
+    replay(
+        "SGD (η 0.1)",
+        &mut |p, g| sgd_step(&mut sgd, p, g),
+        fixtures::SGD,
+    );
 }
 
 #[test]
 fn sgd_with_momentum_matches_the_reference_steps() {
+    let mut sgd = Sgd::with_momentum(0.1, 0.9, false);
     replay(
         "SGD (η 0.1, μ 0.9)",
-        &mut Sgd::with_momentum(0.1, 0.9, false),
+        &mut |p, g| sgd_step(&mut sgd, p, g),
         fixtures::SGD_MOMENTUM,
     );
 }
@@ -61,28 +70,38 @@ fn sgd_with_nesterov_and_weight_decay_matches_the_reference_steps() {
     sgd.weight_decay = 0.01;
     replay(
         "SGD (η 0.1, Nesterov μ 0.9, λ 0.01)",
-        &mut sgd,
+        &mut |p, g| sgd_step(&mut sgd, p, g),
         fixtures::SGD_NESTEROV_DECAY,
     );
 }
 
 #[test]
 fn adam_matches_the_reference_steps() {
-    replay("Adam (η 0.01)", &mut Adam::new(0.01), fixtures::ADAM);
+    let mut adam = Adam::new(0.01);
+    replay(
+        "Adam (η 0.01)",
+        &mut |p, g| adam_step(&mut adam, p, g),
+        fixtures::ADAM,
+    );
 }
 
 #[test]
 fn adam_with_l2_weight_decay_matches_the_reference_steps() {
     let mut adam = Adam::new(0.01);
     adam.weight_decay = 0.1;
-    replay("Adam (η 0.01, L2 λ 0.1)", &mut adam, fixtures::ADAM_L2);
+    replay(
+        "Adam (η 0.01, L2 λ 0.1)",
+        &mut |p, g| adam_step(&mut adam, p, g),
+        fixtures::ADAM_L2,
+    );
 }
 
 #[test]
 fn adamw_matches_the_reference_steps() {
+    let mut adamw = Adam::adamw(0.01, 0.1);
     replay(
         "AdamW (η 0.01, λ 0.1)",
-        &mut Adam::adamw(0.01, 0.1),
+        &mut |p, g| adam_step(&mut adamw, p, g),
         fixtures::ADAMW,
     );
 }
@@ -92,16 +111,17 @@ fn mismatched_gradients_are_an_error() {
     let mut params = [vec![1.0f32, 2.0]];
     let mut slices: Vec<&mut [f32]> = params.iter_mut().map(Vec::as_mut_slice).collect();
     let grads = [0.5f32];
-    for (name, optimizer) in [
-        ("Sgd", &mut Sgd::new(0.1) as &mut dyn Optimizer),
-        ("Adam", &mut Adam::new(0.1)),
-    ] {
-        let err = optimizer
-            .step(&mut slices, &[&grads])
+    let (mut sgd, mut adam) = (Sgd::new(0.1), Adam::new(0.1));
+    let steps: [(&str, TakeStep); 2] = [
+        ("sgd_step", &mut |p, g| sgd_step(&mut sgd, p, g)),
+        ("adam_step", &mut |p, g| adam_step(&mut adam, p, g)),
+    ];
+    for (name, take_step) in steps {
+        let err = take_step(&mut slices, &[&grads])
             .map(|_| "Ok".to_owned())
             .unwrap_or_else(|e| e.to_string());
         assert_exact(
-            &format!("{name}::step with 1 gradient value for 2 parameters"),
+            &format!("{name} with 1 gradient value for 2 parameters"),
             "gradient 0: expected 2 values like its parameter, found 1".to_owned(),
             err,
         );
@@ -111,4 +131,48 @@ fn mismatched_gradients_are_an_error() {
         vec![1.0, 2.0],
         params[0].clone(),
     );
+}
+
+/// `step` must take the step of the optimiser the enum holds, and keep its
+/// state in the enum: two steps through `step` equal two direct steps.
+#[test]
+fn step_takes_the_step_of_the_optimizer_it_holds() {
+    let grads: Vec<Vec<f32>> = fixtures::GRADS[0]
+        .iter()
+        .map(|t| t.iter().map(|&v| v as f32).collect())
+        .collect();
+    let grad_slices: Vec<&[f32]> = grads.iter().map(Vec::as_slice).collect();
+    let start: Vec<Vec<f32>> = fixtures::PARAMS
+        .iter()
+        .map(|t| t.iter().map(|&v| v as f32).collect())
+        .collect();
+    let mut direct_sgd = Sgd::with_momentum(0.1, 0.9, false);
+    let mut direct_adam = Adam::new(0.01);
+    let cases: [(&str, Optimizer, TakeStep); 2] = [
+        (
+            "Optimizer::Sgd (momentum 0.9)",
+            Optimizer::Sgd(Sgd::with_momentum(0.1, 0.9, false)),
+            &mut |p, g| sgd_step(&mut direct_sgd, p, g),
+        ),
+        (
+            "Optimizer::Adam",
+            Optimizer::Adam(Adam::new(0.01)),
+            &mut |p, g| adam_step(&mut direct_adam, p, g),
+        ),
+    ];
+    for (name, mut optimizer, direct) in cases {
+        let (mut through_step, mut expected) = (start.clone(), start.clone());
+        for _ in 0..2 {
+            let mut slices: Vec<&mut [f32]> =
+                through_step.iter_mut().map(Vec::as_mut_slice).collect();
+            step(&mut optimizer, &mut slices, &grad_slices).expect("matching shapes");
+            let mut slices: Vec<&mut [f32]> = expected.iter_mut().map(Vec::as_mut_slice).collect();
+            direct(&mut slices, &grad_slices).expect("matching shapes");
+        }
+        assert_exact(
+            &format!("{name}: parameters after two calls of step"),
+            expected,
+            through_step,
+        );
+    }
 }

@@ -6,16 +6,17 @@
 use course_support::check::assert_exact;
 use course_support::data::{Dataset, two_moons, xor_gate};
 use nalgebra::DMatrix;
-use stage_4::init::Init;
+use stage_4::init::init_weights;
+use stage_4::mlp::forward;
 use stage_4::train::train_step;
-use stage_4::{Activation, Adam, Loss, Mlp, Optimizer, Sgd, Targets};
+use stage_4::{Activation, Adam, Init, Loss, Mlp, Optimizer, Sgd, Targets};
 
 fn classes(data: &Dataset) -> Vec<usize> {
     data.labels.iter().map(|&y| y as usize).collect()
 }
 
 fn accuracy(mlp: &Mlp, data: &Dataset) -> f32 {
-    let output = mlp.forward(&data.input_matrix()).unwrap();
+    let output = forward(mlp, &data.input_matrix()).unwrap();
     let right = output
         .row_iter()
         .zip(classes(data))
@@ -24,11 +25,12 @@ fn accuracy(mlp: &Mlp, data: &Dataset) -> f32 {
     right as f32 / data.len() as f32
 }
 
-fn train(mlp: &mut Mlp, optimizer: &mut dyn Optimizer, data: &Dataset, steps: usize) -> Vec<f32> {
+fn train(mlp: &mut Mlp, optimizer: impl Into<Optimizer>, data: &Dataset, steps: usize) -> Vec<f32> {
+    let mut optimizer = optimizer.into();
     let (input, targets) = (data.input_matrix(), Targets::Classes(classes(data)));
     (0..steps)
         .map(|_| {
-            train_step(mlp, optimizer, &input, &targets, Loss::CrossEntropy)
+            train_step(mlp, &mut optimizer, &input, &targets, Loss::CrossEntropy)
                 .expect("the shapes fit")
                 .loss
         })
@@ -43,9 +45,10 @@ fn an_mlp_learns_xor() {
         &[Activation::Tanh, Activation::Identity],
         Init::XavierUniform,
         1,
+        init_weights,
     )
     .unwrap();
-    let losses = train(&mut mlp, &mut Adam::new(0.05), &data, 300);
+    let losses = train(&mut mlp, Adam::new(0.05), &data, 300);
     assert!(
         losses[299] < 0.05,
         "XOR cross-entropy after 300 Adam steps: {} (started at {})",
@@ -63,9 +66,10 @@ fn an_mlp_learns_the_two_moons() {
         &[Activation::Relu, Activation::Relu, Activation::Identity],
         Init::KaimingUniform,
         2,
+        init_weights,
     )
     .unwrap();
-    let losses = train(&mut mlp, &mut Adam::new(0.02), &data, 400);
+    let losses = train(&mut mlp, Adam::new(0.02), &data, 400);
     let acc = accuracy(&mlp, &data);
     assert!(
         acc >= 0.97,
@@ -81,8 +85,15 @@ fn sgd_with_mse_fits_a_linear_map() {
     // SGD with momentum reaches (almost) zero loss.
     let input = DMatrix::from_fn(8, 2, |i, j| ((i * 2 + j) as f32 * 0.37).sin());
     let target = DMatrix::from_fn(8, 1, |i, _| 2.0 * input[(i, 0)] - input[(i, 1)] + 0.5);
-    let mut mlp = Mlp::new(&[2, 1], &[Activation::Identity], Init::XavierUniform, 0).unwrap();
-    let mut sgd = Sgd::with_momentum(0.1, 0.9, false);
+    let mut mlp = Mlp::new(
+        &[2, 1],
+        &[Activation::Identity],
+        Init::XavierUniform,
+        0,
+        init_weights,
+    )
+    .unwrap();
+    let mut sgd = Optimizer::from(Sgd::with_momentum(0.1, 0.9, false));
     let targets = Targets::Dense(target);
     let mut last = f32::INFINITY;
     for _ in 0..300 {
@@ -104,14 +115,15 @@ fn train_step_returns_the_loss_and_output_from_before_the_update() {
         &[Activation::Tanh, Activation::Identity],
         Init::XavierUniform,
         4,
+        init_weights,
     )
     .unwrap();
-    let before = mlp.forward(&data.input_matrix()).unwrap();
+    let before = forward(&mlp, &data.input_matrix()).unwrap();
     let targets = Targets::Classes(classes(&data));
     let expected_loss = stage_4::losses::cross_entropy(&before, &targets).unwrap();
     let step = train_step(
         &mut mlp,
-        &mut Adam::new(0.1),
+        &mut Optimizer::from(Adam::new(0.1)),
         &data.input_matrix(),
         &targets,
         Loss::CrossEntropy,
@@ -124,7 +136,7 @@ fn train_step_returns_the_loss_and_output_from_before_the_update() {
     );
     course_support::check::assert_close("Step::loss", expected_loss, step.loss, 1e-6);
     assert!(
-        mlp.forward(&data.input_matrix()).unwrap() != before,
+        forward(&mlp, &data.input_matrix()).unwrap() != before,
         "train_step did not change the network"
     );
 }

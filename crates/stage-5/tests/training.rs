@@ -3,10 +3,10 @@
 use course_support::check::{assert_close, assert_exact};
 use course_support::data::two_moons;
 use nalgebra::{DMatrix, dmatrix};
-use stage_5::given::{Adam, Loss, Targets};
-use stage_5::init::Init;
+use stage_5::init::init_weights;
+use stage_5::mlp::forward;
 use stage_5::training::{count_correct, evaluate, predict_classes, train_epoch};
-use stage_5::{Activation, BatchLoader, EpochStats, Mlp};
+use stage_5::{Activation, Adam, BatchLoader, EpochStats, Init, Loss, Mlp, Optimizer, Targets};
 
 fn moons_loader(batch: usize, shuffle: bool) -> (DMatrix<f32>, Vec<usize>, BatchLoader) {
     let data = two_moons(60, 0.1, 9);
@@ -22,6 +22,7 @@ fn small_mlp(seed: u64) -> Mlp {
         &[Activation::Relu, Activation::Identity],
         Init::KaimingUniform,
         seed,
+        init_weights,
     )
     .unwrap()
 }
@@ -62,7 +63,7 @@ fn train_epoch_takes_one_step_per_batch_and_weighs_the_losses() {
     // 120 examples in batches of 50: 50, 50 and 20.
     let (_, _, mut loader) = moons_loader(50, true);
     let mut mlp = small_mlp(1);
-    let mut adam = Adam::new(0.01);
+    let mut adam = Optimizer::from(Adam::new(0.01));
 
     // The same epoch, step by step, with the stage-4 reference: the expected figures.
     let (mut expected_mlp, mut expected_adam, mut expected_loader) =
@@ -122,7 +123,7 @@ fn train_epoch_takes_one_step_per_batch_and_weighs_the_losses() {
 fn training_for_a_few_epochs_learns_the_moons() {
     let (inputs, labels, mut loader) = moons_loader(16, true);
     let mut mlp = small_mlp(2);
-    let mut adam = Adam::new(0.02);
+    let mut adam = Optimizer::from(Adam::new(0.02));
     let mut last = EpochStats::default();
     for _ in 0..40 {
         last = train_epoch(&mut mlp, &mut adam, &mut loader, &mut |_: &EpochStats| {})
@@ -133,7 +134,7 @@ fn training_for_a_few_epochs_learns_the_moons() {
         "training accuracy after 40 epochs: {}",
         last.accuracy
     );
-    let right = count_correct(&mlp.forward(&inputs).unwrap(), &labels);
+    let right = count_correct(&forward(&mlp, &inputs).unwrap(), &labels);
     assert!(right >= 114, "{right} of 120 right after training");
 }
 
@@ -141,7 +142,7 @@ fn training_for_a_few_epochs_learns_the_moons() {
 fn evaluate_matches_one_full_batch_and_changes_nothing() {
     let (inputs, labels, _) = moons_loader(1, false);
     let mlp = small_mlp(3);
-    let logits = mlp.forward(&inputs).unwrap();
+    let logits = forward(&mlp, &inputs).unwrap();
     let loss = stage_5::losses::cross_entropy(&logits, &Targets::Classes(labels.clone())).unwrap();
     let right = logits
         .row_iter()
@@ -203,9 +204,10 @@ fn two_epochs_on_the_bundled_mnist_sample_beat_85_percent() {
         &[Activation::Relu, Activation::Identity],
         Init::KaimingUniform,
         0,
+        init_weights,
     )
     .unwrap();
-    let mut adam = Adam::new(1e-3);
+    let mut adam = Optimizer::from(Adam::new(1e-3));
     for _ in 0..2 {
         train_epoch(&mut mlp, &mut adam, &mut train, &mut |_: &EpochStats| {})
             .expect("the shapes fit");

@@ -2,7 +2,7 @@
 //! into two constants per step, and an AVX-512 loop that replaces the
 //! division by a refined reciprocal.
 
-use reference::given::Adam;
+use course_support::optim::Adam;
 
 /// Adam's settings for one step, with the bias corrections of step t.
 pub(super) struct AdamSettings {

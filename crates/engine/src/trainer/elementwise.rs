@@ -2,8 +2,8 @@
 //! and picked at run time: bias and activation, the activation's
 //! derivative, the bias gradients, and the softmax cross-entropy.
 
-use reference::Activation;
-use reference::activations::{relu, relu_derivative};
+use course_support::activation::Activation;
+use reference::activations::{apply, derivative, relu, relu_derivative};
 
 use super::Input;
 
@@ -45,7 +45,7 @@ pub(super) fn add_bias_and_activate(
             for ((z, out), &b) in columns.zip(bias) {
                 for (z, out) in z.iter_mut().zip(out) {
                     *z += b;
-                    *out = other.apply(*z);
+                    *out = apply(other, *z);
                 }
             }
         }
@@ -64,7 +64,7 @@ pub(super) fn times_derivative(grad: &mut [f32], z: &[f32], activation: Activati
         }
         other => {
             for (g, &z) in grad.iter_mut().zip(z) {
-                *g *= other.derivative(z);
+                *g *= derivative(other, z);
             }
         }
     }

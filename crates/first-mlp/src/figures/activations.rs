@@ -3,13 +3,15 @@
 //! signal through ten layers.
 
 use anyhow::Result;
+use course_support::activation::Activation;
+use course_support::network::Init;
+use course_support::network::{Layer, Linear, Mlp};
 use nalgebra::dmatrix;
 use plotters::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use reference::activations::{Maxout, softmax};
-use reference::init::{Init, init_weights};
-use reference::{Activation, Layer, Mlp};
+use reference::init::{init_scale, init_weights};
 
 use crate::plots::{
     Area, CLASS_COLOURS, FONT, draw_legend, draw_line_with_dots, legend_line, plot_error, tick,
@@ -113,16 +115,16 @@ pub fn init_spread() -> Result<Vec<(String, Vec<f32>)>> {
                     Some(init) => init_weights(init, WIDTH, WIDTH, &mut rng),
                     None => {
                         init_weights(Init::KaimingNormal, WIDTH, WIDTH, &mut rng)
-                            * (0.01 / Init::KaimingNormal.scale(WIDTH, WIDTH))
+                            * (0.01 / init_scale(Init::KaimingNormal, WIDTH, WIDTH))
                     }
                 };
-                layers.push(Layer::Linear(reference::layers::Linear::new(
+                layers.push(Layer::Linear(Linear::new(
                     weights,
                     nalgebra::DVector::zeros(WIDTH),
                 )?));
                 layers.push(Layer::Activation(activation));
             }
-            let trace = Mlp::from_layers(layers)?.forward_trace(&input)?;
+            let trace = reference::mlp::forward_trace(&Mlp::from_layers(layers)?, &input)?;
             // After every activation: trace[2], trace[4], …
             let spread = trace
                 .iter()

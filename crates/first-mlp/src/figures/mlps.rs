@@ -2,14 +2,16 @@
 //! moons, their loss per step and the regions they predict.
 
 use anyhow::Result;
+use course_support::activation::Activation;
 use course_support::data::{self, Dataset};
+use course_support::gradients::{Loss, Targets};
+use course_support::network::Init;
+use course_support::network::Mlp;
+use course_support::optim::{Adam, Optimizer};
 use nalgebra::DMatrix;
 use plotters::prelude::*;
 use reference::activations::softmax;
-use reference::given::{Adam, Loss, Targets};
-use reference::init::Init;
 use reference::train::train_step;
-use reference::{Activation, Mlp};
 
 use crate::plots::{
     Area, CLASS_COLOURS, FONT, PixelArea, draw_legend, legend_line, plot_error, tick,
@@ -54,8 +56,14 @@ pub fn train_stage_4_mlps() -> Result<Vec<TrainedMlp>> {
     runs.into_iter()
         .map(
             |(name, data, widths, activations, init, seed, learning_rate, steps)| {
-                let mut mlp = Mlp::new(widths, activations, init, seed)?;
-                let mut adam = Adam::new(learning_rate);
+                let mut mlp = Mlp::new(
+                    widths,
+                    activations,
+                    init,
+                    seed,
+                    reference::init::init_weights,
+                )?;
+                let mut adam = Optimizer::from(Adam::new(learning_rate));
                 let input = data.input_matrix();
                 let targets = Targets::Classes(data.labels.iter().map(|&y| y as usize).collect());
                 let losses = (0..steps)
@@ -79,7 +87,7 @@ pub fn train_stage_4_mlps() -> Result<Vec<TrainedMlp>> {
 
 /// The fraction of `data` whose label is the MLP's largest output.
 pub fn class_accuracy(mlp: &Mlp, data: &Dataset) -> Result<f32> {
-    let output = mlp.forward(&data.input_matrix())?;
+    let output = reference::mlp::forward(mlp, &data.input_matrix())?;
     let right = output
         .row_iter()
         .zip(&data.labels)
@@ -162,7 +170,7 @@ pub(super) fn draw_regions(root: &PixelArea<'_>, run: &TrainedMlp) -> Result<()>
             y0 + (i / columns) as f32 * dy + dy / 2.0
         }
     });
-    let probabilities = softmax(&run.mlp.forward(&grid)?);
+    let probabilities = softmax(&reference::mlp::forward(&run.mlp, &grid)?);
     let cells = (0..columns * rows).map(|i| {
         let p1 = probabilities[(i, 1)];
         let (colour, confidence) = if p1 >= 0.5 {

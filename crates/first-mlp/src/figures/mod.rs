@@ -11,7 +11,7 @@ use std::fs;
 use std::path::Path;
 
 use anyhow::Result;
-use reference::Activation;
+use course_support::activation::Activation;
 
 use crate::mnist_pipeline::TrainConfig;
 use crate::plots::{self, Figure, render, render_png};
@@ -40,8 +40,8 @@ pub fn all() -> Result<Vec<Figure>> {
             activations::draw_curve(
                 root,
                 &activation.to_string(),
-                &|x| activation.apply(x),
-                &|x| activation.derivative(x),
+                &|x| reference::activations::apply(activation, x),
+                &|x| reference::activations::derivative(activation, x),
             )
         })?);
     }

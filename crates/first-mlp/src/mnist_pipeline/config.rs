@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, ValueEnum};
-use reference::init::Init;
-use reference::{Activation, Mlp};
+use course_support::activation::Activation;
+use course_support::network::Init;
+use course_support::network::Mlp;
 use serde::{Deserialize, Serialize};
 
 use crate::datasets::mnist::Normalization;
@@ -162,6 +163,7 @@ impl TrainConfig {
             &activations,
             self.init.init(),
             self.seed,
+            reference::init::init_weights,
         )?)
     }
 }

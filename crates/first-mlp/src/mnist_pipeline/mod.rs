@@ -10,10 +10,11 @@ use std::sync::Arc;
 
 use anyhow::{Result, bail};
 use course_support::batches::BatchLoader;
+use course_support::network::Mlp;
+use course_support::optim::Optimizer;
+use course_support::stats::EpochStats;
 use engine::BlockCopy;
 use mnist::Mnist;
-use reference::Mlp;
-use reference::stats::EpochStats;
 use reference::training::{evaluate, predict_classes};
 use serde::Serialize;
 
@@ -22,7 +23,7 @@ use crate::datasets::mnist::{CLASSES, Splits, describe, locate};
 use crate::files::write_run_record;
 use crate::plots::{self, draw_confusion, draw_curves, draw_digits, render, render_png};
 use crate::report::{EpochRecord, Evaluation, summary};
-use crate::training::{self, AnyOptimizer, FitSettings, Fitted, Kept, Progress};
+use crate::training::{self, FitSettings, Fitted, Kept, Progress};
 
 pub use config::{ActivationArg, InitArg, TrainConfig};
 pub use predict::predict;
@@ -125,9 +126,9 @@ fn load(config: &TrainConfig) -> Result<(Mnist, Splits)> {
 }
 
 /// The network and its optimiser, fresh or from the checkpoint to resume.
-fn build(config: &TrainConfig, inputs: usize) -> Result<(Mlp, AnyOptimizer, Progress)> {
+fn build(config: &TrainConfig, inputs: usize) -> Result<(Mlp, Optimizer, Progress)> {
     let mut mlp = config.build(inputs, CLASSES)?;
-    let mut optimizer = AnyOptimizer::new(config.optimizer, config.lr, config.weight_decay);
+    let mut optimizer = training::new_optimizer(config.optimizer, config.lr, config.weight_decay);
     let progress = match &config.resume {
         Some(path) => Progress::resume(path, &mut mlp, &mut optimizer)?,
         None => Progress::default(),
@@ -143,7 +144,7 @@ fn fit(
     data: &Mnist,
     splits: &Splits,
     mlp: &mut Mlp,
-    optimizer: &mut AnyOptimizer,
+    optimizer: &mut Optimizer,
     progress: Progress,
 ) -> Result<(Fitted, DataRecord)> {
     let loader = |x, y: &[usize], batch_size, shuffle, seed| -> Result<BatchLoader> {
@@ -248,7 +249,7 @@ fn test(config: &TrainConfig, splits: &Splits, model: &Path) -> Result<(EpochSta
     let mut test = BatchLoader::new(&splits.test_x, splits.test_y.clone(), EVAL_BATCH, false, 0)?
         .with_copier(Arc::new(BlockCopy));
     let stats = evaluate(&mlp, &mut test)?;
-    let predicted = predict_classes(&mlp.forward(&splits.test_x)?);
+    let predicted = predict_classes(&reference::mlp::forward(&mlp, &splits.test_x)?);
     Ok((stats, predicted))
 }
 

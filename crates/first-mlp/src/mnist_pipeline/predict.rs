@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+use course_support::network::Mlp;
 use nalgebra::DMatrix;
-use reference::Mlp;
 use reference::training::predict_classes;
 
 use super::config::TrainConfig;
@@ -50,7 +50,7 @@ fn predict_idx(mlp: &Mlp, path: &Path, labels: Option<&Path>) -> Result<()> {
     let mut x = pixels(&images, &rows);
     let (mean, std) = mnist::STANDARD_NORMALIZATION;
     normalize(&mut x, mean, std);
-    let predicted = predict_classes(&mlp.forward(&x)?);
+    let predicted = predict_classes(&reference::mlp::forward(mlp, &x)?);
     let shown: Vec<String> = predicted.iter().take(20).map(|p| p.to_string()).collect();
     println!(
         "{} images; the first predictions: {}",
@@ -96,7 +96,7 @@ fn predict_picture(mlp: &Mlp, path: &Path) -> Result<()> {
     });
     let (mean, std) = mnist::STANDARD_NORMALIZATION;
     normalize(&mut x, mean, std);
-    let logits = mlp.forward(&x)?;
+    let logits = reference::mlp::forward(mlp, &x)?;
     let probabilities = reference::activations::softmax(&logits);
     let class = predict_classes(&logits)[0];
     println!(

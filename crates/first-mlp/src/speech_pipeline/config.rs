@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use reference::init::Init;
-use reference::{Activation, Mlp};
+use course_support::activation::Activation;
+use course_support::network::Init;
+use course_support::network::Mlp;
 use serde::{Deserialize, Serialize};
 use speech::hw1p2::PHONEMES;
 
@@ -89,6 +90,7 @@ impl SpeechConfig {
             &activations,
             Init::KaimingUniform,
             self.seed,
+            reference::init::init_weights,
         )?)
     }
 }

@@ -11,7 +11,8 @@ mod predict;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use reference::Mlp;
+use course_support::network::Mlp;
+use course_support::optim::Optimizer;
 use reference::context::ContextFrames;
 use serde::Serialize;
 use speech::hw1p2::PHONEMES;
@@ -21,9 +22,7 @@ use crate::datasets::speech::{SpeechData, Split, loader};
 use crate::files::{write_atomically, write_run_record};
 use crate::plots::{self, draw_confusion_named, draw_curves, render};
 use crate::report::{EpochRecord, Evaluation, summary};
-use crate::training::{
-    self, AnyOptimizer, FitSettings, Fitted, Kept, OptimizerArg, Progress, Schedule,
-};
+use crate::training::{self, FitSettings, Fitted, Kept, OptimizerArg, Progress, Schedule};
 
 pub use config::SpeechConfig;
 pub use predict::{collapse, predict_wav, submission_csv};
@@ -90,10 +89,10 @@ fn load(config: &SpeechConfig) -> Result<SpeechData> {
 }
 
 /// The network and its optimiser (Adam), fresh or from the checkpoint to resume.
-fn build(config: &SpeechConfig, inputs: usize) -> Result<(Mlp, AnyOptimizer, Progress)> {
+fn build(config: &SpeechConfig, inputs: usize) -> Result<(Mlp, Optimizer, Progress)> {
     let mut mlp = config.build(inputs)?;
     println!("\n{}\n", summary(&mlp));
-    let mut optimizer = AnyOptimizer::new(OptimizerArg::Adam, config.lr, 0.0);
+    let mut optimizer = training::new_optimizer(OptimizerArg::Adam, config.lr, 0.0);
     let progress = match &config.resume {
         Some(path) => Progress::resume(path, &mut mlp, &mut optimizer)?,
         None => Progress::default(),
@@ -108,7 +107,7 @@ fn fit(
     train: Split,
     dev: Split,
     mlp: &mut Mlp,
-    optimizer: &mut AnyOptimizer,
+    optimizer: &mut Optimizer,
     progress: Progress,
 ) -> Result<Fitted> {
     let (batch_size, seed) = (config.batch_size, config.seed);

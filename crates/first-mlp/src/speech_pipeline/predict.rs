@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use reference::Mlp;
+use course_support::network::Mlp;
 use reference::context::ContextFrames;
 use reference::training::predict_classes;
 use speech::hw1p2::{self, PHONEMES, Utterance};
@@ -27,7 +27,7 @@ pub(super) fn predict_all(
     let mut loader = loader(frames.clone(), vec![0; n], batch_size.max(1), false, 0)?;
     loader.start_epoch();
     while let Some((inputs, _)) = loader.next_batch() {
-        out.extend(predict_classes(&mlp.forward(inputs)?));
+        out.extend(predict_classes(&reference::mlp::forward(mlp, inputs)?));
     }
     Ok(out)
 }

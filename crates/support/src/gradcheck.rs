@@ -6,18 +6,16 @@
 //! where it occurs (in the spirit of the `cmp` helper of Karpathy's makemore
 //! backprop lesson).
 //!
-//! This file is given, not an exercise: `check_mlp` runs on whichever stage-4
-//! code it is compiled with, the learner's or the reference.
+//! Given, not an exercise: it checks whichever gradients and loss it is
+//! handed, the learner's or the reference's.
 
 use std::fmt;
 
-use course_support::shape::ShapeError;
 use nalgebra::DMatrix;
 
-use crate::backward::mlp_backward;
-use crate::given::{Loss, Targets};
-use crate::losses::{cross_entropy, cross_entropy_gradient, mse, mse_gradient};
+use crate::gradients::MlpGradients;
 use crate::network::Mlp;
+use crate::shape::ShapeError;
 
 /// How far an analytic gradient a may be from the numeric one n:
 /// |a − n| ≤ absolute + relative · |n|.
@@ -178,63 +176,57 @@ pub fn check_gradients(
     }
 }
 
-/// The loss of `mlp` on one batch, as a training step computes it.
-pub fn loss_of(
-    mlp: &Mlp,
-    input: &DMatrix<f32>,
-    targets: &Targets,
-    loss: Loss,
-) -> Result<f32, ShapeError> {
-    let output = mlp.forward(input)?;
-    match loss {
-        Loss::CrossEntropy => cross_entropy(&output, targets),
-        Loss::MeanSquared => mse(&output, &targets.to_dense(output.nrows(), output.ncols())?),
-    }
-}
-
-/// Checks the gradients `mlp_backward` gives for every weight, every bias
-/// and the input of `mlp` on one batch, against central differences of the
-/// loss itself.
+/// Checks `analytic`, the gradients of a loss for every weight, every bias
+/// and the input of `mlp` on one batch, against central differences of
+/// `loss(mlp, input)` itself. `analytic` is what a backward pass gave, such
+/// as stage 4's `mlp_backward`; `loss` runs the forward pass and the loss.
 pub fn check_mlp(
     mlp: &Mlp,
     input: &DMatrix<f32>,
-    targets: &Targets,
-    loss: Loss,
+    analytic: &MlpGradients,
+    mut loss: impl FnMut(&Mlp, &DMatrix<f32>) -> Result<f32, ShapeError>,
     step: f32,
     tolerance: Tolerance,
 ) -> Result<GradientReport, ShapeError> {
-    let trace = mlp.forward_trace(input)?;
-    let output = trace.last().expect("a trace holds at least the input");
-    let grad_output = match loss {
-        Loss::CrossEntropy => cross_entropy_gradient(output, targets)?,
-        Loss::MeanSquared => {
-            mse_gradient(output, &targets.to_dense(output.nrows(), output.ncols())?)?
-        }
-    };
-    let grads = mlp_backward(mlp, &trace, &grad_output)?;
     // Fail early, with the reason, if the loss cannot be computed at all.
-    loss_of(mlp, input, targets, loss)?;
-
+    loss(mlp, input)?;
     let mut tensors: Vec<(String, Vec<f32>)> = mlp
         .parameters()
         .into_iter()
         .map(|p| (p.name, p.values.to_vec()))
         .collect();
+    let mut gradients = analytic.flat();
+    if gradients.len() != tensors.len() {
+        return Err(ShapeError::value(
+            "gradients to check",
+            format!("{} tensors, one per weight and bias", tensors.len()),
+            format!("{}", gradients.len()),
+        ));
+    }
+    for ((name, values), gradient) in tensors.iter().zip(&gradients) {
+        if values.len() != gradient.len() {
+            return Err(ShapeError::value(
+                format!("gradient of {name}"),
+                format!("{} values like the tensor", values.len()),
+                format!("{}", gradient.len()),
+            ));
+        }
+    }
+    ShapeError::check("input gradient", input.shape(), analytic.input.shape())?;
     tensors.push(("input".to_owned(), input.as_slice().to_vec()));
-    let mut analytic = grads.flat();
-    analytic.push(grads.input.as_slice());
+    gradients.push(analytic.input.as_slice());
 
     let mut probe = mlp.clone();
     let report = check_gradients(
         &tensors,
-        &analytic,
+        &gradients,
         |values| {
             for (param, value) in probe.parameters_mut().into_iter().zip(values) {
                 param.copy_from_slice(value);
             }
             let x =
                 DMatrix::from_column_slice(input.nrows(), input.ncols(), &values[values.len() - 1]);
-            loss_of(&probe, &x, targets, loss).unwrap_or(f32::NAN)
+            loss(&probe, &x).unwrap_or(f32::NAN)
         },
         step,
         tolerance,

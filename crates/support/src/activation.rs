@@ -1,15 +1,10 @@
 //! [`Activation`]: every element-wise activation of stage 2 as one value that
-//! a layer can hold, with its derivative.
+//! a layer can hold.
 //!
-//! This file is given, not an exercise. It is compiled against whichever
-//! `activations` module sits beside it: the learner's in `stage-2`, the
-//! reference in the `reference` crate, which later stages use.
+//! Given, not an exercise. Its values and derivatives are stage 2's
+//! exercise: `activations::apply` and `activations::derivative`.
 
 use std::fmt;
-
-use nalgebra::DMatrix;
-
-use crate::activations as f;
 
 /// An element-wise activation function.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -47,44 +42,6 @@ impl Activation {
         Self::Softplus,
         Self::Gelu,
     ];
-
-    /// The activation's value at x.
-    pub fn apply(self, x: f32) -> f32 {
-        match self {
-            Self::Identity => x,
-            Self::Sigmoid => f::sigmoid(x),
-            Self::Tanh => f::tanh(x),
-            Self::Relu => f::relu(x),
-            Self::LeakyRelu { slope } => f::leaky_relu(x, slope),
-            Self::Elu { alpha } => f::elu(x, alpha),
-            Self::Softplus => f::softplus(x),
-            Self::Gelu => f::gelu(x),
-        }
-    }
-
-    /// The activation's derivative at x.
-    pub fn derivative(self, x: f32) -> f32 {
-        match self {
-            Self::Identity => 1.0,
-            Self::Sigmoid => f::sigmoid_derivative(x),
-            Self::Tanh => f::tanh_derivative(x),
-            Self::Relu => f::relu_derivative(x),
-            Self::LeakyRelu { slope } => f::leaky_relu_derivative(x, slope),
-            Self::Elu { alpha } => f::elu_derivative(x, alpha),
-            Self::Softplus => f::softplus_derivative(x),
-            Self::Gelu => f::gelu_derivative(x),
-        }
-    }
-
-    /// The activation applied to every entry of `z`; any shape.
-    pub fn apply_matrix(self, z: &DMatrix<f32>) -> DMatrix<f32> {
-        z.map(|x| self.apply(x))
-    }
-
-    /// The derivative at every entry of `z`; any shape.
-    pub fn derivative_matrix(self, z: &DMatrix<f32>) -> DMatrix<f32> {
-        z.map(|x| self.derivative(x))
-    }
 
     /// True where the derivative jumps (a kink), so finite differences taken
     /// across x = 0 mean nothing.

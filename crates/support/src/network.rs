@@ -1,19 +1,102 @@
-//! [`Mlp`] and [`Layer`]: how a network is put together, named and built.
+//! How a network is put together: [`Linear`] and [`Maxout`] layers,
+//! activations, and the [`Mlp`] that holds them in order, with its weights
+//! named as PyTorch names them.
 //!
-//! This file is given, not an exercise. It is compiled with the stage-3
-//! files beside it: the learner's in `stage-3`, the reference in the
-//! `reference` crate.
+//! Given, not an exercise: these are plain data. What they compute is stage
+//! 3's exercise (`layers::linear_forward`, `mlp::forward`, …), and how their
+//! weights start is its `init::init_weights`.
 
 use std::fmt;
 
-use course_support::shape::ShapeError;
 use nalgebra::{DMatrix, DVector};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::Activation;
-use crate::init::{Init, init_weights};
-use crate::layers::{Linear, Maxout};
+use crate::activation::Activation;
+use crate::shape::ShapeError;
+
+/// A scheme for drawing a layer's initial weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Init {
+    /// Glorot & Bengio (2010): U(−a, a), a = √(6 / (fan_in + fan_out)).
+    XavierUniform,
+    /// Glorot & Bengio (2010): N(0, σ²), σ = √(2 / (fan_in + fan_out)).
+    XavierNormal,
+    /// He et al. (2015), for ReLU: U(−a, a), a = √(6 / fan_in).
+    KaimingUniform,
+    /// He et al. (2015), for ReLU: N(0, σ²), σ = √(2 / fan_in).
+    KaimingNormal,
+}
+
+impl Init {
+    /// Every scheme.
+    pub const ALL: [Self; 4] = [
+        Self::XavierUniform,
+        Self::XavierNormal,
+        Self::KaimingUniform,
+        Self::KaimingNormal,
+    ];
+
+    /// True for the schemes that draw from a uniform distribution.
+    pub fn is_uniform(self) -> bool {
+        matches!(self, Self::XavierUniform | Self::KaimingUniform)
+    }
+}
+
+/// A fully connected layer: Z = A Wᵀ + b.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Linear {
+    /// W, shape (out, in): row o holds the weights of output unit o.
+    pub weights: DMatrix<f32>,
+    /// b, length out.
+    pub bias: DVector<f32>,
+}
+
+impl Linear {
+    /// A layer with the given weights (out, in) and bias (out).
+    pub fn new(weights: DMatrix<f32>, bias: DVector<f32>) -> Result<Self, ShapeError> {
+        if bias.len() != weights.nrows() {
+            return Err(ShapeError::new(
+                "Linear bias",
+                format!(
+                    "({}, 1) to match the weights' {} rows",
+                    weights.nrows(),
+                    weights.nrows()
+                ),
+                (bias.len(), 1),
+            ));
+        }
+        Ok(Self { weights, bias })
+    }
+
+    /// The number of inputs, in.
+    pub fn in_features(&self) -> usize {
+        self.weights.ncols()
+    }
+
+    /// The number of outputs, out.
+    pub fn out_features(&self) -> usize {
+        self.weights.nrows()
+    }
+}
+
+/// A maxout layer: `out` units, each the maximum of `pieces` linear pieces of
+/// the input. Its linear part maps in → out · pieces; unit o takes the max
+/// over columns o·pieces .. (o + 1)·pieces of that part's output.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Maxout {
+    /// in → out · pieces.
+    pub linear: Linear,
+    /// k, the number of pieces per unit.
+    pub pieces: usize,
+}
+
+impl Maxout {
+    /// The number of output units.
+    pub fn out_features(&self) -> usize {
+        self.linear.out_features() / self.pieces
+    }
+}
 
 /// One step of a network.
 #[derive(Clone, Debug, PartialEq)]
@@ -24,38 +107,20 @@ pub enum Layer {
 }
 
 impl Layer {
-    /// A linear layer in → out with weights drawn by `init` and zero biases.
-    pub fn linear(inputs: usize, outputs: usize, init: Init, rng: &mut ChaCha8Rng) -> Self {
-        Self::Linear(Linear {
-            weights: init_weights(init, outputs, inputs, rng),
-            bias: DVector::zeros(outputs),
-        })
+    /// A linear layer with these weights (out, in) and zero biases.
+    pub fn linear(weights: DMatrix<f32>) -> Self {
+        let bias = DVector::zeros(weights.nrows());
+        Self::Linear(Linear { weights, bias })
     }
 
-    /// A maxout layer in → out with `pieces` pieces per unit.
-    pub fn maxout(
-        inputs: usize,
-        outputs: usize,
-        pieces: usize,
-        init: Init,
-        rng: &mut ChaCha8Rng,
-    ) -> Self {
+    /// A maxout layer with `pieces` pieces per unit, whose linear part has
+    /// these weights (out · pieces, in) and zero biases.
+    pub fn maxout(weights: DMatrix<f32>, pieces: usize) -> Self {
+        let bias = DVector::zeros(weights.nrows());
         Self::Maxout(Maxout {
-            linear: Linear {
-                weights: init_weights(init, outputs * pieces, inputs, rng),
-                bias: DVector::zeros(outputs * pieces),
-            },
+            linear: Linear { weights, bias },
             pieces,
         })
-    }
-
-    /// This layer's output for a batch.
-    pub fn forward(&self, input: &DMatrix<f32>) -> Result<DMatrix<f32>, ShapeError> {
-        match self {
-            Self::Linear(linear) => linear.forward(input),
-            Self::Activation(activation) => Ok(activation.apply_matrix(input)),
-            Self::Maxout(maxout) => maxout.forward(input),
-        }
     }
 
     /// (inputs, outputs) for layers that fix them; None for activations.
@@ -137,13 +202,16 @@ pub struct Parameter<'a> {
 impl Mlp {
     /// A network of linear layers of the given widths, `widths[0]` inputs to
     /// `widths[n]` outputs, each linear layer followed by its activation
-    /// (`Activation::Identity` for none). Weights are drawn by `init` from a
-    /// generator seeded with `seed`; biases start at zero.
+    /// (`Activation::Identity` for none). Biases start at zero; each weight
+    /// matrix is `draw(init, fan_out, fan_in, rng)`, layer by layer from one
+    /// generator seeded with `seed`. Stage 3's `init::init_weights` is such a
+    /// `draw`.
     pub fn new(
         widths: &[usize],
         activations: &[Activation],
         init: Init,
         seed: u64,
+        mut draw: impl FnMut(Init, usize, usize, &mut ChaCha8Rng) -> DMatrix<f32>,
     ) -> Result<Self, BuildError> {
         if widths.len() < 2 {
             return Err(BuildError::TooFewWidths(widths.len()));
@@ -160,7 +228,7 @@ impl Mlp {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut layers = Vec::new();
         for (pair, &activation) in widths.windows(2).zip(activations) {
-            layers.push(Layer::linear(pair[0], pair[1], init, &mut rng));
+            layers.push(Layer::linear(draw(init, pair[1], pair[0], &mut rng)));
             if activation != Activation::Identity {
                 layers.push(Layer::Activation(activation));
             }
@@ -252,27 +320,38 @@ impl Mlp {
 mod tests {
     use super::*;
 
+    /// Weights that depend only on their shape, so these tests need no
+    /// initialisation scheme.
+    fn ones(_: Init, fan_out: usize, fan_in: usize, _: &mut ChaCha8Rng) -> DMatrix<f32> {
+        DMatrix::from_element(fan_out, fan_in, 1.0)
+    }
+
     #[test]
     fn build_errors_say_what_is_wrong() {
         let relu = Activation::Relu;
         let err = |r: Result<Mlp, BuildError>| r.unwrap_err().to_string();
         assert_eq!(
-            err(Mlp::new(&[3], &[], Init::XavierUniform, 0)),
+            err(Mlp::new(&[3], &[], Init::XavierUniform, 0, ones)),
             "an MLP needs at least 2 widths (input and output), found 1"
         );
         assert_eq!(
-            err(Mlp::new(&[3, 4, 2], &[relu], Init::XavierUniform, 0)),
+            err(Mlp::new(&[3, 4, 2], &[relu], Init::XavierUniform, 0, ones)),
             "2 linear layers need 2 activations (use Activation::Identity for none), found 1"
         );
         assert_eq!(
-            err(Mlp::new(&[3, 0, 2], &[relu, relu], Init::XavierUniform, 0)),
+            err(Mlp::new(
+                &[3, 0, 2],
+                &[relu, relu],
+                Init::XavierUniform,
+                0,
+                ones
+            )),
             "width 1 is 0"
         );
-        let mut rng = ChaCha8Rng::seed_from_u64(0);
         let layers = vec![
-            Layer::linear(3, 4, Init::XavierUniform, &mut rng),
+            Layer::linear(DMatrix::zeros(4, 3)),
             Layer::Activation(relu),
-            Layer::linear(5, 2, Init::XavierUniform, &mut rng),
+            Layer::linear(DMatrix::zeros(2, 5)),
         ];
         assert_eq!(
             err(Mlp::from_layers(layers)),
@@ -287,6 +366,7 @@ mod tests {
             &[Activation::Relu, Activation::Identity],
             Init::KaimingNormal,
             0,
+            ones,
         )
         .unwrap();
         let params = mlp.parameters();

@@ -1,4 +1,7 @@
-//! What one pass over a data set measured. Given, not an exercise.
+//! What one pass over a data set measured.
+//!
+//! Given, not an exercise: stage 5's `training::train_epoch` and
+//! `training::evaluate` fill it in.
 
 /// The mean loss and the accuracy over the examples seen so far.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
