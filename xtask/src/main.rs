@@ -194,6 +194,7 @@ fn check() -> Result<()> {
         table.push(line);
         problems.append(&mut found);
     }
+    table.push(check_yours(&mut problems)?);
     println!("\nCourse check:");
     for line in &table {
         println!("  {line}");
@@ -277,6 +278,42 @@ fn check_stage(stage: &str) -> Result<(String, Vec<String>)> {
 }
 
 /// Names of the tests whose result line ends in `outcome` ("ok", "FAILED").
+/// With every exercise untouched, training on the learner's code must stop
+/// with the status that means "a stage is unfinished", not run or crash.
+fn check_yours(problems: &mut Vec<String>) -> Result<String> {
+    if !is_pristine("exercises")? {
+        return Ok(
+            "--yours: exercises/ is edited, so the unfinished-stage check is skipped".into(),
+        );
+    }
+    println!(
+        "==> --yours: training on the untouched exercises must stop at the first unfinished stage"
+    );
+    let out = std::env::temp_dir().join(format!("first-mlp-yours-check-{}", std::process::id()));
+    let output = capture(
+        cargo()
+            .args(["run", "-q", "-p", "first-mlp", "--", "train", "--yours"])
+            .args(["--quiet", "--epochs", "1", "--out"])
+            .arg(&out),
+    )?;
+    let _ = fs::remove_dir_all(&out);
+    // first-mlp's exit status for an unfinished stage.
+    const UNFINISHED_STAGE: i32 = 3;
+    if output.status.code() == Some(UNFINISHED_STAGE) {
+        Ok(
+            "--yours: on the untouched exercises, training stops at the first unfinished stage"
+                .into(),
+        )
+    } else {
+        print_output(&output);
+        problems.push(format!(
+            "--yours on the untouched exercises exited with {:?}, not {UNFINISHED_STAGE} (a stage is unfinished)",
+            output.status.code()
+        ));
+        Ok("--yours: does not stop at an unfinished stage".into())
+    }
+}
+
 fn results(output: &Output, outcome: &str) -> Vec<String> {
     let suffix = format!(" ... {outcome}");
     String::from_utf8_lossy(&output.stdout)

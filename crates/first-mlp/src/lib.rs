@@ -8,6 +8,7 @@
 //!   run, predict), on the data sets of the `mnist` and `speech` crates;
 //! - `training`: the loop both pipelines share; `datasets`: their data;
 //!   `plots`: drawing;
+//! - `code`: whose stages run, the reference's or yours;
 //! - `checkpoint`, `report`, `files`, and `speech_corpus` (the generator of
 //!   the bundled corpus, `first-mlp speech-corpus`): leaves.
 //!
@@ -16,6 +17,7 @@
 //! `config` under its `mod.rs`, which runs it, and its `predict`).
 
 pub mod checkpoint;
+pub mod code;
 pub mod datasets;
 pub mod demo;
 pub mod figures;

@@ -2,9 +2,11 @@
 //! Parses the command line and hands each subcommand to the library.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+use first_mlp::code::Unfinished;
 use first_mlp::{demo, figures, mnist_pipeline, speech_corpus, speech_pipeline};
 
 // mimalloc keeps freed blocks for reuse where glibc's malloc hands large ones
@@ -16,7 +18,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Parser)]
 #[command(
     version,
-    about = "First MLP: neural networks from scratch, on the reference implementation"
+    about = "First MLP: neural networks from scratch, trained on the reference implementation or, with --yours, on your own"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -77,11 +79,33 @@ enum Command {
     },
 }
 
-fn main() -> Result<()> {
+/// The exit status when `--yours` meets an unfinished stage.
+const UNFINISHED_STAGE: u8 = 3;
+
+fn main() -> ExitCode {
     // No subcommand means `train` with every default.
     let command = Cli::parse()
         .command
         .unwrap_or_else(|| Command::Train(Box::default()));
+    match run(command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // The error and its causes, without a backtrace even when
+            // RUST_BACKTRACE is set: the message says where to look.
+            eprintln!("Error: {error}");
+            for cause in error.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            if error.downcast_ref::<Unfinished>().is_some() {
+                ExitCode::from(UNFINISHED_STAGE)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn run(command: Command) -> Result<()> {
     match command {
         Command::Train(config) => mnist_pipeline::run(*config).map(|_| ()),
         Command::SpeechCorpus { sentences, out } => speech_corpus::make(&sentences, &out),

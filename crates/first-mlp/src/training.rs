@@ -17,10 +17,10 @@ use course_support::optim::{Adam, Optimizer, Sgd};
 use course_support::stats::EpochStats;
 use engine::Trainer;
 use indicatif::{ProgressBar, ProgressStyle};
-use reference::training::{evaluate, train_epoch};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{self, Checkpoint};
+use crate::code::{Code, Diverged, Whose, stop_diverged};
 use crate::report::EpochRecord;
 
 /// The optimiser.
@@ -213,6 +213,9 @@ pub struct FitSettings<'a> {
     pub schedule: Schedule,
     /// The training loader's batch size (the fast path is built for it).
     pub batch_size: usize,
+    /// Whose stages train and evaluate: the reference (on the fast path
+    /// where it can run the model, unless `teaching`) or yours.
+    pub code: Code,
     /// Train with the teaching code even where the fast path could run.
     pub teaching: bool,
     /// No progress bar.
@@ -261,7 +264,7 @@ pub fn fit(
     validation = validation.filter(|v| !v.is_empty());
     let mut best = validation.as_ref().and_then(|_| best_of(&progress.epochs));
     let mut epochs = progress.epochs;
-    let mut fast = if settings.teaching {
+    let mut fast = if settings.teaching || settings.code.whose == Whose::Yours {
         None
     } else {
         Trainer::new(mlp, settings.batch_size).ok()
@@ -270,9 +273,17 @@ pub fn fit(
         let lr = settings.schedule.rate(settings.lr, epoch, settings.epochs);
         optimizer.set_learning_rate(lr);
         let started = Instant::now();
-        let stats = train_epoch_with_bar(mlp, optimizer, fast.as_mut(), train, epoch, settings)?;
+        let stats = settings.code.run(&format!("training epoch {epoch}"), || {
+            train_epoch_with_bar(mlp, optimizer, fast.as_mut(), train, epoch, settings)
+        })??;
         let held_out = match validation.as_deref_mut() {
-            Some(loader) => Some(evaluate(mlp, loader)?),
+            Some(loader) => Some(
+                settings
+                    .code
+                    .run(&format!("evaluating epoch {epoch}"), || {
+                        (settings.code.evaluate)(mlp, loader)
+                    })??,
+            ),
             None => None,
         };
         let record = EpochRecord::new(epoch, stats, held_out, lr, started.elapsed().as_secs_f64());
@@ -321,7 +332,8 @@ fn checkpoint_of(
 
 /// One epoch behind a progress bar (hidden when quiet) showing the running
 /// loss and accuracy: on the fast path when there is one (`fast`, with Adam
-/// or AdamW), else with stage 5's `train_epoch` on the teaching code.
+/// or AdamW), else with stage 5's `train_epoch` of `settings.code`. Stops
+/// with [`Diverged`] after the first batch whose running loss is not finite.
 fn train_epoch_with_bar(
     mlp: &mut Mlp,
     optimizer: &mut Optimizer,
@@ -343,7 +355,20 @@ fn train_epoch_with_bar(
         .progress_chars("=> "),
     );
     bar.set_prefix(epoch.to_string());
+    let (whose, learning_rate) = (settings.code.whose, optimizer.learning_rate());
+    let mut step = 0;
     let mut on_batch = |s: &EpochStats| {
+        step += 1;
+        if !s.loss.is_finite() {
+            bar.abandon();
+            stop_diverged(Diverged {
+                whose,
+                epoch,
+                step,
+                loss: s.loss,
+                learning_rate,
+            });
+        }
         bar.inc(1);
         bar.set_message(format!(
             "loss {:.4} acc {:>6.2}%",
@@ -355,7 +380,7 @@ fn train_epoch_with_bar(
         (Some(trainer), Optimizer::Adam(adam)) => {
             engine::train_epoch(trainer, mlp, adam, loader, &mut on_batch)?
         }
-        (_, optimizer) => train_epoch(mlp, optimizer, loader, &mut on_batch)?,
+        (_, optimizer) => (settings.code.train_epoch)(mlp, optimizer, loader, &mut on_batch)?,
     };
     bar.finish_and_clear();
     Ok(stats)

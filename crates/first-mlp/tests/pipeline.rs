@@ -8,7 +8,9 @@ use std::process::Command;
 
 mod common;
 
-use first_mlp::mnist_pipeline::{RunRecord, TrainConfig, predict, run};
+use first_mlp::code::{Code, Diverged, Whose};
+use first_mlp::mnist_pipeline::{RunRecord, TrainConfig, predict, run, run_with};
+use first_mlp::training::OptimizerArg;
 
 /// A small, quiet run of 2 epochs into `out`.
 fn config(out: &Path) -> TrainConfig {
@@ -267,4 +269,72 @@ fn the_full_set_verifies_where_present() {
         (60000, 10000)
     );
     assert_eq!(data.train.labels[..10], [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]);
+}
+
+/// The reference's stages run as if they were yours: what `--yours` changes
+/// around the stages (no fast path, panics and divergence caught), on code
+/// known to be right. The stubs themselves are the course check's business.
+fn reference_as_yours() -> Code {
+    Code {
+        whose: Whose::Yours,
+        ..Code::REFERENCE
+    }
+}
+
+#[test]
+fn your_code_trains_exactly_as_the_reference_teaching_code() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let teaching = run(TrainConfig {
+        teaching: true,
+        ..config(a.path())
+    })
+    .unwrap();
+    let yours = run_with(
+        TrainConfig {
+            yours: true,
+            ..config(b.path())
+        },
+        reference_as_yours(),
+    )
+    .unwrap();
+    assert_eq!(
+        weights(&a.path().join("best.safetensors")),
+        weights(&b.path().join("best.safetensors"))
+    );
+    assert_eq!(teaching.epochs.len(), yours.epochs.len());
+    for (t, y) in teaching.epochs.iter().zip(&yours.epochs) {
+        assert_eq!(
+            (t.train_loss, t.validation_accuracy),
+            (y.train_loss, y.validation_accuracy)
+        );
+    }
+    assert_eq!(teaching.test.accuracy, yours.test.accuracy);
+    assert!(yours.config.yours);
+}
+
+#[test]
+fn a_diverging_run_stops_at_the_step_and_saves_no_model() {
+    let dir = tempfile::tempdir().unwrap();
+    for code in [Code::REFERENCE, reference_as_yours()] {
+        let error = run_with(
+            TrainConfig {
+                optimizer: OptimizerArg::Sgd,
+                lr: 1e6,
+                teaching: true,
+                ..config(dir.path())
+            },
+            code,
+        )
+        .unwrap_err();
+        let diverged = error
+            .downcast_ref::<Diverged>()
+            .unwrap_or_else(|| panic!("expected Diverged, got: {error:?}"));
+        assert_eq!((diverged.whose, diverged.epoch), (code.whose, 1));
+        assert!(!diverged.loss.is_finite());
+        // The step is the first whose running loss is not finite: the
+        // checkpoints of a diverged epoch are never written.
+        assert!(diverged.step >= 1);
+        assert!(!dir.path().join("best.safetensors").exists());
+        assert!(!dir.path().join("last.safetensors").exists());
+    }
 }

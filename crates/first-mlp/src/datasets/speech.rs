@@ -9,22 +9,52 @@ use anyhow::{Context, Result, bail};
 use course_support::batches::{BatchLoader, ExampleSource};
 use engine::BlockCopy;
 use reference::context::ContextFrames;
+
+use crate::code::Whose;
 use speech::hw1p2::{self, Utterance};
 
-/// Stage 6's windows as examples for a `BatchLoader`.
-struct Windows(ContextFrames);
+/// Stage 6's windows as examples for a `BatchLoader`, cut by the reference
+/// or by your stage 6.
+enum Windows {
+    Reference(ContextFrames),
+    Yours(yours::context::ContextFrames),
+}
+
+impl Windows {
+    fn new(frames: ContextFrames, whose: Whose) -> Self {
+        match whose {
+            Whose::Reference => Self::Reference(frames),
+            Whose::Yours => Self::Yours(yours::context::ContextFrames {
+                frames: frames.frames,
+                frame_size: frames.frame_size,
+                context: frames.context,
+            }),
+        }
+    }
+}
 
 impl ExampleSource for Windows {
     fn len(&self) -> usize {
-        self.0.len()
+        match self {
+            Self::Reference(frames) => frames.len(),
+            Self::Yours(frames) => frames.len(),
+        }
     }
     fn features(&self) -> usize {
-        self.0.input_size()
+        match self {
+            Self::Reference(frames) => frames.input_size(),
+            Self::Yours(frames) => frames.input_size(),
+        }
     }
     fn write(&self, index: usize, out: &mut [f32]) {
-        self.0
-            .window(index, out)
-            .expect("the loader asks only for frames that exist");
+        match self {
+            Self::Reference(frames) => frames
+                .window(index, out)
+                .expect("the loader asks only for frames that exist"),
+            Self::Yours(frames) => frames.window(index, out).unwrap_or_else(|error| {
+                panic!("your stage 6's ContextFrames::window({index}) refused a frame that exists: {error}")
+            }),
+        }
     }
 }
 
@@ -62,16 +92,19 @@ pub fn windows(
     ))
 }
 
-/// Batches of windows (labelled by `labels`), shuffled by `seed` if `shuffle`.
+/// Batches of windows (labelled by `labels`) cut by `whose` stage 6,
+/// shuffled by `seed` if `shuffle`.
 pub fn loader(
     frames: ContextFrames,
     labels: Vec<usize>,
     batch_size: usize,
     shuffle: bool,
     seed: u64,
+    whose: Whose,
 ) -> Result<BatchLoader> {
+    let source = Arc::new(Windows::new(frames, whose));
     Ok(
-        BatchLoader::from_source(Arc::new(Windows(frames)), labels, batch_size, shuffle, seed)?
+        BatchLoader::from_source(source, labels, batch_size, shuffle, seed)?
             .with_copier(Arc::new(BlockCopy)),
     )
 }

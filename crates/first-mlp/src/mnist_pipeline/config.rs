@@ -10,6 +10,7 @@ use course_support::network::Init;
 use course_support::network::Mlp;
 use serde::{Deserialize, Serialize};
 
+use crate::code::{Code, Whose};
 use crate::datasets::mnist::Normalization;
 use crate::training::{OptimizerArg, Schedule};
 
@@ -121,6 +122,11 @@ pub struct TrainConfig {
     #[arg(long)]
     #[serde(default)]
     pub teaching: bool,
+    /// Train with your own code, exercises/ (stages 2 to 5), instead of the
+    /// reference; the output goes to out/yours/mnist unless --out says.
+    #[arg(long)]
+    #[serde(default)]
+    pub yours: bool,
 }
 
 impl Default for TrainConfig {
@@ -146,13 +152,31 @@ impl Default for TrainConfig {
             resume: None,
             quiet: false,
             teaching: false,
+            yours: false,
         }
     }
 }
 
 impl TrainConfig {
-    /// The network this configuration describes (weights from the seed).
+    /// Whose code this run trains with.
+    pub fn code(&self) -> Code {
+        Code::of(if self.yours {
+            Whose::Yours
+        } else {
+            Whose::Reference
+        })
+    }
+
+    /// The network this configuration describes, with weights drawn from
+    /// the seed by the reference's `init_weights` (for a network whose
+    /// weights a checkpoint then replaces, say).
     pub fn build(&self, inputs: usize, classes: usize) -> Result<Mlp> {
+        self.build_with(&Code::REFERENCE, inputs, classes)
+    }
+
+    /// The network this configuration describes, with weights drawn from
+    /// the seed by `code`'s `init_weights`.
+    pub fn build_with(&self, code: &Code, inputs: usize, classes: usize) -> Result<Mlp> {
         let mut widths = vec![inputs];
         widths.extend(&self.hidden);
         widths.push(classes);
@@ -163,7 +187,7 @@ impl TrainConfig {
             &activations,
             self.init.init(),
             self.seed,
-            reference::init::init_weights,
+            code.init_weights,
         )?)
     }
 }

@@ -15,10 +15,11 @@ use course_support::optim::Optimizer;
 use course_support::stats::EpochStats;
 use engine::BlockCopy;
 use mnist::Mnist;
-use reference::training::{evaluate, predict_classes};
+use reference::training::predict_classes;
 use serde::Serialize;
 
 use crate::checkpoint;
+use crate::code::{Code, Whose};
 use crate::datasets::mnist::{CLASSES, Splits, describe, locate};
 use crate::files::write_run_record;
 use crate::plots::{self, draw_confusion, draw_curves, draw_digits, render, render_png};
@@ -58,11 +59,26 @@ pub struct DataRecord {
 
 /// Runs the whole pipeline and returns its record.
 pub fn run(config: TrainConfig) -> Result<RunRecord> {
+    let code = config.code();
+    run_with(config, code)
+}
+
+/// Runs the whole pipeline with the stages of `code`, which `config.yours`
+/// names for the command line.
+pub fn run_with(config: TrainConfig, code: Code) -> Result<RunRecord> {
     let config = settle(config)?;
     let (data, splits) = load(&config)?;
-    let (mut mlp, mut optimizer, progress) = build(&config, splits.train_x.ncols())?;
-    let (fitted, data_record) = fit(&config, &data, &splits, &mut mlp, &mut optimizer, progress)?;
-    report(&config, &data, &splits, fitted, data_record)
+    let (mut mlp, mut optimizer, progress) = build(&config, &code, splits.train_x.ncols())?;
+    let (fitted, data_record) = fit(
+        &config,
+        &code,
+        &data,
+        &splits,
+        &mut mlp,
+        &mut optimizer,
+        progress,
+    )?;
+    report(&config, &code, &data, &splits, fitted, data_record)
 }
 
 /// The configuration to run: `config`, or with --resume the checkpoint's,
@@ -84,6 +100,10 @@ fn settle(config: TrainConfig) -> Result<TrainConfig> {
         }
         None => config,
     };
+    let mut config = config;
+    if config.yours && config.out == TrainConfig::default().out {
+        config.out = PathBuf::from("out/yours/mnist");
+    }
     if config.epochs == 0 || config.batch_size == 0 {
         bail!("--epochs and --batch-size must be at least 1");
     }
@@ -126,8 +146,11 @@ fn load(config: &TrainConfig) -> Result<(Mnist, Splits)> {
 }
 
 /// The network and its optimiser, fresh or from the checkpoint to resume.
-fn build(config: &TrainConfig, inputs: usize) -> Result<(Mlp, Optimizer, Progress)> {
-    let mut mlp = config.build(inputs, CLASSES)?;
+fn build(config: &TrainConfig, code: &Code, inputs: usize) -> Result<(Mlp, Optimizer, Progress)> {
+    println!("{}", whose_code(code, config.teaching));
+    let mut mlp = code.run("building the network", || {
+        config.build_with(code, inputs, CLASSES)
+    })??;
     let mut optimizer = training::new_optimizer(config.optimizer, config.lr, config.weight_decay);
     let progress = match &config.resume {
         Some(path) => Progress::resume(path, &mut mlp, &mut optimizer)?,
@@ -137,10 +160,25 @@ fn build(config: &TrainConfig, inputs: usize) -> Result<(Mlp, Optimizer, Progres
     Ok((mlp, optimizer, progress))
 }
 
+/// The line that says whose code runs, and where.
+pub fn whose_code(code: &Code, teaching: bool) -> String {
+    match (code.whose, teaching) {
+        (Whose::Yours, _) => {
+            "Code: yours, exercises/stage-2 to stage-5, each stage on your earlier ones".to_owned()
+        }
+        (Whose::Reference, true) => "Code: the reference's teaching code, solutions/".to_owned(),
+        (Whose::Reference, false) => {
+            "Code: the reference, on the fast path (crates/engine) where it can run the model"
+                .to_owned()
+        }
+    }
+}
+
 /// Trains on the training split, choosing the kept model by the validation
 /// split when there is one.
 fn fit(
     config: &TrainConfig,
+    code: &Code,
     data: &Mnist,
     splits: &Splits,
     mlp: &mut Mlp,
@@ -170,6 +208,7 @@ fn fit(
         lr: config.lr,
         schedule: config.schedule,
         batch_size: config.batch_size,
+        code: *code,
         teaching: config.teaching,
         quiet: config.quiet,
         held_out: "val",
@@ -199,12 +238,13 @@ fn fit(
 /// Tests the kept model, prints the result, writes the plots and run.json.
 fn report(
     config: &TrainConfig,
+    code: &Code,
     data: &Mnist,
     splits: &Splits,
     fitted: Fitted,
     data_record: DataRecord,
 ) -> Result<RunRecord> {
-    let (test_stats, predicted) = test(config, splits, &fitted.best_path)?;
+    let (test_stats, predicted) = test(config, code, splits, &fitted.best_path)?;
     let evaluation = Evaluation::new(&splits.test_y, &predicted, CLASSES);
     let which = match fitted.kept {
         Kept::Best { epoch, .. } => format!("best model by validation accuracy (epoch {epoch})"),
@@ -243,13 +283,22 @@ fn report(
 }
 
 /// The saved model's loss on the test set, and its predicted classes.
-fn test(config: &TrainConfig, splits: &Splits, model: &Path) -> Result<(EpochStats, Vec<usize>)> {
+fn test(
+    config: &TrainConfig,
+    code: &Code,
+    splits: &Splits,
+    model: &Path,
+) -> Result<(EpochStats, Vec<usize>)> {
+    // The weights are read back from the checkpoint: no need to draw them.
     let mut mlp = config.build(splits.test_x.ncols(), CLASSES)?;
     checkpoint::load_into(model, &mut mlp)?;
     let mut test = BatchLoader::new(&splits.test_x, splits.test_y.clone(), EVAL_BATCH, false, 0)?
         .with_copier(Arc::new(BlockCopy));
-    let stats = evaluate(&mlp, &mut test)?;
-    let predicted = predict_classes(&reference::mlp::forward(&mlp, &splits.test_x)?);
+    let stats = code.run("testing", || (code.evaluate)(&mlp, &mut test))??;
+    let logits = code.run("predicting the test set", || {
+        (code.forward)(&mlp, &splits.test_x)
+    })??;
+    let predicted = predict_classes(&logits);
     Ok((stats, predicted))
 }
 

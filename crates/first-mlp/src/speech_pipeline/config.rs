@@ -9,6 +9,8 @@ use course_support::activation::Activation;
 use course_support::network::Init;
 use course_support::network::Mlp;
 use serde::{Deserialize, Serialize};
+
+use crate::code::{Code, Whose};
 use speech::hw1p2::PHONEMES;
 
 /// A speech training run. Defaults follow the HW1P2 starter: context 20,
@@ -47,6 +49,11 @@ pub struct SpeechConfig {
     #[arg(long)]
     #[serde(skip)]
     pub quiet: bool,
+    /// Train with your own code, exercises/ (stages 2 to 6), instead of the
+    /// reference; the output goes to out/yours/speech unless --out says.
+    #[arg(long)]
+    #[serde(default)]
+    pub yours: bool,
 }
 
 impl Default for SpeechConfig {
@@ -65,6 +72,7 @@ impl Default for SpeechConfig {
             out: PathBuf::from("out/speech"),
             resume: None,
             quiet: false,
+            yours: false,
         }
     }
 }
@@ -79,8 +87,17 @@ impl SpeechConfig {
         widths
     }
 
+    /// Whose code this run trains with.
+    pub fn code(&self) -> Code {
+        Code::of(if self.yours {
+            Whose::Yours
+        } else {
+            Whose::Reference
+        })
+    }
+
     /// The network this configuration describes for windows of `inputs`
-    /// values (weights from the seed).
+    /// values (weights drawn from the seed by the run's code).
     pub fn build(&self, inputs: usize) -> Result<Mlp> {
         let widths = self.widths(inputs);
         let mut activations = vec![Activation::Relu; widths.len() - 2];
@@ -90,7 +107,7 @@ impl SpeechConfig {
             &activations,
             Init::KaimingUniform,
             self.seed,
-            reference::init::init_weights,
+            self.code().init_weights,
         )?)
     }
 }

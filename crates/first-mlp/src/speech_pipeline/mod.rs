@@ -18,6 +18,7 @@ use serde::Serialize;
 use speech::hw1p2::PHONEMES;
 
 use crate::checkpoint;
+use crate::code::{Code, Whose};
 use crate::datasets::speech::{SpeechData, Split, loader};
 use crate::files::{write_atomically, write_run_record};
 use crate::plots::{self, draw_confusion_named, draw_curves, render};
@@ -58,7 +59,10 @@ pub fn run(config: SpeechConfig) -> Result<SpeechRecord> {
 
 /// The configuration to run: `config`, or with --resume the checkpoint's,
 /// where only the output, the length and the progress display may change.
-fn settle(config: SpeechConfig) -> Result<SpeechConfig> {
+fn settle(mut config: SpeechConfig) -> Result<SpeechConfig> {
+    if config.yours && config.out == SpeechConfig::default().out {
+        config.out = PathBuf::from("out/yours/speech");
+    }
     let Some(path) = &config.resume else {
         return Ok(config);
     };
@@ -69,6 +73,18 @@ fn settle(config: SpeechConfig) -> Result<SpeechConfig> {
     resumed.quiet = config.quiet;
     resumed.resume = config.resume.clone();
     Ok(resumed)
+}
+
+/// The line that says whose code runs.
+fn whose_code(code: &Code) -> &'static str {
+    match code.whose {
+        Whose::Yours => {
+            "Code: yours, exercises/stage-2 to stage-6, each stage on your earlier ones"
+        }
+        Whose::Reference => {
+            "Code: the reference, on the fast path (crates/engine) where it can run the model"
+        }
+    }
 }
 
 /// Reads the three splits, saying how big they are.
@@ -90,7 +106,9 @@ fn load(config: &SpeechConfig) -> Result<SpeechData> {
 
 /// The network and its optimiser (Adam), fresh or from the checkpoint to resume.
 fn build(config: &SpeechConfig, inputs: usize) -> Result<(Mlp, Optimizer, Progress)> {
-    let mut mlp = config.build(inputs)?;
+    let code = config.code();
+    println!("{}", whose_code(&code));
+    let mut mlp = code.run("building the network", || config.build(inputs))??;
     println!("\n{}\n", summary(&mlp));
     let mut optimizer = training::new_optimizer(OptimizerArg::Adam, config.lr, 0.0);
     let progress = match &config.resume {
@@ -111,13 +129,15 @@ fn fit(
     progress: Progress,
 ) -> Result<Fitted> {
     let (batch_size, seed) = (config.batch_size, config.seed);
-    let mut train = loader(train.frames, train.labels, batch_size, true, seed)?;
-    let mut dev = loader(dev.frames, dev.labels, batch_size, false, seed)?;
+    let whose = config.code().whose;
+    let mut train = loader(train.frames, train.labels, batch_size, true, seed, whose)?;
+    let mut dev = loader(dev.frames, dev.labels, batch_size, false, seed, whose)?;
     let settings = FitSettings {
         epochs: config.epochs,
         lr: config.lr,
         schedule: Schedule::Cosine,
         batch_size,
+        code: config.code(),
         teaching: false,
         quiet: config.quiet,
         held_out: "dev",
@@ -147,7 +167,7 @@ fn report(
     let mut model = config.build(inputs)?;
     checkpoint::load_into(&fitted.best_path, &mut model)?;
     // The held-out voice: predictions for every frame, in sorted utterance order.
-    let predicted = predict::predict_all(&model, test, config.batch_size)?;
+    let predicted = predict::predict_all(&config.code(), &model, test, config.batch_size)?;
     let csv_path = config.out.join("submission.csv");
     write_atomically(&csv_path, predict::submission_csv(&predicted).as_bytes())?;
     let mut files = vec![fitted.best_path, fitted.last_path, csv_path];

@@ -13,22 +13,29 @@ use speech::mfcc::{MfccConfig, mfcc, read_wav};
 
 use super::config::SpeechConfig;
 use crate::checkpoint;
+use crate::code::Code;
 use crate::datasets::speech::{loader, windows};
 use crate::files::write_atomically;
 
-/// The predicted class of every frame, in order.
+/// The predicted class of every frame, in order, by `code`'s windows and
+/// forward pass.
 pub(super) fn predict_all(
+    code: &Code,
     mlp: &Mlp,
     frames: &ContextFrames,
     batch_size: usize,
 ) -> Result<Vec<usize>> {
     let n = frames.len();
     let mut out = Vec::with_capacity(n);
-    let mut loader = loader(frames.clone(), vec![0; n], batch_size.max(1), false, 0)?;
-    loader.start_epoch();
-    while let Some((inputs, _)) = loader.next_batch() {
-        out.extend(predict_classes(&reference::mlp::forward(mlp, inputs)?));
-    }
+    let batch_size = batch_size.max(1);
+    let mut loader = loader(frames.clone(), vec![0; n], batch_size, false, 0, code.whose)?;
+    code.run("labelling frames", || -> Result<()> {
+        loader.start_epoch();
+        while let Some((inputs, _)) = loader.next_batch() {
+            out.extend(predict_classes(&(code.forward)(mlp, inputs)?));
+        }
+        Ok(())
+    })??;
     Ok(out)
 }
 
@@ -75,7 +82,7 @@ pub fn predict_wav(model: &Path, wav: &Path, csv: Option<&Path>) -> Result<()> {
     let (windows, _) = windows(std::slice::from_ref(&utterance), config.context, false)?;
     let mut mlp = config.build(windows.input_size())?;
     checkpoint::load_into(model, &mut mlp)?;
-    let predicted = predict_all(&mlp, &windows, config.batch_size)?;
+    let predicted = predict_all(&config.code(), &mlp, &windows, config.batch_size)?;
     let text = submission_csv(&predicted);
     match csv {
         Some(path) => {

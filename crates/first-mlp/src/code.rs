@@ -1,0 +1,350 @@
+//! Whose code a pipeline runs: the reference's (`solutions/`), or yours
+//! (`exercises/`, through the `yours` crate, where every stage builds on your
+//! earlier stages). Both work on the same given types, so everything around
+//! them (data, checkpoints, plots, reports) is shared.
+//!
+//! Your code may still hold a `todo!()`, or panic, or make the loss blow
+//! up; [`Code::run`] turns each of these into an error that says which stage
+//! to look at, instead of a panic and a backtrace through the pipeline.
+
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Once;
+
+use course_support::batches::BatchLoader;
+use course_support::network::{Init, Mlp};
+use course_support::optim::Optimizer;
+use course_support::shape::ShapeError;
+use course_support::stats::EpochStats;
+use nalgebra::DMatrix;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+/// Whose implementation of the stages runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Whose {
+    /// The reference solutions, `solutions/`.
+    #[default]
+    Reference,
+    /// The learner's exercises, `exercises/`.
+    Yours,
+}
+
+impl fmt::Display for Whose {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Reference => write!(f, "the reference"),
+            Self::Yours => write!(f, "yours"),
+        }
+    }
+}
+
+/// Stage 5's `train_epoch`.
+pub type TrainEpoch = fn(
+    &mut Mlp,
+    &mut Optimizer,
+    &mut BatchLoader,
+    &mut dyn FnMut(&EpochStats),
+) -> Result<EpochStats, ShapeError>;
+/// Stage 5's `evaluate`.
+pub type Evaluate = fn(&Mlp, &mut BatchLoader) -> Result<EpochStats, ShapeError>;
+/// Stage 3's `forward`.
+pub type Forward = fn(&Mlp, &DMatrix<f32>) -> Result<DMatrix<f32>, ShapeError>;
+/// Stage 3's `init_weights`, as `Mlp::new` calls it.
+pub type DrawWeights = fn(Init, usize, usize, &mut ChaCha8Rng) -> DMatrix<f32>;
+
+/// The functions of the stages a pipeline calls, from one implementation.
+#[derive(Clone, Copy)]
+pub struct Code {
+    pub whose: Whose,
+    pub train_epoch: TrainEpoch,
+    pub evaluate: Evaluate,
+    pub forward: Forward,
+    pub init_weights: DrawWeights,
+}
+
+impl Code {
+    pub const REFERENCE: Self = Self {
+        whose: Whose::Reference,
+        train_epoch: reference::training::train_epoch,
+        evaluate: reference::training::evaluate,
+        forward: reference::mlp::forward,
+        init_weights: reference::init::init_weights,
+    };
+
+    pub const YOURS: Self = Self {
+        whose: Whose::Yours,
+        train_epoch: yours::training::train_epoch,
+        evaluate: yours::training::evaluate,
+        forward: yours::mlp::forward,
+        init_weights: yours::init::init_weights,
+    };
+
+    pub fn of(whose: Whose) -> Self {
+        match whose {
+            Whose::Reference => Self::REFERENCE,
+            Whose::Yours => Self::YOURS,
+        }
+    }
+
+    /// Runs `f`, which calls this code. A [`Diverged`] raised inside it (by
+    /// a training loop's batch callback) becomes that error. When the code
+    /// is yours, so does any panic: an unfinished function
+    /// ([`Unfinished`]) or another panic ([`YourCodePanicked`]), printed
+    /// without a backtrace. The reference's other panics stay panics: they
+    /// are bugs of the course.
+    pub fn run<R>(&self, doing: &str, f: impl FnOnce() -> R) -> anyhow::Result<R> {
+        install_quiet_hook();
+        let yours = self.whose == Whose::Yours;
+        let outer = QUIET.replace(if yours { Quiet::All } else { Quiet::Divergence });
+        let result = panic::catch_unwind(AssertUnwindSafe(f));
+        QUIET.set(outer);
+        let payload = match result {
+            Ok(value) => return Ok(value),
+            Err(payload) => payload,
+        };
+        let payload = match payload.downcast::<Diverged>() {
+            Ok(diverged) => return Err((*diverged).into()),
+            Err(payload) => payload,
+        };
+        if !yours {
+            panic::resume_unwind(payload);
+        }
+        let location = LAST_PANIC.take().unwrap_or_default();
+        let message = panic_message(payload.as_ref());
+        Err(match Unfinished::from_panic(&message, &location) {
+            Some(unfinished) => unfinished.into(),
+            None => YourCodePanicked {
+                doing: doing.to_owned(),
+                location,
+                message,
+            }
+            .into(),
+        })
+    }
+}
+
+/// A function of one of your stages that is still `todo!()`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unfinished {
+    pub stage: u8,
+    /// What the `todo!` says: the function's name.
+    pub function: String,
+    /// `file:line` of the `todo!`.
+    pub location: String,
+}
+
+impl Unfinished {
+    /// Recognises `todo!("name")` (whose message is "not yet implemented:
+    /// name") in a file of `exercises/stage-N/`.
+    fn from_panic(message: &str, location: &str) -> Option<Self> {
+        let function = message.strip_prefix("not yet implemented")?;
+        let function = function.trim_start_matches(':').trim().to_owned();
+        let stage = stage_of(location)?;
+        Some(Self {
+            stage,
+            function,
+            location: location.to_owned(),
+        })
+    }
+}
+
+impl fmt::Display for Unfinished {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "your stage {stage} is not finished: `{function}` ({location}) is still todo!().\n\
+             Finish it until `cargo test -p stage-{stage}` passes, then run this again \
+             (or leave out --yours to train on the reference).",
+            stage = self.stage,
+            function = self.function,
+            location = self.location,
+        )
+    }
+}
+
+impl std::error::Error for Unfinished {}
+
+/// Your code panicked for another reason than a `todo!()`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YourCodePanicked {
+    /// What the pipeline was doing, such as "training epoch 3".
+    pub doing: String,
+    /// `file:line` of the panic.
+    pub location: String,
+    pub message: String,
+}
+
+impl fmt::Display for YourCodePanicked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "your code panicked while {}, at {}: {}",
+            self.doing, self.location, self.message
+        )?;
+        match stage_of(&self.location) {
+            Some(stage) => write!(f, "\nRun `cargo test -p stage-{stage}` to find out why."),
+            None => write!(
+                f,
+                "\nThe panic is inside a library your code called; `cargo test -p stage-N` \
+                 for stages 3 to 5 finds which of your functions passed it bad input."
+            ),
+        }
+    }
+}
+
+impl std::error::Error for YourCodePanicked {}
+
+/// The training loss stopped being a finite number.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diverged {
+    pub whose: Whose,
+    pub epoch: usize,
+    /// The 1-based batch of the epoch after which the running loss was first
+    /// not finite.
+    pub step: usize,
+    pub loss: f32,
+    pub learning_rate: f32,
+}
+
+impl fmt::Display for Diverged {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "training diverged in epoch {}, at step {}: the loss became {} \
+             (learning rate {}). Nothing was saved from this epoch.",
+            self.epoch, self.step, self.loss, self.learning_rate
+        )?;
+        match self.whose {
+            Whose::Yours => write!(
+                f,
+                "If the reference trains with the same flags (run them without --yours), look \
+                 first at stage 4 (the losses' stability at large logits, then backward and the \
+                 optimiser's step: `cargo test -p stage-4`); otherwise lower --lr."
+            ),
+            Whose::Reference => write!(f, "Lower --lr."),
+        }
+    }
+}
+
+impl std::error::Error for Diverged {}
+
+/// Stops a training loop from inside its batch callback: call it when the
+/// running loss is not finite, and [`Code::run`] returns the error.
+pub fn stop_diverged(diverged: Diverged) -> ! {
+    panic::panic_any(diverged)
+}
+
+/// The stage a `file:line` in `exercises/stage-N/` belongs to.
+fn stage_of(location: &str) -> Option<u8> {
+    let normalized = location.replace('\\', "/");
+    let (_, after) = normalized.split_once("exercises/stage-")?;
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "(a panic without a message)".to_owned()
+    }
+}
+
+/// Which panics the hook keeps quiet about on this thread.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quiet {
+    Nothing,
+    /// Only the [`Diverged`] stop, which is not a failure of the code.
+    Divergence,
+    /// Every panic: they are reported as errors instead.
+    All,
+}
+
+thread_local! {
+    static QUIET: Cell<Quiet> = const { Cell::new(Quiet::Nothing) };
+    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Wraps the panic hook once: inside [`Code::run`] it records where a panic
+/// happened and prints nothing, since the error will say it better.
+fn install_quiet_hook() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let default = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            let quiet = match QUIET.get() {
+                Quiet::Nothing => false,
+                Quiet::Divergence => info.payload().is::<Diverged>(),
+                Quiet::All => true,
+            };
+            if quiet {
+                let location = info
+                    .location()
+                    .map(|l| format!("{}:{}", l.file(), l.line()));
+                LAST_PANIC.set(location);
+            } else {
+                default(info);
+            }
+        }));
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_todo_in_an_exercise_names_its_stage_and_function() {
+        let unfinished = Unfinished::from_panic(
+            "not yet implemented: train_step",
+            "exercises/stage-4/train.rs:31",
+        );
+        assert_eq!(
+            unfinished,
+            Some(Unfinished {
+                stage: 4,
+                function: "train_step".to_owned(),
+                location: "exercises/stage-4/train.rs:31".to_owned(),
+            })
+        );
+        assert_eq!(
+            Unfinished::from_panic("index out of bounds", "exercises/stage-3/mlp.rs:9"),
+            None
+        );
+        assert_eq!(
+            Unfinished::from_panic("not yet implemented", "src/somewhere.rs:1"),
+            None
+        );
+    }
+
+    #[test]
+    fn run_turns_your_panics_into_errors_and_keeps_values() {
+        let yours = Code::YOURS;
+        assert_eq!(yours.run("adding", || 2 + 2).unwrap(), 4);
+        let error = yours
+            .run("testing", || -> u8 { panic!("boom") })
+            .unwrap_err();
+        let panicked = error.downcast_ref::<YourCodePanicked>().unwrap();
+        assert_eq!(panicked.message, "boom");
+        assert_eq!(panicked.doing, "testing");
+        let diverged = Diverged {
+            whose: Whose::Reference,
+            epoch: 2,
+            step: 7,
+            loss: f32::NAN,
+            learning_rate: 1e6,
+        };
+        let stop = diverged.clone();
+        let error = Code::REFERENCE
+            .run("training", move || -> u8 { stop_diverged(stop) })
+            .unwrap_err();
+        let got = error.downcast_ref::<Diverged>().unwrap();
+        assert_eq!((got.epoch, got.step), (diverged.epoch, diverged.step));
+    }
+}
