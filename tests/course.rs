@@ -146,28 +146,53 @@ fn no_crate_depends_on_a_stage_crate() {
     }
 }
 
-/// `solutions/` is the answer key and nothing else: the `reference` crate's
-/// manifest and root, and one folder per stage (whose files the test above
-/// pairs with the exercises').
+/// `solutions/` and `exercises/` each hold one crate's manifest and root
+/// and one folder per stage (whose files
+/// `every_exercise_has_a_solution_with_the_same_anchors` pairs up): the
+/// reference and the learner's code, nothing else.
 #[test]
-fn solutions_holds_only_the_stage_solutions() {
-    for entry in fs::read_dir(root().join("solutions")).unwrap().flatten() {
-        let name = entry.file_name().to_string_lossy().to_string();
-        let is_stage = name.starts_with("stage-") && entry.path().is_dir();
-        assert!(
-            is_stage || name == "Cargo.toml" || name == "lib.rs",
-            "solutions/{name} is not a stage's solution: it belongs in a crate of its own"
-        );
-        if is_stage {
-            for file in fs::read_dir(entry.path()).unwrap().flatten() {
-                assert!(
-                    file.path().extension().is_some_and(|e| e == "rs"),
-                    "solutions/{name}/{} is not a solution file",
-                    file.file_name().to_string_lossy()
-                );
+fn solutions_and_exercises_hold_only_the_stages() {
+    for dir in ["solutions", "exercises"] {
+        for entry in fs::read_dir(root().join(dir)).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            let is_stage = name.starts_with("stage-") && entry.path().is_dir();
+            assert!(
+                is_stage || name == "Cargo.toml" || name == "lib.rs",
+                "{dir}/{name} is not a stage's file: it belongs in a crate of its own"
+            );
+            if is_stage {
+                for file in fs::read_dir(entry.path()).unwrap().flatten() {
+                    assert!(
+                        file.path().extension().is_some_and(|e| e == "rs"),
+                        "{dir}/{name}/{} is not a Rust file of the stage",
+                        file.file_name().to_string_lossy()
+                    );
+                }
             }
         }
     }
+}
+
+/// The `#[path]` modules of a crate root, in order.
+fn path_modules(root_file: &str) -> Vec<String> {
+    fs::read_to_string(root().join(root_file))
+        .unwrap()
+        .lines()
+        .filter(|line| line.trim().starts_with("#[path"))
+        .map(|line| line.trim().to_owned())
+        .collect()
+}
+
+/// The learner's crate (`yours`, for `--yours`) puts together the same
+/// stage files as the reference, so each of its stages builds on the
+/// learner's earlier ones exactly as the reference's do.
+#[test]
+fn the_learners_crate_includes_the_same_files_as_the_reference() {
+    assert_eq!(
+        path_modules("exercises/lib.rs"),
+        path_modules("solutions/lib.rs"),
+        "exercises/lib.rs and solutions/lib.rs must include the same stage files"
+    );
 }
 
 /// The reference is teaching code: no `unsafe`, and no dependency beyond

@@ -83,10 +83,26 @@ impl Code {
         init_weights: yours::init::init_weights,
     };
 
-    pub fn of(whose: Whose) -> Self {
-        match whose {
-            Whose::Reference => Self::REFERENCE,
-            Whose::Yours => Self::YOURS,
+    /// Yours when the run's `--yours` flag is set, else the reference.
+    pub fn chosen(yours: bool) -> Self {
+        if yours { Self::YOURS } else { Self::REFERENCE }
+    }
+
+    /// The line a run prints first: whose code runs, and where. `last_stage`
+    /// is the last stage the pipeline uses; `teaching` keeps the reference
+    /// off the fast path.
+    pub fn describe(&self, last_stage: u8, teaching: bool) -> String {
+        match (self.whose, teaching) {
+            (Whose::Yours, _) => format!(
+                "Code: yours, exercises/stage-2 to stage-{last_stage}, each stage on your earlier ones"
+            ),
+            (Whose::Reference, true) => {
+                "Code: the reference's teaching code, solutions/".to_owned()
+            }
+            (Whose::Reference, false) => {
+                "Code: the reference, on the fast path (crates/engine) where it can run the model"
+                    .to_owned()
+            }
         }
     }
 

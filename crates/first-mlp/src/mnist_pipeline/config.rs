@@ -10,7 +10,7 @@ use course_support::network::Init;
 use course_support::network::Mlp;
 use serde::{Deserialize, Serialize};
 
-use crate::code::{Code, Whose};
+use crate::code::Code;
 use crate::datasets::mnist::Normalization;
 use crate::training::{OptimizerArg, Schedule};
 
@@ -160,11 +160,7 @@ impl Default for TrainConfig {
 impl TrainConfig {
     /// Whose code this run trains with.
     pub fn code(&self) -> Code {
-        Code::of(if self.yours {
-            Whose::Yours
-        } else {
-            Whose::Reference
-        })
+        Code::chosen(self.yours)
     }
 
     /// The network this configuration describes, with weights drawn from

@@ -19,7 +19,7 @@ use reference::training::predict_classes;
 use serde::Serialize;
 
 use crate::checkpoint;
-use crate::code::{Code, Whose};
+use crate::code::Code;
 use crate::datasets::mnist::{CLASSES, Splits, describe, locate};
 use crate::files::write_run_record;
 use crate::plots::{self, draw_confusion, draw_curves, draw_digits, render, render_png};
@@ -147,7 +147,7 @@ fn load(config: &TrainConfig) -> Result<(Mnist, Splits)> {
 
 /// The network and its optimiser, fresh or from the checkpoint to resume.
 fn build(config: &TrainConfig, code: &Code, inputs: usize) -> Result<(Mlp, Optimizer, Progress)> {
-    println!("{}", whose_code(code, config.teaching));
+    println!("{}", code.describe(5, config.teaching));
     let mut mlp = code.run("building the network", || {
         config.build_with(code, inputs, CLASSES)
     })??;
@@ -158,20 +158,6 @@ fn build(config: &TrainConfig, code: &Code, inputs: usize) -> Result<(Mlp, Optim
     };
     println!("\n{}\n", summary(&mlp));
     Ok((mlp, optimizer, progress))
-}
-
-/// The line that says whose code runs, and where.
-pub fn whose_code(code: &Code, teaching: bool) -> String {
-    match (code.whose, teaching) {
-        (Whose::Yours, _) => {
-            "Code: yours, exercises/stage-2 to stage-5, each stage on your earlier ones".to_owned()
-        }
-        (Whose::Reference, true) => "Code: the reference's teaching code, solutions/".to_owned(),
-        (Whose::Reference, false) => {
-            "Code: the reference, on the fast path (crates/engine) where it can run the model"
-                .to_owned()
-        }
-    }
 }
 
 /// Trains on the training split, choosing the kept model by the validation

@@ -10,7 +10,7 @@ use course_support::network::Init;
 use course_support::network::Mlp;
 use serde::{Deserialize, Serialize};
 
-use crate::code::{Code, Whose};
+use crate::code::Code;
 use speech::hw1p2::PHONEMES;
 
 /// A speech training run. Defaults follow the HW1P2 starter: context 20,
@@ -89,11 +89,7 @@ impl SpeechConfig {
 
     /// Whose code this run trains with.
     pub fn code(&self) -> Code {
-        Code::of(if self.yours {
-            Whose::Yours
-        } else {
-            Whose::Reference
-        })
+        Code::chosen(self.yours)
     }
 
     /// The network this configuration describes for windows of `inputs`

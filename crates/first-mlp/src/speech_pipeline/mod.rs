@@ -18,7 +18,6 @@ use serde::Serialize;
 use speech::hw1p2::PHONEMES;
 
 use crate::checkpoint;
-use crate::code::{Code, Whose};
 use crate::datasets::speech::{SpeechData, Split, loader};
 use crate::files::{write_atomically, write_run_record};
 use crate::plots::{self, draw_confusion_named, draw_curves, render};
@@ -75,18 +74,6 @@ fn settle(mut config: SpeechConfig) -> Result<SpeechConfig> {
     Ok(resumed)
 }
 
-/// The line that says whose code runs.
-fn whose_code(code: &Code) -> &'static str {
-    match code.whose {
-        Whose::Yours => {
-            "Code: yours, exercises/stage-2 to stage-6, each stage on your earlier ones"
-        }
-        Whose::Reference => {
-            "Code: the reference, on the fast path (crates/engine) where it can run the model"
-        }
-    }
-}
-
 /// Reads the three splits, saying how big they are.
 fn load(config: &SpeechConfig) -> Result<SpeechData> {
     let data = SpeechData::load(&config.data, config.context, !config.no_cmvn)?;
@@ -107,7 +94,7 @@ fn load(config: &SpeechConfig) -> Result<SpeechData> {
 /// The network and its optimiser (Adam), fresh or from the checkpoint to resume.
 fn build(config: &SpeechConfig, inputs: usize) -> Result<(Mlp, Optimizer, Progress)> {
     let code = config.code();
-    println!("{}", whose_code(&code));
+    println!("{}", code.describe(6, false));
     let mut mlp = code.run("building the network", || config.build(inputs))??;
     println!("\n{}\n", summary(&mlp));
     let mut optimizer = training::new_optimizer(OptimizerArg::Adam, config.lr, 0.0);
