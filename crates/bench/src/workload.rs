@@ -9,8 +9,7 @@ use std::path::Path;
 
 use anyhow::Result;
 use course_support::activation::Activation;
-use course_support::network::Init;
-use course_support::network::Mlp;
+use course_support::network::{Init, Mlp};
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 

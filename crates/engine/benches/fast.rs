@@ -17,8 +17,7 @@ use std::hint::black_box;
 
 use course_support::activation::Activation;
 use course_support::gradients::{Loss, Targets};
-use course_support::network::Init;
-use course_support::network::Mlp;
+use course_support::network::{Init, Mlp};
 use course_support::optim::{Adam, Optimizer};
 use criterion::{Criterion, criterion_group, criterion_main};
 use engine::{Trainer, input};

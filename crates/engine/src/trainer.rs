@@ -7,8 +7,7 @@ use nalgebra::{DMatrix, DMatrixView, Dyn};
 use std::ops::Range;
 
 use course_support::activation::Activation;
-use course_support::network::Linear;
-use course_support::network::{Layer, Mlp};
+use course_support::network::{Layer, Linear, Mlp};
 use course_support::optim::Adam;
 use course_support::stats::EpochStats;
 

@@ -12,8 +12,7 @@ use mimalloc::MiMalloc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use course_support::activation::Activation;
-use course_support::network::Init;
-use course_support::network::Mlp;
+use course_support::network::{Init, Mlp};
 use course_support::optim::Adam;
 use engine::{Trainer, faer_kernels, input};
 use nalgebra::DMatrix;

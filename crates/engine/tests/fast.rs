@@ -2,9 +2,7 @@
 
 use course_support::activation::Activation;
 use course_support::gradients::{Loss, Targets};
-use course_support::network::Init;
-use course_support::network::Linear;
-use course_support::network::{Layer, Mlp};
+use course_support::network::{Init, Layer, Linear, Mlp};
 use course_support::optim::{Adam, Optimizer};
 use engine::{Trainer, input};
 use nalgebra::DMatrix;

@@ -4,8 +4,7 @@
 
 use anyhow::Result;
 use course_support::activation::Activation;
-use course_support::network::Init;
-use course_support::network::{Layer, Linear, Mlp};
+use course_support::network::{Init, Layer, Linear, Mlp};
 use nalgebra::dmatrix;
 use plotters::prelude::*;
 use rand::SeedableRng;

@@ -5,8 +5,7 @@ use anyhow::Result;
 use course_support::activation::Activation;
 use course_support::data::{self, Dataset};
 use course_support::gradients::{Loss, Targets};
-use course_support::network::Init;
-use course_support::network::Mlp;
+use course_support::network::{Init, Mlp};
 use course_support::optim::{Adam, Optimizer};
 use nalgebra::DMatrix;
 use plotters::prelude::*;
@@ -14,7 +13,7 @@ use reference::activations::softmax;
 use reference::train::train_step;
 
 use crate::plots::{
-    Area, CLASS_COLOURS, FONT, PixelArea, draw_legend, legend_line, plot_error, tick,
+    Area, CLASS_COLOURS, FONT, PixelArea, draw_classes, draw_legend, legend_line, plot_error, tick,
 };
 
 /// An MLP trained for the figures, with its loss after every step.
@@ -183,15 +182,6 @@ pub(super) fn draw_regions(root: &PixelArea<'_>, run: &TrainedMlp) -> Result<()>
         Rectangle::new([(x, y), (x + dx, y + dy)], colour.mix(shade).filled())
     });
     chart.draw_series(cells).map_err(plot_error)?;
-    for (class, colour) in CLASS_COLOURS.iter().enumerate() {
-        let points = run
-            .data
-            .inputs
-            .iter()
-            .zip(&run.data.labels)
-            .filter(|&(_, &label)| label == class as f32)
-            .map(|(x, _)| Circle::new((x[0], x[1]), 4, colour.filled()));
-        chart.draw_series(points).map_err(plot_error)?;
-    }
+    draw_classes(&mut chart, &run.data, 4)?;
     Ok(())
 }

@@ -6,7 +6,9 @@ use course_support::data::{self, Dataset};
 use plotters::prelude::*;
 use reference::perceptron::{Perceptron, TrainingReport};
 
-use crate::plots::{Area, CLASS_COLOURS, FONT, draw_legend, draw_line_with_dots, plot_error, tick};
+use crate::plots::{
+    Area, CLASS_COLOURS, FONT, draw_classes, draw_legend, draw_line_with_dots, plot_error, tick,
+};
 
 /// A perceptron trained for the figures, with what its training did.
 pub struct TrainedPerceptron {
@@ -111,19 +113,7 @@ pub(super) fn draw_boundary(
                 .map_err(plot_error)?;
         }
     }
-    for (class, colour) in CLASS_COLOURS.iter().enumerate() {
-        let points = run
-            .data
-            .inputs
-            .iter()
-            .zip(&run.data.labels)
-            .filter(|&(_, &label)| label == class as f32)
-            .map(|(x, _)| (x[0], x[1]));
-        chart
-            .draw_series(points.map(|p| Circle::new(p, 5, colour.filled())))
-            .map_err(plot_error)?;
-    }
-    Ok(())
+    draw_classes(&mut chart, &run.data, 5)
 }
 
 /// Clips the convex polygon `corners` to the side of the line z(p) = 0 where

@@ -6,8 +6,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Args, ValueEnum};
 use course_support::activation::Activation;
-use course_support::network::Init;
-use course_support::network::Mlp;
+use course_support::network::{Init, Mlp};
 use serde::{Deserialize, Serialize};
 
 use crate::code::Code;

@@ -6,7 +6,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
+use course_support::data::Dataset;
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf32;
 use plotters::prelude::*;
 
 use crate::files::write_atomically;
@@ -149,6 +151,25 @@ pub fn plot_error(e: impl std::fmt::Display) -> anyhow::Error {
 pub const FONT: &str = "sans-serif";
 /// Blue and red: the two classes, or the two series of a plot.
 pub const CLASS_COLOURS: [RGBColor; 2] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40)];
+
+/// Draws a two-input data set's examples as dots of `radius` pixels, one
+/// colour per class (labels 0 and 1).
+pub fn draw_classes<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf32, RangedCoordf32>>,
+    data: &Dataset,
+    radius: u32,
+) -> Result<()> {
+    for (class, colour) in CLASS_COLOURS.iter().enumerate() {
+        let points = data
+            .inputs
+            .iter()
+            .zip(&data.labels)
+            .filter(|&(_, &label)| label == class as f32)
+            .map(|(x, _)| Circle::new((x[0], x[1]), radius, colour.filled()));
+        chart.draw_series(points).map_err(plot_error)?;
+    }
+    Ok(())
+}
 
 #[cfg(test)]
 mod tests {

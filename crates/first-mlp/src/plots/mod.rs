@@ -11,8 +11,8 @@ mod curves;
 mod digits;
 
 pub use canvas::{
-    Area, CLASS_COLOURS, FONT, Figure, PixelArea, draw_legend, draw_line_with_dots, legend_line,
-    plot_error, render, render_png, tick, write_all,
+    Area, CLASS_COLOURS, FONT, Figure, PixelArea, draw_classes, draw_legend, draw_line_with_dots,
+    legend_line, plot_error, render, render_png, tick, write_all,
 };
 pub use confusion::{draw_confusion, draw_confusion_named};
 pub use curves::draw_curves;
