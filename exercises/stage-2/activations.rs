@@ -1,4 +1,4 @@
-//! Stage 2: activation functions and their derivatives Your exercise: fill in every `// TODO`.
+//! Stage 2: activation functions and their derivatives. Your exercise: fill in every `// TODO`.
 //!
 //! Every function here works on one f32 at a time unless it says otherwise,
 //! and must stay finite and correct for inputs as large as ±1e4.

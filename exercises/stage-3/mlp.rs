@@ -17,8 +17,8 @@ use crate::layers::{linear_forward, linear_parameter_count, maxout_forward};
 /// (batch, out); an activation keeps the shape.
 pub fn layer_forward(layer: &Layer, input: &DMatrix<f32>) -> Result<DMatrix<f32>, ShapeError> {
     // TODO: one arm per kind of `Layer`. Linear and maxout layers have their
-    // forward passes in layers.rs; for an activation, `apply` (stage 2's, from
-    // the reference) gives its value at one number, and a matrix has `.map`.
+    // forward passes in layers.rs; for an activation, stage 2's `apply` gives its
+    // value at one number, and a matrix has `.map`.
     todo!("layer_forward")
 }
 // ANCHOR_END: layer_forward

@@ -1,4 +1,4 @@
-//! Stage 4: optimisers Your exercise: fill in every `// TODO`.
+//! Stage 4: optimisers. Your exercise: fill in every `// TODO`.
 //!
 //! The optimisers' settings and state, [`Sgd`] and [`Adam`], are given in
 //! `crates/support/src/optim.rs`; here is how each takes a step. Both work
