@@ -64,6 +64,9 @@ pub struct Code {
     pub evaluate: Evaluate,
     pub forward: Forward,
     pub init_weights: DrawWeights,
+    /// Whose stage 6 cuts the speech pipeline's windows of context: its
+    /// `ContextFrames` is a type with methods, which no fn pointer holds.
+    pub windows: Whose,
 }
 
 impl Code {
@@ -73,6 +76,7 @@ impl Code {
         evaluate: reference::training::evaluate,
         forward: reference::mlp::forward,
         init_weights: reference::init::init_weights,
+        windows: Whose::Reference,
     };
 
     pub const YOURS: Self = Self {
@@ -81,6 +85,7 @@ impl Code {
         evaluate: yours::training::evaluate,
         forward: yours::mlp::forward,
         init_weights: yours::init::init_weights,
+        windows: Whose::Yours,
     };
 
     /// Yours when the run's `--yours` flag is set, else the reference.

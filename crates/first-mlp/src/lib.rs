@@ -8,6 +8,8 @@
 //!   run, predict), on the data sets of the `mnist` and `speech` crates;
 //! - `training`: the loop both pipelines share; `datasets`: their data;
 //!   `plots`: drawing;
+//! - `comparison`: a run of yours against the reference's run of the same
+//!   configuration;
 //! - `code`: whose stages run, the reference's or yours;
 //! - `checkpoint`, `report`, `files`, and `speech_corpus` (the generator of
 //!   the bundled corpus, `first-mlp speech-corpus`): leaves.
@@ -18,6 +20,7 @@
 
 pub mod checkpoint;
 pub mod code;
+pub mod comparison;
 pub mod datasets;
 pub mod demo;
 pub mod figures;

@@ -175,6 +175,13 @@ pub enum Kept {
 }
 
 impl Kept {
+    /// The epoch of the kept model.
+    pub fn epoch(self) -> usize {
+        match self {
+            Self::Best { epoch, .. } | Self::Last { epoch } => epoch,
+        }
+    }
+
     /// Whether this epoch's model takes the place of `kept`: a later epoch
     /// always does without a held-out set, else only a more accurate one.
     fn replaces(self, kept: Option<Kept>) -> bool {
@@ -204,6 +211,16 @@ fn best_of(epochs: &[EpochRecord]) -> Option<Kept> {
         )
 }
 
+/// What a run is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The run asked for.
+    Main,
+    /// The reference's run of the same configuration, to compare a run of
+    /// yours with.
+    Comparison,
+}
+
 /// How to train, besides the model, the optimiser and the data.
 pub struct FitSettings<'a> {
     /// The last epoch to train (1-based).
@@ -220,6 +237,9 @@ pub struct FitSettings<'a> {
     pub teaching: bool,
     /// No progress bar.
     pub quiet: bool,
+    /// The run asked for, or the reference's run to compare yours with
+    /// (which shows only its progress bar).
+    pub role: Role,
     /// The held-out set's name in the epoch lines ("val", "dev").
     pub held_out: &'a str,
     /// Where last.safetensors and best.safetensors go (created if missing).
@@ -228,9 +248,20 @@ pub struct FitSettings<'a> {
     pub config_json: String,
 }
 
+/// The running training loss after each batch of an epoch, as the training
+/// loop reports it: what a run of yours is compared with step by step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepLosses {
+    pub epoch: usize,
+    pub losses: Vec<f32>,
+}
+
 /// What training left: every epoch's record and the checkpoints.
 pub struct Fitted {
     pub epochs: Vec<EpochRecord>,
+    /// The step losses of the epochs trained in this run (not those of the
+    /// checkpoint it resumed from).
+    pub steps: Vec<StepLosses>,
     pub kept: Kept,
     /// The kept model.
     pub best_path: PathBuf,
@@ -264,6 +295,7 @@ pub fn fit(
     validation = validation.filter(|v| !v.is_empty());
     let mut best = validation.as_ref().and_then(|_| best_of(&progress.epochs));
     let mut epochs = progress.epochs;
+    let mut steps = Vec::new();
     let mut fast = if settings.teaching || settings.code.whose == Whose::Yours {
         None
     } else {
@@ -273,9 +305,10 @@ pub fn fit(
         let lr = settings.schedule.rate(settings.lr, epoch, settings.epochs);
         optimizer.set_learning_rate(lr);
         let started = Instant::now();
-        let stats = settings.code.run(&format!("training epoch {epoch}"), || {
+        let (stats, losses) = settings.code.run(&format!("training epoch {epoch}"), || {
             train_epoch_with_bar(mlp, optimizer, fast.as_mut(), train, epoch, settings)
         })??;
+        steps.push(StepLosses { epoch, losses });
         let held_out = match validation.as_deref_mut() {
             Some(loader) => Some(
                 settings
@@ -287,7 +320,9 @@ pub fn fit(
             None => None,
         };
         let record = EpochRecord::new(epoch, stats, held_out, lr, started.elapsed().as_secs_f64());
-        println!("{}", record.line(settings.epochs, settings.held_out));
+        if settings.role == Role::Main {
+            println!("{}", record.line(settings.epochs, settings.held_out));
+        }
         epochs.push(record);
         let saved = checkpoint_of(settings, optimizer, epoch, &epochs)?;
         checkpoint::save(&last_path, mlp, &saved)?;
@@ -306,6 +341,7 @@ pub fn fit(
     let last_epoch = epochs.last().map_or(settings.epochs, |e| e.epoch);
     Ok(Fitted {
         epochs,
+        steps,
         kept: best.unwrap_or(Kept::Last { epoch: last_epoch }),
         best_path,
         last_path,
@@ -334,6 +370,7 @@ fn checkpoint_of(
 /// loss and accuracy: on the fast path when there is one (`fast`, with Adam
 /// or AdamW), else with stage 5's `train_epoch` of `settings.code`. Stops
 /// with [`Diverged`] after the first batch whose running loss is not finite.
+/// Returns the epoch's figures and the running loss after each batch.
 fn train_epoch_with_bar(
     mlp: &mut Mlp,
     optimizer: &mut Optimizer,
@@ -341,30 +378,32 @@ fn train_epoch_with_bar(
     loader: &mut BatchLoader,
     epoch: usize,
     settings: &FitSettings<'_>,
-) -> Result<EpochStats> {
+) -> Result<(EpochStats, Vec<f32>)> {
     let bar = if settings.quiet {
         ProgressBar::hidden()
     } else {
         ProgressBar::new(loader.batches_per_epoch() as u64)
     };
     bar.set_style(
-        ProgressStyle::with_template(
-            "epoch {prefix:>3} [{bar:30}] {pos:>4}/{len} {msg} {elapsed_precise}",
-        )
-        .expect("a valid template")
-        .progress_chars("=> "),
+        ProgressStyle::with_template("{prefix} [{bar:30}] {pos:>4}/{len} {msg} {elapsed_precise}")
+            .expect("a valid template")
+            .progress_chars("=> "),
     );
-    bar.set_prefix(epoch.to_string());
+    let label = match settings.role {
+        Role::Main => "epoch",
+        Role::Comparison => "reference epoch",
+    };
+    bar.set_prefix(format!("{label} {epoch:>3}"));
     let (whose, learning_rate) = (settings.code.whose, optimizer.learning_rate());
-    let mut step = 0;
+    let mut losses = Vec::with_capacity(loader.batches_per_epoch());
     let mut on_batch = |s: &EpochStats| {
-        step += 1;
+        losses.push(s.loss);
         if !s.loss.is_finite() {
             bar.abandon();
             stop_diverged(Diverged {
                 whose,
                 epoch,
-                step,
+                step: losses.len(),
                 loss: s.loss,
                 learning_rate,
             });
@@ -383,7 +422,7 @@ fn train_epoch_with_bar(
         (_, optimizer) => (settings.code.train_epoch)(mlp, optimizer, loader, &mut on_batch)?,
     };
     bar.finish_and_clear();
-    Ok(stats)
+    Ok((stats, losses))
 }
 
 #[cfg(test)]

@@ -8,7 +8,14 @@ use std::process::Command;
 
 mod common;
 
-use first_mlp::code::{Code, Diverged, Whose};
+use common::reference_as_yours;
+use course_support::batches::BatchLoader;
+use course_support::network::Mlp;
+use course_support::optim::Optimizer;
+use course_support::shape::ShapeError;
+use course_support::stats::EpochStats;
+use first_mlp::code::{Code, Diverged};
+use first_mlp::comparison::{Far, LookFirst};
 use first_mlp::mnist_pipeline::{RunRecord, TrainConfig, predict, run, run_with};
 use first_mlp::training::OptimizerArg;
 
@@ -271,16 +278,6 @@ fn the_full_set_verifies_where_present() {
     assert_eq!(data.train.labels[..10], [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]);
 }
 
-/// The reference's stages run as if they were yours: what `--yours` changes
-/// around the stages (no fast path, panics and divergence caught), on code
-/// known to be right. The stubs themselves are the course check's business.
-fn reference_as_yours() -> Code {
-    Code {
-        whose: Whose::Yours,
-        ..Code::REFERENCE
-    }
-}
-
 #[test]
 fn your_code_trains_exactly_as_the_reference_teaching_code() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -310,6 +307,81 @@ fn your_code_trains_exactly_as_the_reference_teaching_code() {
     }
     assert_eq!(teaching.test.accuracy, yours.test.accuracy);
     assert!(yours.config.yours);
+    // The reference's run of the same configuration, trained for the
+    // comparison into reference/, is the teaching run of `a`.
+    let comparison = yours.comparison.expect("a run of yours is compared");
+    assert!(comparison.identical, "{comparison:?}");
+    assert_eq!(comparison.steps_compared, 2 * 36);
+    assert_eq!(
+        weights(&a.path().join("best.safetensors")),
+        weights(&b.path().join("reference/best.safetensors"))
+    );
+    let curves = String::from_utf8(read(&b.path().join("curves.svg"))).unwrap();
+    assert!(curves.contains("train, reference"), "both runs are drawn");
+    assert!(yours.files.contains(&b.path().join("reference/run.json")));
+}
+
+/// Stage 5's `train_epoch` of the reference, with a learning rate 30 times
+/// too large: the mistake of an optimiser's step that scales the update
+/// wrongly.
+fn train_epoch_too_fast(
+    mlp: &mut Mlp,
+    optimizer: &mut Optimizer,
+    loader: &mut BatchLoader,
+    on_batch: &mut dyn FnMut(&EpochStats),
+) -> Result<EpochStats, ShapeError> {
+    optimizer.set_learning_rate(30.0 * optimizer.learning_rate());
+    reference::training::train_epoch(mlp, optimizer, loader, on_batch)
+}
+
+#[test]
+fn a_wrong_update_is_found_at_its_step_and_blamed_on_stage_4() {
+    let dir = tempfile::tempdir().unwrap();
+    let record = run_with(
+        TrainConfig {
+            yours: true,
+            ..config(dir.path())
+        },
+        Code {
+            train_epoch: train_epoch_too_fast,
+            ..reference_as_yours()
+        },
+    )
+    .unwrap();
+    let comparison = record.comparison.unwrap();
+    assert!(!comparison.identical);
+    // The first batch's loss is computed before any update: it agrees.
+    let first = comparison.first_difference.unwrap();
+    assert_eq!((first.epoch, first.step), (1, 2), "{comparison:?}");
+    assert!(
+        matches!(comparison.far, Some(Far::Training(gap)) if gap.epoch == 1),
+        "{comparison:?}"
+    );
+    assert_eq!(comparison.look_first, Some(LookFirst::Update));
+}
+
+#[test]
+fn a_second_run_of_yours_reads_the_reference_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let yours = || TrainConfig {
+        yours: true,
+        epochs: 1,
+        ..config(dir.path())
+    };
+    run_with(yours(), reference_as_yours()).unwrap();
+    let cached = dir.path().join("reference/run.json");
+    let written = fs::metadata(&cached).unwrap().modified().unwrap();
+    // Training the reference again would write its checkpoints again: that
+    // they stay gone shows the run read the cache instead.
+    fs::remove_file(dir.path().join("reference/best.safetensors")).unwrap();
+    let again = run_with(yours(), reference_as_yours()).unwrap();
+    assert!(again.comparison.unwrap().identical);
+    assert_eq!(fs::metadata(&cached).unwrap().modified().unwrap(), written);
+    assert!(!dir.path().join("reference/best.safetensors").exists());
+    // Another seed is another run: trained again.
+    let other = run_with(TrainConfig { seed: 1, ..yours() }, reference_as_yours()).unwrap();
+    assert!(other.comparison.unwrap().identical);
+    assert!(dir.path().join("reference/best.safetensors").exists());
 }
 
 #[test]

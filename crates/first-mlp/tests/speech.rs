@@ -6,7 +6,8 @@ use std::path::Path;
 
 mod common;
 
-use first_mlp::speech_pipeline::{SpeechConfig, predict_wav, run};
+use common::reference_as_yours;
+use first_mlp::speech_pipeline::{SpeechConfig, predict_wav, run, run_with};
 use nalgebra::DMatrix;
 use speech::hw1p2::write_utterance;
 
@@ -224,5 +225,43 @@ fn resuming_gives_the_same_model_as_training_straight_through() {
         tensors(&straight.path().join("last.safetensors"))
             == tensors(&resumed.join("last.safetensors")),
         "1 epoch + resume to 3 differs from 3 epochs"
+    );
+}
+
+#[test]
+fn your_code_trains_a_speech_model_and_is_compared_with_the_reference() {
+    let data = tempfile::tempdir().unwrap();
+    tiny_layout(data.path());
+    let out = tempfile::tempdir().unwrap();
+    let record = run_with(
+        SpeechConfig {
+            yours: true,
+            batch_size: 16,
+            ..config(data.path(), out.path())
+        },
+        reference_as_yours(),
+    )
+    .unwrap();
+    let comparison = record.comparison.expect("a run of yours is compared");
+    assert!(comparison.identical, "{comparison:?}");
+    assert!(comparison.steps_compared > 0);
+    for file in [
+        "submission.csv",
+        "curves.svg",
+        "confusion.svg",
+        "reference/run.json",
+    ] {
+        assert!(out.path().join(file).exists(), "{file}");
+    }
+    let submission = fs::read_to_string(out.path().join("submission.csv")).unwrap();
+    let reference = run(SpeechConfig {
+        batch_size: 16,
+        ..config(data.path(), &out.path().join("by-the-reference"))
+    })
+    .unwrap();
+    assert_eq!(record.test_accuracy, reference.test_accuracy);
+    assert_eq!(
+        submission,
+        fs::read_to_string(out.path().join("by-the-reference/submission.csv")).unwrap()
     );
 }

@@ -126,6 +126,11 @@ pub struct TrainConfig {
     #[arg(long)]
     #[serde(default)]
     pub yours: bool,
+    /// With --yours: no comparison with the reference's run of the same
+    /// configuration (which trains the reference once, then is cached).
+    #[arg(long, requires = "yours")]
+    #[serde(skip)]
+    pub no_compare: bool,
 }
 
 impl Default for TrainConfig {
@@ -152,6 +157,7 @@ impl Default for TrainConfig {
             quiet: false,
             teaching: false,
             yours: false,
+            no_compare: false,
         }
     }
 }

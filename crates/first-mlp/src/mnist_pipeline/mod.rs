@@ -19,12 +19,13 @@ use reference::training::predict_classes;
 use serde::Serialize;
 
 use crate::checkpoint;
-use crate::code::Code;
+use crate::code::{Code, Whose};
+use crate::comparison::{self, Comparison, RunFigures};
 use crate::datasets::mnist::{CLASSES, Splits, describe, locate};
 use crate::files::write_run_record;
 use crate::plots::{self, draw_confusion, draw_curves, draw_digits, render, render_png};
 use crate::report::{EpochRecord, Evaluation, summary};
-use crate::training::{self, FitSettings, Fitted, Kept, Progress};
+use crate::training::{self, FitSettings, Fitted, Kept, Progress, Role};
 
 pub use config::{ActivationArg, InitArg, TrainConfig};
 pub use predict::predict;
@@ -43,6 +44,9 @@ pub struct RunRecord {
     pub best_epoch: Option<usize>,
     pub test_loss: f32,
     pub test: Evaluation,
+    /// A run of yours against the reference's run of the same configuration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
     pub files: Vec<PathBuf>,
 }
 
@@ -57,6 +61,20 @@ pub struct DataRecord {
     pub std: f32,
 }
 
+impl DataRecord {
+    fn new(data: &Mnist, splits: &Splits) -> Self {
+        Self {
+            dir: data.dir.clone(),
+            provenance: format!("{:?}", data.provenance).to_lowercase(),
+            train: splits.train_y.len(),
+            validation: splits.validation_y.len(),
+            test: splits.test_y.len(),
+            mean: splits.mean,
+            std: splits.std,
+        }
+    }
+}
+
 /// Runs the whole pipeline and returns its record.
 pub fn run(config: TrainConfig) -> Result<RunRecord> {
     let code = config.code();
@@ -64,21 +82,44 @@ pub fn run(config: TrainConfig) -> Result<RunRecord> {
 }
 
 /// Runs the whole pipeline with the stages of `code`, which `config.yours`
-/// names for the command line.
+/// names for the command line. A run of yours ends compared with the
+/// reference's run of the same configuration and seed.
 pub fn run_with(config: TrainConfig, code: Code) -> Result<RunRecord> {
     let config = settle(config)?;
     let (data, splits) = load(&config)?;
+    println!("{}", code.describe(5, config.teaching));
     let (mut mlp, mut optimizer, progress) = build(&config, &code, splits.train_x.ncols())?;
-    let (fitted, data_record) = fit(
+    println!("\n{}\n", summary(&mlp));
+    let fitted = fit(
         &config,
         &code,
-        &data,
         &splits,
         &mut mlp,
         &mut optimizer,
         progress,
+        Role::Main,
     )?;
-    report(&config, &code, &data, &splits, fitted, data_record)
+    let (stats, predicted) = test(&config, &code, &splits, &fitted.best_path)?;
+    let tested = Tested {
+        evaluation: Evaluation::new(&splits.test_y, &predicted, CLASSES),
+        stats,
+        predicted,
+    };
+    print_test(&splits.test_y, &fitted, &tested);
+    let data_record = DataRecord::new(&data, &splits);
+    let reference = match code.whose {
+        Whose::Yours if !config.no_compare => Some(reference_run(&config, &splits, &data_record)?),
+        _ => None,
+    };
+    report(
+        &config,
+        &data,
+        &splits,
+        fitted,
+        tested,
+        data_record,
+        reference,
+    )
 }
 
 /// The configuration to run: `config`, or with --resume the checkpoint's,
@@ -147,7 +188,6 @@ fn load(config: &TrainConfig) -> Result<(Mnist, Splits)> {
 
 /// The network and its optimiser, fresh or from the checkpoint to resume.
 fn build(config: &TrainConfig, code: &Code, inputs: usize) -> Result<(Mlp, Optimizer, Progress)> {
-    println!("{}", code.describe(5, config.teaching));
     let mut mlp = code.run("building the network", || {
         config.build_with(code, inputs, CLASSES)
     })??;
@@ -156,7 +196,6 @@ fn build(config: &TrainConfig, code: &Code, inputs: usize) -> Result<(Mlp, Optim
         Some(path) => Progress::resume(path, &mut mlp, &mut optimizer)?,
         None => Progress::default(),
     };
-    println!("\n{}\n", summary(&mlp));
     Ok((mlp, optimizer, progress))
 }
 
@@ -165,12 +204,12 @@ fn build(config: &TrainConfig, code: &Code, inputs: usize) -> Result<(Mlp, Optim
 fn fit(
     config: &TrainConfig,
     code: &Code,
-    data: &Mnist,
     splits: &Splits,
     mlp: &mut Mlp,
     optimizer: &mut Optimizer,
     progress: Progress,
-) -> Result<(Fitted, DataRecord)> {
+    role: Role,
+) -> Result<Fitted> {
     let loader = |x, y: &[usize], batch_size, shuffle, seed| -> Result<BatchLoader> {
         Ok(BatchLoader::new(x, y.to_vec(), batch_size, shuffle, seed)?
             .with_copier(Arc::new(BlockCopy)))
@@ -197,41 +236,83 @@ fn fit(
         code: *code,
         teaching: config.teaching,
         quiet: config.quiet,
+        role,
         held_out: "val",
         out: &config.out,
         config_json: serde_json::to_string(config)?,
     };
-    let fitted = training::fit(
+    training::fit(
         &settings,
         mlp,
         optimizer,
         &mut train,
         Some(&mut validation),
         progress,
-    )?;
-    let record = DataRecord {
-        dir: data.dir.clone(),
-        provenance: format!("{:?}", data.provenance).to_lowercase(),
-        train: train.len(),
-        validation: validation.len(),
-        test: splits.test_y.len(),
-        mean: splits.mean,
-        std: splits.std,
-    };
-    Ok((fitted, record))
+    )
 }
 
-/// Tests the kept model, prints the result, writes the plots and run.json.
-fn report(
+/// The reference's teaching code run with your run's configuration and
+/// seed, on the same data: read back from the cache in your output folder,
+/// or trained now to fill it.
+fn reference_run(
     config: &TrainConfig,
-    code: &Code,
-    data: &Mnist,
     splits: &Splits,
-    fitted: Fitted,
-    data_record: DataRecord,
-) -> Result<RunRecord> {
-    let (test_stats, predicted) = test(config, code, splits, &fitted.best_path)?;
-    let evaluation = Evaluation::new(&splits.test_y, &predicted, CLASSES);
+    data_record: &DataRecord,
+) -> Result<RunFigures> {
+    let theirs = TrainConfig {
+        yours: false,
+        teaching: true,
+        out: PathBuf::new(),
+        resume: None,
+        ..config.clone()
+    };
+    let key = serde_json::json!({
+        "course": env!("CARGO_PKG_VERSION"),
+        "config": &theirs,
+        "data": data_record,
+    });
+    comparison::reference_run(&config.out, key, |dir| {
+        let theirs = TrainConfig {
+            out: dir.to_owned(),
+            ..theirs.clone()
+        };
+        let code = Code::REFERENCE;
+        let (mut mlp, mut optimizer, progress) = build(&theirs, &code, splits.train_x.ncols())?;
+        let fitted = fit(
+            &theirs,
+            &code,
+            splits,
+            &mut mlp,
+            &mut optimizer,
+            progress,
+            Role::Comparison,
+        )?;
+        let (stats, _) = test(&theirs, &code, splits, &fitted.best_path)?;
+        Ok(figures_of(&fitted, &stats))
+    })
+}
+
+/// A run's figures, as compared with another's.
+fn figures_of(fitted: &Fitted, test: &EpochStats) -> RunFigures {
+    RunFigures {
+        epochs: fitted.epochs.clone(),
+        steps: fitted.steps.clone(),
+        kept_epoch: fitted.kept.epoch(),
+        test_loss: Some(test.loss),
+        test_accuracy: Some(test.accuracy),
+    }
+}
+
+/// The kept model on the test set: its loss and accuracy, its predicted
+/// classes, and the confusion matrix they make.
+struct Tested {
+    stats: EpochStats,
+    predicted: Vec<usize>,
+    evaluation: Evaluation,
+}
+
+/// Says how the kept model did on the test set.
+fn print_test(truth: &[usize], fitted: &Fitted, tested: &Tested) {
     let which = match fitted.kept {
         Kept::Best { epoch, .. } => format!("best model by validation accuracy (epoch {epoch})"),
         Kept::Last { epoch } => {
@@ -239,19 +320,46 @@ fn report(
         }
     };
     println!(
-        "\nTest ({} images), {which}: loss {:.4}, accuracy {:.2}%\n\n{}\n",
-        splits.test_y.len(),
-        test_stats.loss,
-        100.0 * evaluation.accuracy,
-        evaluation.table()
+        "\nTest ({} images), {which}: loss {:.4}, accuracy {:.2}%\n\n{}",
+        truth.len(),
+        tested.stats.loss,
+        100.0 * tested.evaluation.accuracy,
+        tested.evaluation.table()
     );
-    let mut files = vec![fitted.best_path, fitted.last_path];
+}
+
+/// Prints a run of yours beside the reference's, writes the plots and
+/// run.json.
+fn report(
+    config: &TrainConfig,
+    data: &Mnist,
+    splits: &Splits,
+    fitted: Fitted,
+    tested: Tested,
+    data_record: DataRecord,
+    reference: Option<RunFigures>,
+) -> Result<RunRecord> {
+    let mut files = vec![fitted.best_path.clone(), fitted.last_path.clone()];
+    let comparison = match &reference {
+        Some(theirs) => {
+            let mine = figures_of(&fitted, &tested.stats);
+            let comparison = Comparison::new(&mine, theirs);
+            println!(
+                "\nYours against the reference (same configuration and seed):\n\n{}\n\n{comparison}\n",
+                Comparison::table(&mine, theirs, "val")
+            );
+            files.push(comparison::reference_dir(&config.out).join("run.json"));
+            Some(comparison)
+        }
+        None => None,
+    };
     files.extend(write_plots(
         &config.out,
         data,
         &fitted.epochs,
-        &evaluation,
-        &predicted,
+        reference.as_ref().map(|r| r.epochs.as_slice()),
+        &tested.evaluation,
+        &tested.predicted,
         &splits.test_y,
     )?);
     write_run_record(&config.out, files, |files| RunRecord {
@@ -262,8 +370,9 @@ fn report(
             Kept::Best { epoch, .. } => Some(epoch),
             Kept::Last { .. } => None,
         },
-        test_loss: test_stats.loss,
-        test: evaluation,
+        test_loss: tested.stats.loss,
+        test: tested.evaluation,
+        comparison,
         files,
     })
 }
@@ -295,6 +404,7 @@ fn write_plots(
     dir: &Path,
     data: &Mnist,
     epochs: &[EpochRecord],
+    reference: Option<&[EpochRecord]>,
     evaluation: &Evaluation,
     predicted: &[usize],
     truth: &[usize],
@@ -316,7 +426,9 @@ fn write_plots(
                 "Training digits and their labels",
             )
         })?,
-        render("curves.svg", (900, 360), |root| draw_curves(root, epochs))?,
+        render("curves.svg", (900, 360), |root| {
+            draw_curves(root, epochs, reference)
+        })?,
         render("confusion.svg", (560, 520), |root| {
             draw_confusion(root, evaluation)
         })?,

@@ -1,4 +1,5 @@
-//! Learning curves: loss and accuracy per epoch, training and validation.
+//! Learning curves: loss and accuracy per epoch, training and validation,
+//! and dashed beside them the same curves of a run to compare with.
 
 use anyhow::Result;
 use plotters::prelude::*;
@@ -6,53 +7,53 @@ use plotters::prelude::*;
 use super::canvas::{Area, CLASS_COLOURS, FONT, draw_legend, draw_line_with_dots, plot_error};
 use crate::report::EpochRecord;
 
-/// A series: its label, its value in an epoch (if recorded), its colour.
-type Series<'a> = (&'a str, Box<dyn Fn(&EpochRecord) -> Option<f32>>, RGBColor);
+/// A figure of an epoch: the training one, or the held-out one (if recorded).
+type Figure = fn(&EpochRecord) -> Option<f32>;
+
+/// A panel: its name, where its legend goes, and its training and held-out
+/// figures.
+type Panel = (
+    &'static str,
+    SeriesLabelPosition,
+    [(&'static str, Figure); 2],
+);
+
+const PANELS: [Panel; 2] = [
+    (
+        "loss",
+        SeriesLabelPosition::UpperRight,
+        [
+            ("train", |e| Some(e.train_loss)),
+            ("validation", |e| e.validation_loss),
+        ],
+    ),
+    (
+        "accuracy (%)",
+        SeriesLabelPosition::LowerRight,
+        [
+            ("train", |e| Some(100.0 * e.train_accuracy)),
+            ("validation", |e| e.validation_accuracy.map(|a| 100.0 * a)),
+        ],
+    ),
+];
 
 /// Two panels, loss and accuracy (%) per epoch; a run without validation
-/// figures shows the training series alone.
-pub fn draw_curves(root: &Area<'_>, epochs: &[EpochRecord]) -> Result<()> {
+/// figures shows the training series alone. With `reference` (a run of the
+/// same configuration to compare with), its series are drawn dashed in the
+/// same colours, and the legend tells "yours" from "reference".
+pub fn draw_curves(
+    root: &Area<'_>,
+    epochs: &[EpochRecord],
+    reference: Option<&[EpochRecord]>,
+) -> Result<()> {
     let panels = root.split_evenly((1, 2));
-    let last = epochs.last().map_or(1, |e| e.epoch).max(2);
-    let first = epochs.first().map_or(1, |e| e.epoch);
-    let panels_spec: [(&str, SeriesLabelPosition, [Series; 2]); 2] = [
-        (
-            "loss",
-            SeriesLabelPosition::UpperRight,
-            [
-                (
-                    "train",
-                    Box::new(|e: &EpochRecord| Some(e.train_loss)),
-                    CLASS_COLOURS[0],
-                ),
-                (
-                    "validation",
-                    Box::new(|e: &EpochRecord| e.validation_loss),
-                    CLASS_COLOURS[1],
-                ),
-            ],
-        ),
-        (
-            "accuracy (%)",
-            SeriesLabelPosition::LowerRight,
-            [
-                (
-                    "train",
-                    Box::new(|e: &EpochRecord| Some(100.0 * e.train_accuracy)),
-                    CLASS_COLOURS[0],
-                ),
-                (
-                    "validation",
-                    Box::new(|e: &EpochRecord| e.validation_accuracy.map(|a| 100.0 * a)),
-                    CLASS_COLOURS[1],
-                ),
-            ],
-        ),
-    ];
-    for (panel, (name, legend, series)) in panels.iter().zip(panels_spec) {
+    let all = || epochs.iter().chain(reference.into_iter().flatten());
+    let last = all().map(|e| e.epoch).max().unwrap_or(1).max(2);
+    let first = all().map(|e| e.epoch).min().unwrap_or(1);
+    for (panel, (name, legend, series)) in panels.iter().zip(PANELS) {
         let values: Vec<f32> = series
             .iter()
-            .flat_map(|(_, f, _)| epochs.iter().filter_map(f))
+            .flat_map(|(_, f)| all().filter_map(f))
             .collect();
         let (lo, hi) = values
             .iter()
@@ -71,13 +72,32 @@ pub fn draw_curves(root: &Area<'_>, epochs: &[EpochRecord]) -> Result<()> {
             .x_desc("epoch")
             .draw()
             .map_err(plot_error)?;
-        for (label, f, colour) in &series {
-            let points: Vec<(usize, f32)> = epochs
-                .iter()
-                .filter_map(|e| Some((e.epoch, f(e)?)))
-                .collect();
-            if !points.is_empty() {
-                draw_line_with_dots(&mut chart, points, *colour, label)?;
+        let points = |run: &[EpochRecord], f: Figure| -> Vec<(usize, f32)> {
+            run.iter().filter_map(|e| Some((e.epoch, f(e)?))).collect()
+        };
+        for ((label, f), colour) in series.iter().zip(CLASS_COLOURS) {
+            let mine = points(epochs, *f);
+            if !mine.is_empty() {
+                let label = match reference {
+                    Some(_) => format!("{label}, yours"),
+                    None => (*label).to_owned(),
+                };
+                draw_line_with_dots(&mut chart, mine, colour, &label)?;
+            }
+            let theirs = points(reference.unwrap_or_default(), *f);
+            if !theirs.is_empty() {
+                // Lighter and on top: where the runs agree, the line shows
+                // both.
+                let colour = colour.mix(0.5);
+                chart
+                    .draw_series(DashedLineSeries::new(theirs, 6, 4, colour.stroke_width(2)))
+                    .map_err(plot_error)?
+                    .label(format!("{label}, reference"))
+                    .legend(move |(x, y)| {
+                        EmptyElement::at((x, y))
+                            + PathElement::new([(0, 0), (8, 0)], colour.stroke_width(2))
+                            + PathElement::new([(12, 0), (20, 0)], colour.stroke_width(2))
+                    });
             }
         }
         draw_legend(&mut chart, legend)?;

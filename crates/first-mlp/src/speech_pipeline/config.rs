@@ -53,6 +53,11 @@ pub struct SpeechConfig {
     #[arg(long)]
     #[serde(default)]
     pub yours: bool,
+    /// With --yours: no comparison with the reference's run of the same
+    /// configuration (which trains the reference once, then is cached).
+    #[arg(long, requires = "yours")]
+    #[serde(skip)]
+    pub no_compare: bool,
 }
 
 impl Default for SpeechConfig {
@@ -72,6 +77,7 @@ impl Default for SpeechConfig {
             resume: None,
             quiet: false,
             yours: false,
+            no_compare: false,
         }
     }
 }
@@ -92,8 +98,16 @@ impl SpeechConfig {
     }
 
     /// The network this configuration describes for windows of `inputs`
-    /// values (weights drawn from the seed by the run's code).
+    /// values, with weights drawn from the seed by the reference's
+    /// `init_weights` (for a network whose weights a checkpoint then
+    /// replaces, say).
     pub fn build(&self, inputs: usize) -> Result<Mlp> {
+        self.build_with(&Code::REFERENCE, inputs)
+    }
+
+    /// The network this configuration describes for windows of `inputs`
+    /// values, with weights drawn from the seed by `code`'s `init_weights`.
+    pub fn build_with(&self, code: &Code, inputs: usize) -> Result<Mlp> {
         let widths = self.widths(inputs);
         let mut activations = vec![Activation::Relu; widths.len() - 2];
         activations.push(Activation::Identity);
@@ -102,7 +116,7 @@ impl SpeechConfig {
             &activations,
             Init::KaimingUniform,
             self.seed,
-            self.code().init_weights,
+            code.init_weights,
         )?)
     }
 }

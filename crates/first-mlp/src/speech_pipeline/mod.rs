@@ -13,16 +13,19 @@ use std::path::PathBuf;
 use anyhow::Result;
 use course_support::network::Mlp;
 use course_support::optim::Optimizer;
+use course_support::stats::EpochStats;
 use reference::context::ContextFrames;
 use serde::Serialize;
 use speech::hw1p2::PHONEMES;
 
 use crate::checkpoint;
+use crate::code::{Code, Whose};
+use crate::comparison::{self, Comparison, RunFigures};
 use crate::datasets::speech::{SpeechData, Split, loader};
 use crate::files::{write_atomically, write_run_record};
 use crate::plots::{self, draw_confusion_named, draw_curves, render};
 use crate::report::{EpochRecord, Evaluation, summary};
-use crate::training::{self, FitSettings, Fitted, Kept, OptimizerArg, Progress, Schedule};
+use crate::training::{self, FitSettings, Fitted, Kept, OptimizerArg, Progress, Role, Schedule};
 
 pub use config::SpeechConfig;
 pub use predict::{collapse, predict_wav, submission_csv};
@@ -37,11 +40,23 @@ pub struct SpeechRecord {
     pub dev_accuracy: f32,
     /// Frame accuracy on test-clean (the held-out voice), when it has transcripts.
     pub test_accuracy: Option<f32>,
+    /// A run of yours against the reference's run of the same configuration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<Comparison>,
     pub files: Vec<PathBuf>,
 }
 
-/// Trains and evaluates; writes checkpoints, plots, the submission CSV and run.json.
+/// Trains and evaluates; writes checkpoints, plots, the submission CSV and
+/// run.json. A run of yours ends compared with the reference's run of the
+/// same configuration and seed (unless `no_compare`).
 pub fn run(config: SpeechConfig) -> Result<SpeechRecord> {
+    let code = config.code();
+    run_with(config, code)
+}
+
+/// Runs the pipeline with the stages of `code`, which `config.yours` names
+/// for the command line.
+pub fn run_with(config: SpeechConfig, code: Code) -> Result<SpeechRecord> {
     let config = settle(config)?;
     let SpeechData {
         train,
@@ -50,10 +65,28 @@ pub fn run(config: SpeechConfig) -> Result<SpeechRecord> {
         test_has_labels,
     } = load(&config)?;
     let inputs = train.frames.input_size();
-    let (mut mlp, mut optimizer, progress) = build(&config, inputs)?;
-    let fitted = fit(&config, train, dev, &mut mlp, &mut optimizer, progress)?;
-    let test_labels = test_has_labels.then_some(test.labels.as_slice());
-    report(&config, inputs, &test.frames, test_labels, fitted)
+    let sizes = [train.labels.len(), dev.labels.len(), test.frames.len()];
+    println!("{}", code.describe(6, false));
+    let (mut mlp, mut optimizer, progress) = build(&config, &code, inputs)?;
+    println!("\n{}\n", summary(&mlp));
+    let fitted = fit(
+        &config,
+        &code,
+        train,
+        dev,
+        &mut mlp,
+        &mut optimizer,
+        progress,
+        Role::Main,
+    )?;
+    let labels = test_has_labels.then_some(test.labels.as_slice());
+    let tested = test_kept(&config, &code, inputs, &test.frames, labels, &fitted)?;
+    print_result(&fitted, &tested);
+    let reference = match code.whose {
+        Whose::Yours if !config.no_compare => Some(reference_run(&config, sizes)?),
+        _ => None,
+    };
+    report(&config, fitted, tested, reference)
 }
 
 /// The configuration to run: `config`, or with --resume the checkpoint's,
@@ -92,11 +125,8 @@ fn load(config: &SpeechConfig) -> Result<SpeechData> {
 }
 
 /// The network and its optimiser (Adam), fresh or from the checkpoint to resume.
-fn build(config: &SpeechConfig, inputs: usize) -> Result<(Mlp, Optimizer, Progress)> {
-    let code = config.code();
-    println!("{}", code.describe(6, false));
-    let mut mlp = code.run("building the network", || config.build(inputs))??;
-    println!("\n{}\n", summary(&mlp));
+fn build(config: &SpeechConfig, code: &Code, inputs: usize) -> Result<(Mlp, Optimizer, Progress)> {
+    let mut mlp = code.run("building the network", || config.build_with(code, inputs))??;
     let mut optimizer = training::new_optimizer(OptimizerArg::Adam, config.lr, 0.0);
     let progress = match &config.resume {
         Some(path) => Progress::resume(path, &mut mlp, &mut optimizer)?,
@@ -106,27 +136,45 @@ fn build(config: &SpeechConfig, inputs: usize) -> Result<(Mlp, Optimizer, Progre
 }
 
 /// Trains on train-clean-100 with a cosine schedule, keeping the best model
-/// on dev-clean.
+/// on dev-clean. The reference's run for comparison trains on its teaching
+/// code, as yours does.
+#[allow(clippy::too_many_arguments)]
 fn fit(
     config: &SpeechConfig,
+    code: &Code,
     train: Split,
     dev: Split,
     mlp: &mut Mlp,
     optimizer: &mut Optimizer,
     progress: Progress,
+    role: Role,
 ) -> Result<Fitted> {
     let (batch_size, seed) = (config.batch_size, config.seed);
-    let whose = config.code().whose;
-    let mut train = loader(train.frames, train.labels, batch_size, true, seed, whose)?;
-    let mut dev = loader(dev.frames, dev.labels, batch_size, false, seed, whose)?;
+    let mut train = loader(
+        train.frames,
+        train.labels,
+        batch_size,
+        true,
+        seed,
+        code.windows,
+    )?;
+    let mut dev = loader(
+        dev.frames,
+        dev.labels,
+        batch_size,
+        false,
+        seed,
+        code.windows,
+    )?;
     let settings = FitSettings {
         epochs: config.epochs,
         lr: config.lr,
         schedule: Schedule::Cosine,
         batch_size,
-        code: config.code(),
-        teaching: false,
+        code: *code,
+        teaching: role == Role::Comparison,
         quiet: config.quiet,
+        role,
         held_out: "dev",
         out: &config.out,
         config_json: serde_json::to_string(config)?,
@@ -141,59 +189,169 @@ fn fit(
     )
 }
 
+/// The kept model on test-clean: every frame's class, and with transcripts
+/// the loss and the confusion matrix.
+struct Tested {
+    predicted: Vec<usize>,
+    stats: Option<EpochStats>,
+    evaluation: Option<Evaluation>,
+}
+
 /// Labels test-clean (`test`, with `labels` when it has transcripts) with
-/// the kept model; writes the submission, the plots and run.json, and says
-/// how the model did.
-fn report(
+/// the kept model, by `code`.
+fn test_kept(
     config: &SpeechConfig,
+    code: &Code,
     inputs: usize,
     test: &ContextFrames,
     labels: Option<&[usize]>,
-    fitted: Fitted,
-) -> Result<SpeechRecord> {
+    fitted: &Fitted,
+) -> Result<Tested> {
     let mut model = config.build(inputs)?;
     checkpoint::load_into(&fitted.best_path, &mut model)?;
     // The held-out voice: predictions for every frame, in sorted utterance order.
-    let predicted = predict::predict_all(&config.code(), &model, test, config.batch_size)?;
-    let csv_path = config.out.join("submission.csv");
-    write_atomically(&csv_path, predict::submission_csv(&predicted).as_bytes())?;
-    let mut files = vec![fitted.best_path, fitted.last_path, csv_path];
-    let mut figures = Vec::new();
-    let test_accuracy = if let Some(labels) = labels {
-        let evaluation = Evaluation::new(labels, &predicted, PHONEMES.len());
-        figures.push(render("confusion.svg", (760, 720), |root| {
-            draw_confusion_named(root, &evaluation, &PHONEMES)
-        })?);
-        Some(evaluation.accuracy)
-    } else {
-        None
+    let predicted = predict::predict_all(code, &model, test, config.batch_size)?;
+    let Some(labels) = labels else {
+        return Ok(Tested {
+            predicted,
+            stats: None,
+            evaluation: None,
+        });
     };
-    figures.push(render("curves.svg", (900, 360), |root| {
-        draw_curves(root, &fitted.epochs)
-    })?);
-    files.extend(plots::write_all(&figures, &config.out)?);
-    let on_test = test_accuracy.map_or_else(String::new, |a| {
-        format!(", {:.2}% on test-clean (the held-out voice)", 100.0 * a)
+    let batch = config.batch_size.max(1);
+    let mut loader = loader(test.clone(), labels.to_vec(), batch, false, 0, code.windows)?;
+    let stats = code.run("testing", || (code.evaluate)(&model, &mut loader))??;
+    Ok(Tested {
+        evaluation: Some(Evaluation::new(labels, &predicted, PHONEMES.len())),
+        predicted,
+        stats: Some(stats),
+    })
+}
+
+/// The reference's teaching code run with your run's configuration and
+/// seed: read back from the cache in your output folder, or trained now
+/// (on the data read again) to fill it. `sizes` are the frames of the
+/// three splits your run read.
+fn reference_run(config: &SpeechConfig, sizes: [usize; 3]) -> Result<RunFigures> {
+    let theirs = SpeechConfig {
+        yours: false,
+        out: PathBuf::new(),
+        resume: None,
+        ..config.clone()
+    };
+    let key = serde_json::json!({
+        "course": env!("CARGO_PKG_VERSION"),
+        "config": &theirs,
+        "frames": sizes,
     });
-    let (best_epoch, dev_accuracy) = match fitted.kept {
-        Kept::Best { epoch, accuracy } => {
-            println!(
-                "\nBest model (epoch {epoch}): frame accuracy {:.2}% on dev-clean (held-out sentences){on_test}",
-                100.0 * accuracy
-            );
-            (epoch, accuracy)
-        }
+    comparison::reference_run(&config.out, key, |dir| {
+        let theirs = SpeechConfig {
+            out: dir.to_owned(),
+            ..theirs.clone()
+        };
+        let code = Code::REFERENCE;
+        let data = SpeechData::load(&theirs.data, theirs.context, !theirs.no_cmvn)?;
+        let inputs = data.train.frames.input_size();
+        let (mut mlp, mut optimizer, progress) = build(&theirs, &code, inputs)?;
+        let fitted = fit(
+            &theirs,
+            &code,
+            data.train,
+            data.dev,
+            &mut mlp,
+            &mut optimizer,
+            progress,
+            Role::Comparison,
+        )?;
+        let labels = data.test_has_labels.then_some(data.test.labels.as_slice());
+        let tested = test_kept(&theirs, &code, inputs, &data.test.frames, labels, &fitted)?;
+        Ok(figures_of(&fitted, &tested))
+    })
+}
+
+/// A run's figures, as compared with another's.
+fn figures_of(fitted: &Fitted, tested: &Tested) -> RunFigures {
+    RunFigures {
+        epochs: fitted.epochs.clone(),
+        steps: fitted.steps.clone(),
+        kept_epoch: fitted.kept.epoch(),
+        test_loss: tested.stats.map(|s| s.loss),
+        test_accuracy: tested.evaluation.as_ref().map(|e| e.accuracy),
+    }
+}
+
+/// Says how the kept model did on dev-clean and test-clean.
+fn print_result(fitted: &Fitted, tested: &Tested) {
+    let on_test = tested.evaluation.as_ref().map_or_else(String::new, |e| {
+        format!(
+            ", {:.2}% on test-clean (the held-out voice)",
+            100.0 * e.accuracy
+        )
+    });
+    match fitted.kept {
+        Kept::Best { epoch, accuracy } => println!(
+            "\nBest model (epoch {epoch}): frame accuracy {:.2}% on dev-clean (held-out sentences){on_test}",
+            100.0 * accuracy
+        ),
         Kept::Last { epoch } => {
-            println!("\nThe last epoch's model (epoch {epoch}; dev-clean is empty){on_test}");
-            (epoch, 0.0)
+            println!("\nThe last epoch's model (epoch {epoch}; dev-clean is empty){on_test}")
         }
+    }
+}
+
+/// Writes the submission, the plots and run.json; for a run of yours, says
+/// how it did beside the reference's.
+fn report(
+    config: &SpeechConfig,
+    fitted: Fitted,
+    tested: Tested,
+    reference: Option<RunFigures>,
+) -> Result<SpeechRecord> {
+    let csv_path = config.out.join("submission.csv");
+    write_atomically(
+        &csv_path,
+        predict::submission_csv(&tested.predicted).as_bytes(),
+    )?;
+    let mut files = vec![fitted.best_path.clone(), fitted.last_path.clone(), csv_path];
+    let mut figures = Vec::new();
+    if let Some(evaluation) = &tested.evaluation {
+        figures.push(render("confusion.svg", (760, 720), |root| {
+            draw_confusion_named(root, evaluation, &PHONEMES)
+        })?);
+    }
+    figures.push(render("curves.svg", (900, 360), |root| {
+        draw_curves(
+            root,
+            &fitted.epochs,
+            reference.as_ref().map(|r| r.epochs.as_slice()),
+        )
+    })?);
+    let test_accuracy = tested.evaluation.as_ref().map(|e| e.accuracy);
+    let (best_epoch, dev_accuracy) = match fitted.kept {
+        Kept::Best { epoch, accuracy } => (epoch, accuracy),
+        Kept::Last { epoch } => (epoch, 0.0),
     };
+    let comparison = match &reference {
+        Some(theirs) => {
+            let mine = figures_of(&fitted, &tested);
+            let comparison = Comparison::new(&mine, theirs);
+            println!(
+                "\nYours against the reference (same configuration and seed):\n\n{}\n\n{comparison}\n",
+                Comparison::table(&mine, theirs, "dev")
+            );
+            files.push(comparison::reference_dir(&config.out).join("run.json"));
+            Some(comparison)
+        }
+        None => None,
+    };
+    files.extend(plots::write_all(&figures, &config.out)?);
     write_run_record(&config.out, files, |files| SpeechRecord {
         config: config.clone(),
         epochs: fitted.epochs,
         best_epoch,
         dev_accuracy,
         test_accuracy,
+        comparison,
         files,
     })
 }

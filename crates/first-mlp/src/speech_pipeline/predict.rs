@@ -28,7 +28,14 @@ pub(super) fn predict_all(
     let n = frames.len();
     let mut out = Vec::with_capacity(n);
     let batch_size = batch_size.max(1);
-    let mut loader = loader(frames.clone(), vec![0; n], batch_size, false, 0, code.whose)?;
+    let mut loader = loader(
+        frames.clone(),
+        vec![0; n],
+        batch_size,
+        false,
+        0,
+        code.windows,
+    )?;
     code.run("labelling frames", || -> Result<()> {
         loader.start_epoch();
         while let Some((inputs, _)) = loader.next_batch() {

@@ -3,6 +3,8 @@
 use std::fs;
 use std::path::Path;
 
+use first_mlp::code::{Code, Whose};
+
 /// Every tensor of a checkpoint (weights and optimiser state), by name; the
 /// metadata (paths, timings) may differ between runs.
 pub fn checkpoint_tensors(path: &Path) -> Vec<(String, Vec<u8>)> {
@@ -15,4 +17,15 @@ pub fn checkpoint_tensors(path: &Path) -> Vec<(String, Vec<u8>)> {
         .collect();
     all.sort();
     all
+}
+
+/// The reference's stages run as if they were yours: what `--yours` changes
+/// around the stages (no fast path, panics and divergence caught, the
+/// comparison with the reference), on code known to be right. The stubs
+/// themselves are the course check's business.
+pub fn reference_as_yours() -> Code {
+    Code {
+        whose: Whose::Yours,
+        ..Code::REFERENCE
+    }
 }

@@ -1,0 +1,572 @@
+//! Your run against the reference's: the same configuration and seed trained
+//! by the reference's teaching code, read back from a cache beside your
+//! output (or trained once to fill it), compared step by step. Says whether
+//! the two runs are the same, where they first part, whether yours fell far
+//! from the reference, and which stage to look at first.
+
+use std::fmt::{self, Write as _};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::files::write_atomically;
+use crate::report::EpochRecord;
+use crate::training::StepLosses;
+
+/// Losses closer than this (relative) count as the same: a correct
+/// implementation that adds in another order differs by about 1e-7 at
+/// first, and the gap grows slowly from there.
+const SAME: f32 = 1e-4;
+/// A first difference at least this large (relative) did not grow out of
+/// rounding: a mistake makes the losses jump apart at once.
+const NOT_ROUNDING: f32 = 1e-3;
+/// A running loss further than this fraction of the reference's, plus
+/// [`FAR_ABSOLUTE`], from the reference's is far from it: two correct runs
+/// that round differently stay within a few per cent.
+const FAR_RELATIVE: f32 = 0.1;
+const FAR_ABSOLUTE: f32 = 0.02;
+/// An accuracy further than this (a fraction, so 2 points) from the
+/// reference's is far from it.
+const FAR_ACCURACY: f32 = 0.02;
+
+/// What a run measured, as compared: every epoch, every step's running
+/// training loss, the kept epoch and the test.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunFigures {
+    pub epochs: Vec<EpochRecord>,
+    pub steps: Vec<StepLosses>,
+    /// The epoch of the model tested.
+    pub kept_epoch: usize,
+    /// The test set's loss, where the pipeline measures it.
+    pub test_loss: Option<f32>,
+    /// The test set's accuracy, where it has labels.
+    pub test_accuracy: Option<f32>,
+}
+
+impl RunFigures {
+    fn kept(&self) -> Option<&EpochRecord> {
+        self.epochs.iter().find(|e| e.epoch == self.kept_epoch)
+    }
+}
+
+/// The reference's run as cached: what it was run for, and what it measured.
+#[derive(Serialize, Deserialize)]
+struct Cached {
+    key: serde_json::Value,
+    figures: RunFigures,
+}
+
+/// Where the reference's run for comparison lives: `reference/` in your
+/// run's output folder (its checkpoints, and `run.json`).
+pub fn reference_dir(out: &Path) -> PathBuf {
+    out.join("reference")
+}
+
+/// The reference's run for `key` (everything that decides its result: the
+/// configuration, the data, the course's version): read back from
+/// `reference_dir(out)` when it was run for the same key, else trained by
+/// `train` (which writes its checkpoints into that folder) and cached there.
+pub fn reference_run(
+    out: &Path,
+    key: serde_json::Value,
+    train: impl FnOnce(&Path) -> Result<RunFigures>,
+) -> Result<RunFigures> {
+    let dir = reference_dir(out);
+    let path = dir.join("run.json");
+    let cached = fs::read(&path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Cached>(&bytes).ok())
+        .filter(|cached| cached.key == key);
+    if let Some(cached) = cached {
+        println!(
+            "\nThe reference's run with the same configuration and seed: read back from {}",
+            path.display()
+        );
+        return Ok(cached.figures);
+    }
+    println!(
+        "\nTraining the reference's teaching code with the same configuration and seed, to \
+         compare (once: it is kept in {} for later runs)",
+        dir.display()
+    );
+    fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let figures = train(&dir)?;
+    let cached = Cached { key, figures };
+    write_atomically(&path, serde_json::to_string_pretty(&cached)?.as_bytes())?;
+    Ok(cached.figures)
+}
+
+/// A step at which the two runs' running training losses differ.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct StepGap {
+    pub epoch: usize,
+    /// 1-based, within the epoch.
+    pub step: usize,
+    pub yours: f32,
+    pub reference: f32,
+}
+
+impl StepGap {
+    fn relative(&self) -> f32 {
+        relative_gap(self.yours, self.reference)
+    }
+}
+
+/// Where your run is first far from the reference's.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Far {
+    /// The running training loss, at a step.
+    Training(StepGap),
+    /// The held-out accuracy at the end of an epoch.
+    Validation {
+        epoch: usize,
+        yours: f32,
+        reference: f32,
+    },
+    /// The kept model's accuracy on the test set.
+    Test { yours: f32, reference: f32 },
+}
+
+/// The stage to look at first, and why.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LookFirst {
+    /// The first batch's loss differs, before any update.
+    ForwardOrLoss,
+    /// The first batch agrees and a later one does not: the updates differ.
+    Update,
+    /// Training agrees step for step, evaluation does not.
+    Evaluation,
+}
+
+/// Your run against the reference's.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Comparison {
+    /// Every step, epoch and test figure equal, bit for bit.
+    pub identical: bool,
+    /// The steps both runs trained.
+    pub steps_compared: usize,
+    /// The first step whose losses differ by more than rounding's first
+    /// steps explain.
+    pub first_difference: Option<StepGap>,
+    /// Where your run is first far from the reference's, if it is.
+    pub far: Option<Far>,
+    /// The stage to look at first, when the runs differ by more than
+    /// rounding.
+    pub look_first: Option<LookFirst>,
+}
+
+impl Comparison {
+    /// Compares your run with the reference's, over the epochs both trained.
+    pub fn new(yours: &RunFigures, reference: &RunFigures) -> Self {
+        // Everything an epoch records but its time.
+        let figures = |run: &RunFigures| -> Vec<EpochRecord> {
+            let untimed = |e: &EpochRecord| EpochRecord {
+                seconds: 0.0,
+                ..e.clone()
+            };
+            run.epochs.iter().map(untimed).collect()
+        };
+        let mut identical = figures(yours) == figures(reference)
+            && yours.test_loss == reference.test_loss
+            && yours.test_accuracy == reference.test_accuracy;
+        let mut steps_compared = 0;
+        let (mut first_difference, mut far_step) = (None, None);
+        for mine in &yours.steps {
+            let Some(theirs) = reference.steps.iter().find(|s| s.epoch == mine.epoch) else {
+                continue;
+            };
+            identical &= mine.losses == theirs.losses;
+            for (index, (&y, &r)) in mine.losses.iter().zip(&theirs.losses).enumerate() {
+                steps_compared += 1;
+                let gap = StepGap {
+                    epoch: mine.epoch,
+                    step: index + 1,
+                    yours: y,
+                    reference: r,
+                };
+                if first_difference.is_none() && exceeds(relative_gap(y, r), SAME) {
+                    first_difference = Some(gap);
+                }
+                let far_limit = FAR_RELATIVE * r.abs() + FAR_ABSOLUTE;
+                if far_step.is_none() && exceeds((y - r).abs(), far_limit) {
+                    far_step = Some(gap);
+                }
+            }
+        }
+        let far_accuracy = |y: f32, r: f32| exceeds((y - r).abs(), FAR_ACCURACY);
+        let far_validation = yours.epochs.iter().find_map(|mine| {
+            let theirs = reference.epochs.iter().find(|e| e.epoch == mine.epoch)?;
+            let (y, r) = (mine.validation_accuracy?, theirs.validation_accuracy?);
+            far_accuracy(y, r).then_some(Far::Validation {
+                epoch: mine.epoch,
+                yours: y,
+                reference: r,
+            })
+        });
+        let far_test = match (yours.test_accuracy, reference.test_accuracy) {
+            (Some(y), Some(r)) if far_accuracy(y, r) => Some(Far::Test {
+                yours: y,
+                reference: r,
+            }),
+            _ => None,
+        };
+        let far = far_step.map(Far::Training).or(far_validation).or(far_test);
+        let not_rounding = first_difference.filter(|gap| gap.relative() >= NOT_ROUNDING);
+        let look_first = match (not_rounding, far) {
+            (Some(gap), _) if gap.epoch == 1 && gap.step == 1 => Some(LookFirst::ForwardOrLoss),
+            (Some(_), _) | (None, Some(Far::Training(_))) => Some(LookFirst::Update),
+            (None, Some(_)) => Some(LookFirst::Evaluation),
+            (None, None) => None,
+        };
+        Self {
+            identical,
+            steps_compared,
+            first_difference,
+            far,
+            look_first,
+        }
+    }
+
+    /// The closing table: loss and accuracy in training, validation and
+    /// test, yours beside the reference's, at each run's kept epoch.
+    pub fn table(yours: &RunFigures, reference: &RunFigures, held_out: &str) -> String {
+        type Figure = fn(&RunFigures) -> Option<f32>;
+        let rows: [(&str, Figure, bool); 6] = [
+            ("train loss", |r| r.kept().map(|e| e.train_loss), false),
+            (
+                "train accuracy",
+                |r| r.kept().map(|e| e.train_accuracy),
+                true,
+            ),
+            (
+                "{held} loss",
+                |r| r.kept().and_then(|e| e.validation_loss),
+                false,
+            ),
+            (
+                "{held} accuracy",
+                |r| r.kept().and_then(|e| e.validation_accuracy),
+                true,
+            ),
+            ("test loss", |r| r.test_loss, false),
+            ("test accuracy", |r| r.test_accuracy, true),
+        ];
+        let mut out = format!(
+            "{:<22} {:>10} {:>10} {:>11}\n{:<22} {:>10} {:>10}\n",
+            "",
+            "yours",
+            "reference",
+            "difference",
+            "kept epoch",
+            yours.kept_epoch,
+            reference.kept_epoch
+        );
+        for (name, figure, percent) in rows {
+            let (Some(y), Some(r)) = (figure(yours), figure(reference)) else {
+                continue;
+            };
+            let name = name.replace("{held}", held_out);
+            let line = if percent {
+                format!(
+                    "{name:<22} {:>9.2}% {:>9.2}% {:>+10.2}",
+                    100.0 * y,
+                    100.0 * r,
+                    100.0 * (y - r)
+                )
+            } else {
+                format!("{name:<22} {y:>10.4} {r:>10.4} {:>+11.4}", y - r)
+            };
+            writeln!(out, "{line}").expect("writing to a String");
+        }
+        out.pop();
+        out
+    }
+}
+
+impl fmt::Display for Comparison {
+    /// The verdict: the same, close, or far, and where to look.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.identical {
+            return write!(
+                f,
+                "Your run and the reference's are the same, bit for bit, at all {} steps and on \
+                 the test set.",
+                self.steps_compared
+            );
+        }
+        let far_at_first = matches!(
+            (self.far, self.first_difference),
+            (Some(Far::Training(far)), Some(first)) if far == first
+        );
+        match self.first_difference {
+            Some(gap) if far_at_first => writeln!(
+                f,
+                "Your run first differs from the reference's, and at once by far, at epoch {}, \
+                 step {}: running loss {:.4} against {:.4}.",
+                gap.epoch, gap.step, gap.yours, gap.reference
+            )?,
+            Some(gap) => writeln!(
+                f,
+                "Your run first differs from the reference's at epoch {}, step {}: running loss \
+                 {:.6} against {:.6}.",
+                gap.epoch, gap.step, gap.yours, gap.reference
+            )?,
+            None => writeln!(
+                f,
+                "Your run's losses stay within rounding of the reference's at all {} steps.",
+                self.steps_compared
+            )?,
+        }
+        match self.far {
+            None => write!(f, "Your results stay close to the reference's.")?,
+            Some(Far::Training(_)) if far_at_first => {}
+            Some(Far::Training(gap)) => write!(
+                f,
+                "It fell far from the reference's at epoch {}, step {}: running loss {:.4} \
+                 against {:.4}.",
+                gap.epoch, gap.step, gap.yours, gap.reference
+            )?,
+            Some(Far::Validation {
+                epoch,
+                yours,
+                reference,
+            }) => write!(
+                f,
+                "It fell far from the reference's at the end of epoch {epoch}: held-out \
+                 accuracy {:.2}% against {:.2}%.",
+                100.0 * yours,
+                100.0 * reference
+            )?,
+            Some(Far::Test { yours, reference }) => write!(
+                f,
+                "Your model is far from the reference's on the test set: {:.2}% against {:.2}%.",
+                100.0 * yours,
+                100.0 * reference
+            )?,
+        }
+        if !far_at_first {
+            writeln!(f)?;
+        }
+        let look = match self.look_first {
+            None if self.first_difference.is_some() => {
+                "A gap that starts this small and grows slowly is rounding: your code adds in \
+                 another order than the reference's, which is fine."
+            }
+            None => return Ok(()),
+            Some(LookFirst::ForwardOrLoss) => {
+                "The first batch's loss is computed before any update, so look first at the \
+                 forward pass and the loss: stage 3 (init_weights, forward), stage 2 (the \
+                 activation), then stage 4's cross_entropy. `cargo test -p stage-3` tests the \
+                 first."
+            }
+            Some(LookFirst::Update) => {
+                "The first batch agrees, so your forward pass and loss do; the updates differ, by \
+                 more than rounding would. Look first at stage 4 (backward, then the optimiser's \
+                 step: `cargo test -p stage-4`), then stage 5's train_epoch."
+            }
+            Some(LookFirst::Evaluation) => {
+                "Training agrees step for step and evaluation does not: look first at stage 5's \
+                 evaluate (`cargo test -p stage-5`)."
+            }
+        };
+        write!(f, "{look}")
+    }
+}
+
+/// Whether `value` is above `limit`, or not a number (a loss that blew up).
+fn exceeds(value: f32, limit: f32) -> bool {
+    value.is_nan() || value > limit
+}
+
+/// |a − b| relative to |b|, with 1 as the floor of the scale.
+fn relative_gap(a: f32, b: f32) -> f32 {
+    (a - b).abs() / b.abs().max(1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn epoch(epoch: usize, validation_accuracy: f32) -> EpochRecord {
+        EpochRecord {
+            epoch,
+            train_loss: 0.5,
+            train_accuracy: 0.8,
+            validation_loss: Some(0.6),
+            validation_accuracy: Some(validation_accuracy),
+            learning_rate: 1e-3,
+            seconds: 1.0,
+        }
+    }
+
+    /// Two epochs of four steps each, losses falling from 2.3.
+    fn figures(steps: [[f32; 4]; 2], validation: [f32; 2], test: f32) -> RunFigures {
+        RunFigures {
+            epochs: vec![epoch(1, validation[0]), epoch(2, validation[1])],
+            steps: steps
+                .iter()
+                .enumerate()
+                .map(|(i, losses)| StepLosses {
+                    epoch: i + 1,
+                    losses: losses.to_vec(),
+                })
+                .collect(),
+            kept_epoch: 2,
+            test_loss: Some(0.4),
+            test_accuracy: Some(test),
+        }
+    }
+
+    const STEPS: [[f32; 4]; 2] = [[2.3, 2.0, 1.7, 1.5], [0.9, 0.8, 0.75, 0.7]];
+
+    #[test]
+    fn the_same_run_is_identical() {
+        let run = figures(STEPS, [0.8, 0.85], 0.84);
+        let mut slower = run.clone();
+        slower.epochs[1].seconds = 9.0;
+        let comparison = Comparison::new(&slower, &run);
+        assert!(
+            comparison.identical,
+            "the time an epoch took is no difference"
+        );
+        assert_eq!(comparison.steps_compared, 8);
+        assert_eq!(
+            (
+                comparison.first_difference,
+                comparison.far,
+                comparison.look_first
+            ),
+            (None, None, None)
+        );
+    }
+
+    #[test]
+    fn rounding_is_close_and_names_no_stage() {
+        let reference = figures(STEPS, [0.8, 0.85], 0.84);
+        let mut steps = STEPS;
+        steps[1][2] *= 1.0 + 3e-4;
+        steps[1][3] *= 1.0 + 5e-4;
+        let yours = figures(steps, [0.8, 0.85], 0.845);
+        let comparison = Comparison::new(&yours, &reference);
+        assert!(!comparison.identical);
+        let first = comparison.first_difference.unwrap();
+        assert_eq!((first.epoch, first.step), (2, 3));
+        assert_eq!((comparison.far, comparison.look_first), (None, None));
+    }
+
+    #[test]
+    fn a_different_first_batch_points_at_the_forward_pass() {
+        let reference = figures(STEPS, [0.8, 0.85], 0.84);
+        let mut steps = STEPS;
+        steps[0][0] = 2.5;
+        let comparison = Comparison::new(&figures(steps, [0.8, 0.85], 0.84), &reference);
+        let first = comparison.first_difference.unwrap();
+        assert_eq!((first.epoch, first.step), (1, 1));
+        assert_eq!(comparison.look_first, Some(LookFirst::ForwardOrLoss));
+        // 2.5 against 2.3 is within 10% + 0.02.
+        assert_eq!(comparison.far, None);
+    }
+
+    #[test]
+    fn a_run_that_falls_behind_is_found_at_its_step() {
+        let reference = figures(STEPS, [0.8, 0.85], 0.84);
+        let steps = [[2.3, 2.2, 2.1, 2.0], [1.9, 1.8, 1.7, 1.6]];
+        let comparison = Comparison::new(&figures(steps, [0.5, 0.6], 0.6), &reference);
+        let first = comparison.first_difference.unwrap();
+        assert_eq!((first.epoch, first.step), (1, 2));
+        assert_eq!(
+            comparison.far,
+            Some(Far::Training(StepGap {
+                epoch: 1,
+                step: 3,
+                yours: 2.1,
+                reference: 1.7
+            }))
+        );
+        assert_eq!(comparison.look_first, Some(LookFirst::Update));
+    }
+
+    #[test]
+    fn a_lower_loss_is_as_far_as_a_higher_one() {
+        // Summing the batch's losses instead of averaging them, say, the
+        // other way round: a loss far below the reference's is no better.
+        let reference = figures(STEPS, [0.8, 0.85], 0.84);
+        let steps = STEPS.map(|epoch| epoch.map(|loss| loss / 2.0));
+        let comparison = Comparison::new(&figures(steps, [0.8, 0.85], 0.84), &reference);
+        assert!(matches!(comparison.far, Some(Far::Training(g)) if (g.epoch, g.step) == (1, 1)));
+        assert_eq!(comparison.look_first, Some(LookFirst::ForwardOrLoss));
+    }
+
+    #[test]
+    fn matching_training_with_a_different_evaluation_points_at_evaluate() {
+        let reference = figures(STEPS, [0.8, 0.85], 0.84);
+        let comparison = Comparison::new(&figures(STEPS, [0.1, 0.1], 0.84), &reference);
+        assert_eq!(comparison.first_difference, None);
+        assert_eq!(
+            comparison.far,
+            Some(Far::Validation {
+                epoch: 1,
+                yours: 0.1,
+                reference: 0.8
+            })
+        );
+        assert_eq!(comparison.look_first, Some(LookFirst::Evaluation));
+    }
+
+    #[test]
+    fn a_non_finite_loss_is_far() {
+        let reference = figures(STEPS, [0.8, 0.85], 0.84);
+        let mut steps = STEPS;
+        steps[0][1] = f32::NAN;
+        let comparison = Comparison::new(&figures(steps, [0.8, 0.85], 0.84), &reference);
+        assert!(matches!(comparison.far, Some(Far::Training(g)) if g.step == 2));
+    }
+
+    #[test]
+    fn epochs_only_one_run_trained_are_not_compared() {
+        // A resumed run of yours holds the steps of its last epoch only.
+        let reference = figures(STEPS, [0.8, 0.85], 0.84);
+        let mut yours = reference.clone();
+        yours.steps.remove(0);
+        assert_eq!(Comparison::new(&yours, &reference).steps_compared, 4);
+    }
+
+    #[test]
+    fn the_table_puts_the_figures_side_by_side() {
+        let reference = figures(STEPS, [0.8, 0.85], 0.84);
+        let yours = figures(STEPS, [0.8, 0.86], 0.80);
+        let table = Comparison::table(&yours, &reference, "val");
+        let row = |name: &str| -> Vec<String> {
+            let line = table.lines().find(|l| l.starts_with(name)).unwrap();
+            line[name.len()..]
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect()
+        };
+        assert_eq!(row("val accuracy"), ["86.00%", "85.00%", "+1.00"]);
+        assert_eq!(row("test accuracy"), ["80.00%", "84.00%", "-4.00"]);
+        assert_eq!(row("test loss"), ["0.4000", "0.4000", "+0.0000"]);
+    }
+
+    #[test]
+    fn a_cached_reference_run_is_read_back_only_for_its_own_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = figures(STEPS, [0.8, 0.85], 0.84);
+        let key = serde_json::json!({"seed": 0});
+        let made = reference_run(dir.path(), key.clone(), |_| Ok(run.clone())).unwrap();
+        assert_eq!(made, run);
+        let again = reference_run(dir.path(), key, |_| panic!("trained again")).unwrap();
+        assert_eq!(again, run);
+        let mut other = run.clone();
+        other.kept_epoch = 1;
+        let changed = reference_run(dir.path(), serde_json::json!({"seed": 1}), |_| {
+            Ok(other.clone())
+        })
+        .unwrap();
+        assert_eq!(changed, other);
+    }
+}
