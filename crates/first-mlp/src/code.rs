@@ -13,7 +13,9 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
+use course_support::activation::Activation;
 use course_support::batches::BatchLoader;
+use course_support::gradients::{Loss, Targets};
 use course_support::network::{Init, Mlp};
 use course_support::optim::Optimizer;
 use course_support::shape::ShapeError;
@@ -67,7 +69,13 @@ pub struct Code {
     /// Whose stage 6 cuts the speech pipeline's windows of context: its
     /// `ContextFrames` is a type with methods, which no fn pointer holds.
     pub windows: Whose,
+    /// Finds the lowest unfinished stage before a run starts (yours only).
+    pub probe: Option<Probe>,
 }
+
+/// Calls each stage's functions once on a tiny network, in stage order, up
+/// to a last stage, with the run's hidden activation and optimiser.
+pub type Probe = fn(Activation, &Optimizer, u8) -> anyhow::Result<()>;
 
 impl Code {
     pub const REFERENCE: Self = Self {
@@ -77,6 +85,7 @@ impl Code {
         forward: reference::mlp::forward,
         init_weights: reference::init::init_weights,
         windows: Whose::Reference,
+        probe: None,
     };
 
     pub const YOURS: Self = Self {
@@ -86,11 +95,30 @@ impl Code {
         forward: yours::mlp::forward,
         init_weights: yours::init::init_weights,
         windows: Whose::Yours,
+        probe: Some(probe_yours),
     };
 
     /// Yours when the run's `--yours` flag is set, else the reference.
     pub fn chosen(yours: bool) -> Self {
         if yours { Self::YOURS } else { Self::REFERENCE }
+    }
+
+    /// Stops with [`Unfinished`] naming the lowest stage, up to
+    /// `last_stage`, that still holds a `todo!()` on the way a run goes
+    /// (with `activation` in its hidden layers and `optimizer`). A pipeline
+    /// meets the stages in another order: it draws the weights (stage 3)
+    /// before it applies an activation (stage 2), and calls `train_epoch`
+    /// (stage 5) before `train_step` (stage 4).
+    pub fn check_finished(
+        &self,
+        activation: Activation,
+        optimizer: &Optimizer,
+        last_stage: u8,
+    ) -> anyhow::Result<()> {
+        match self.probe {
+            Some(probe) => probe(activation, optimizer, last_stage),
+            None => Ok(()),
+        }
     }
 
     /// The line a run prints first: whose code runs, and where. `last_stage`
@@ -146,6 +174,73 @@ impl Code {
             .into(),
         })
     }
+}
+
+/// [`Probe`] of your stages. Only a `todo!()` stops it: any other failure
+/// is left for the run itself to meet and report where it happens.
+fn probe_yours(
+    activation: Activation,
+    optimizer: &Optimizer,
+    last_stage: u8,
+) -> anyhow::Result<()> {
+    let code = Code::YOURS;
+    let unfinished = |result: anyhow::Result<()>| match result {
+        Err(error) if error.is::<Unfinished>() => Err(error),
+        _ => Ok(()),
+    };
+    let input = DMatrix::from_row_slice(2, 2, &[0.5, -1.0, 1.5, 0.25]);
+    unfinished(code.run("checking stage 2", || {
+        yours::activations::apply(activation, 0.5);
+        yours::activations::derivative(activation, 0.5);
+    }))?;
+    let mut mlp = None;
+    unfinished(code.run("checking stage 3", || {
+        let built = Mlp::new(
+            &[2, 3, 2],
+            &[activation, Activation::Identity],
+            Init::KaimingUniform,
+            0,
+            yours::init::init_weights,
+        );
+        if let Ok(built) = built {
+            let _ = yours::mlp::forward_trace(&built, &input);
+            let _ = yours::mlp::forward(&built, &input);
+            mlp = Some(built);
+        }
+    }))?;
+    let Some(mut mlp) = mlp else { return Ok(()) };
+    // A copy: the run's optimiser must start fresh.
+    let mut optimizer = optimizer.clone();
+    let labels = vec![0, 1];
+    unfinished(code.run("checking stage 4", || {
+        let targets = Targets::Classes(labels.clone());
+        let _ = yours::train::train_step(
+            &mut mlp,
+            &mut optimizer,
+            &input,
+            &targets,
+            Loss::CrossEntropy,
+        );
+    }))?;
+    let loader = BatchLoader::new(&input, labels, 2, false, 0);
+    if let Ok(mut loader) = loader {
+        unfinished(code.run("checking stage 5", || {
+            let _ =
+                yours::training::train_epoch(&mut mlp, &mut optimizer, &mut loader, &mut |_| {});
+            let _ = yours::training::evaluate(&mlp, &mut loader);
+        }))?;
+    }
+    if last_stage >= 6 {
+        unfinished(code.run("checking stage 6", || {
+            let frames = yours::context::ContextFrames {
+                frames: vec![0.5; 6],
+                frame_size: 2,
+                context: 1,
+            };
+            let _ = frames.window(1, &mut [0.0; 6]);
+        }))?;
+    }
+    Ok(())
 }
 
 /// A function of one of your stages that is still `todo!()`.

@@ -157,6 +157,11 @@ pub struct Comparison {
     /// The stage to look at first, when the runs differ by more than
     /// rounding.
     pub look_first: Option<LookFirst>,
+    /// The stage of yours that makes the network's inputs, if any (stage
+    /// 6's windows, for speech): the first suspect for a first batch that
+    /// differs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inputs_stage: Option<u8>,
 }
 
 impl Comparison {
@@ -228,6 +233,15 @@ impl Comparison {
             first_difference,
             far,
             look_first,
+            inputs_stage: None,
+        }
+    }
+
+    /// The same, where your stage `stage` makes the network's inputs.
+    pub fn with_inputs_from(self, stage: u8) -> Self {
+        Self {
+            inputs_stage: Some(stage),
+            ..self
         }
     }
 
@@ -351,6 +365,16 @@ impl fmt::Display for Comparison {
         if !far_at_first {
             writeln!(f)?;
         }
+        if let (Some(LookFirst::ForwardOrLoss), Some(stage)) = (self.look_first, self.inputs_stage)
+        {
+            write!(
+                f,
+                "The first batch's loss is computed before any update, so look first at what it \
+                 goes through: its inputs, from your stage {stage} (`cargo test -p \
+                 stage-{stage}`), then "
+            )?;
+            return write!(f, "{FORWARD_STAGES}");
+        }
         let look = match self.look_first {
             None if self.first_difference.is_some() => {
                 "A gap that starts this small and grows slowly is rounding: your code adds in \
@@ -358,10 +382,11 @@ impl fmt::Display for Comparison {
             }
             None => return Ok(()),
             Some(LookFirst::ForwardOrLoss) => {
-                "The first batch's loss is computed before any update, so look first at the \
-                 forward pass and the loss: stage 3 (init_weights, forward), stage 2 (the \
-                 activation), then stage 4's cross_entropy. `cargo test -p stage-3` tests the \
-                 first."
+                write!(
+                    f,
+                    "The first batch's loss is computed before any update, so look first at "
+                )?;
+                FORWARD_STAGES
             }
             Some(LookFirst::Update) => {
                 "The first batch agrees, so your forward pass and loss do; the updates differ, by \
@@ -376,6 +401,10 @@ impl fmt::Display for Comparison {
         write!(f, "{look}")
     }
 }
+
+/// What a first batch's loss goes through, in the order to check it.
+const FORWARD_STAGES: &str = "the forward pass and the loss: stage 3 (init_weights, forward: \
+     `cargo test -p stage-3`), stage 2 (the activation), then stage 4's cross_entropy.";
 
 /// Whether `value` is above `limit`, or not a number (a loss that blew up).
 fn exceeds(value: f32, limit: f32) -> bool {

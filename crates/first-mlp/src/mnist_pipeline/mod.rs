@@ -86,6 +86,8 @@ pub fn run(config: TrainConfig) -> Result<RunRecord> {
 /// reference's run of the same configuration and seed.
 pub fn run_with(config: TrainConfig, code: Code) -> Result<RunRecord> {
     let config = settle(config)?;
+    let optimizer = training::new_optimizer(config.optimizer, config.lr, config.weight_decay);
+    code.check_finished(config.activation.activation(), &optimizer, 5)?;
     let (data, splits) = load(&config)?;
     println!("{}", code.describe(5, config.teaching));
     let (mut mlp, mut optimizer, progress) = build(&config, &code, splits.train_x.ncols())?;

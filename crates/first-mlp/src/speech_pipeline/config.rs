@@ -83,6 +83,9 @@ impl Default for SpeechConfig {
 }
 
 impl SpeechConfig {
+    /// The hidden layers' activation.
+    pub const HIDDEN_ACTIVATION: Activation = Activation::Relu;
+
     fn widths(&self, inputs: usize) -> Vec<usize> {
         let mut widths = vec![inputs];
         if !self.linear {
@@ -109,7 +112,7 @@ impl SpeechConfig {
     /// values, with weights drawn from the seed by `code`'s `init_weights`.
     pub fn build_with(&self, code: &Code, inputs: usize) -> Result<Mlp> {
         let widths = self.widths(inputs);
-        let mut activations = vec![Activation::Relu; widths.len() - 2];
+        let mut activations = vec![Self::HIDDEN_ACTIVATION; widths.len() - 2];
         activations.push(Activation::Identity);
         Ok(Mlp::new(
             &widths,

@@ -58,6 +58,8 @@ pub fn run(config: SpeechConfig) -> Result<SpeechRecord> {
 /// for the command line.
 pub fn run_with(config: SpeechConfig, code: Code) -> Result<SpeechRecord> {
     let config = settle(config)?;
+    let optimizer = training::new_optimizer(OptimizerArg::Adam, config.lr, 0.0);
+    code.check_finished(SpeechConfig::HIDDEN_ACTIVATION, &optimizer, 6)?;
     let SpeechData {
         train,
         dev,
@@ -334,7 +336,7 @@ fn report(
     let comparison = match &reference {
         Some(theirs) => {
             let mine = figures_of(&fitted, &tested);
-            let comparison = Comparison::new(&mine, theirs);
+            let comparison = Comparison::new(&mine, theirs).with_inputs_from(6);
             println!(
                 "\nYours against the reference (same configuration and seed):\n\n{}\n\n{comparison}\n",
                 Comparison::table(&mine, theirs, "dev")
