@@ -98,6 +98,19 @@ pub fn reference_run(
     Ok(cached.figures)
 }
 
+/// The reference's run, or none when it failed (with these flags it may
+/// diverge where yours did not): your run is complete without it, so a
+/// failure here is a note, not an error.
+pub fn unless_failed(run: Result<RunFigures>) -> Option<RunFigures> {
+    match run {
+        Ok(figures) => Some(figures),
+        Err(error) => {
+            eprintln!("\nNot compared with the reference: its run failed: {error:#}");
+            None
+        }
+    }
+}
+
 /// A step at which the two runs' running training losses differ.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct StepGap {

@@ -360,6 +360,43 @@ fn a_wrong_update_is_found_at_its_step_and_blamed_on_stage_4() {
     assert_eq!(comparison.look_first, Some(LookFirst::Update));
 }
 
+/// Stage 5's `train_epoch` of the reference at a fixed, safe learning rate,
+/// whatever the flags say.
+fn train_epoch_at_a_safe_rate(
+    mlp: &mut Mlp,
+    optimizer: &mut Optimizer,
+    loader: &mut BatchLoader,
+    on_batch: &mut dyn FnMut(&EpochStats),
+) -> Result<EpochStats, ShapeError> {
+    optimizer.set_learning_rate(1e-2);
+    reference::training::train_epoch(mlp, optimizer, loader, on_batch)
+}
+
+#[test]
+fn a_reference_run_that_fails_leaves_your_run_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    // With these flags the reference diverges and yours does not.
+    let record = run_with(
+        TrainConfig {
+            yours: true,
+            optimizer: OptimizerArg::Sgd,
+            lr: 1e6,
+            ..config(dir.path())
+        },
+        Code {
+            train_epoch: train_epoch_at_a_safe_rate,
+            ..reference_as_yours()
+        },
+    )
+    .unwrap();
+    assert_eq!(record.comparison, None);
+    assert!(record.test.accuracy > 0.5);
+    for file in ["best.safetensors", "curves.svg", "run.json"] {
+        assert!(dir.path().join(file).exists(), "{file}");
+    }
+    assert!(!dir.path().join("reference/run.json").exists());
+}
+
 #[test]
 fn a_second_run_of_yours_reads_the_reference_back() {
     let dir = tempfile::tempdir().unwrap();

@@ -110,7 +110,9 @@ pub fn run_with(config: TrainConfig, code: Code) -> Result<RunRecord> {
     print_test(&splits.test_y, &fitted, &tested);
     let data_record = DataRecord::new(&data, &splits);
     let reference = match code.whose {
-        Whose::Yours if !config.no_compare => Some(reference_run(&config, &splits, &data_record)?),
+        Whose::Yours if !config.no_compare => {
+            comparison::unless_failed(reference_run(&config, &splits, &data_record))
+        }
         _ => None,
     };
     report(

@@ -85,7 +85,9 @@ pub fn run_with(config: SpeechConfig, code: Code) -> Result<SpeechRecord> {
     let tested = test_kept(&config, &code, inputs, &test.frames, labels, &fitted)?;
     print_result(&fitted, &tested);
     let reference = match code.whose {
-        Whose::Yours if !config.no_compare => Some(reference_run(&config, sizes)?),
+        Whose::Yours if !config.no_compare => {
+            comparison::unless_failed(reference_run(&config, sizes))
+        }
         _ => None,
     };
     report(&config, fitted, tested, reference)
