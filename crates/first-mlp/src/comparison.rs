@@ -64,15 +64,21 @@ pub fn reference_dir(out: &Path) -> PathBuf {
     out.join("reference")
 }
 
-/// The reference's run for `key` (everything that decides its result: the
-/// configuration, the data, the course's version): read back from
-/// `reference_dir(out)` when it was run for the same key, else trained by
-/// `train` (which writes its checkpoints into that folder) and cached there.
+/// The reference's run of `config` on `data` (with the course's version,
+/// everything that decides its result): read back from `reference_dir(out)`
+/// when it was run for the same, else trained by `train` (which writes its
+/// checkpoints into that folder) and cached there.
 pub fn reference_run(
     out: &Path,
-    key: serde_json::Value,
+    config: &impl Serialize,
+    data: &impl Serialize,
     train: impl FnOnce(&Path) -> Result<RunFigures>,
 ) -> Result<RunFigures> {
+    let key = serde_json::json!({
+        "course": env!("CARGO_PKG_VERSION"),
+        "config": config,
+        "data": data,
+    });
     let dir = reference_dir(out);
     let path = dir.join("run.json");
     let cached = fs::read(&path)
@@ -109,6 +115,27 @@ pub fn unless_failed(run: Result<RunFigures>) -> Option<RunFigures> {
             None
         }
     }
+}
+
+/// Compares your run with the reference's (when there is one) and prints
+/// the table and the verdict; `held_out` names the validation set, and
+/// `inputs_stage` is your stage that makes the inputs, if any.
+pub fn print_beside(
+    yours: &RunFigures,
+    reference: Option<&RunFigures>,
+    held_out: &str,
+    inputs_stage: Option<u8>,
+) -> Option<Comparison> {
+    let reference = reference?;
+    let comparison = Comparison {
+        inputs_stage,
+        ..Comparison::new(yours, reference)
+    };
+    println!(
+        "\nYours against the reference (same configuration and seed):\n\n{}\n\n{comparison}\n",
+        Comparison::table(yours, reference, held_out)
+    );
+    Some(comparison)
 }
 
 /// A step at which the two runs' running training losses differ.
@@ -247,14 +274,6 @@ impl Comparison {
             far,
             look_first,
             inputs_stage: None,
-        }
-    }
-
-    /// The same, where your stage `stage` makes the network's inputs.
-    pub fn with_inputs_from(self, stage: u8) -> Self {
-        Self {
-            inputs_stage: Some(stage),
-            ..self
         }
     }
 
@@ -598,17 +617,15 @@ mod tests {
     fn a_cached_reference_run_is_read_back_only_for_its_own_key() {
         let dir = tempfile::tempdir().unwrap();
         let run = figures(STEPS, [0.8, 0.85], 0.84);
-        let key = serde_json::json!({"seed": 0});
-        let made = reference_run(dir.path(), key.clone(), |_| Ok(run.clone())).unwrap();
+        let made = reference_run(dir.path(), &0, &"data", |_| Ok(run.clone())).unwrap();
         assert_eq!(made, run);
-        let again = reference_run(dir.path(), key, |_| panic!("trained again")).unwrap();
+        let again = reference_run(dir.path(), &0, &"data", |_| panic!("trained again")).unwrap();
         assert_eq!(again, run);
         let mut other = run.clone();
         other.kept_epoch = 1;
-        let changed = reference_run(dir.path(), serde_json::json!({"seed": 1}), |_| {
-            Ok(other.clone())
-        })
-        .unwrap();
+        let changed = reference_run(dir.path(), &1, &"data", |_| Ok(other.clone())).unwrap();
         assert_eq!(changed, other);
+        let elsewhere = reference_run(dir.path(), &1, &"other data", |_| Ok(run.clone())).unwrap();
+        assert_eq!(elsewhere, run);
     }
 }

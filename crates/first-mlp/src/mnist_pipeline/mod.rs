@@ -270,12 +270,7 @@ fn reference_run(
         resume: None,
         ..config.clone()
     };
-    let key = serde_json::json!({
-        "course": env!("CARGO_PKG_VERSION"),
-        "config": &theirs,
-        "data": data_record,
-    });
-    comparison::reference_run(&config.out, key, |dir| {
+    comparison::reference_run(&config.out, &theirs, data_record, |dir| {
         let theirs = TrainConfig {
             out: dir.to_owned(),
             ..theirs.clone()
@@ -344,19 +339,11 @@ fn report(
     reference: Option<RunFigures>,
 ) -> Result<RunRecord> {
     let mut files = vec![fitted.best_path.clone(), fitted.last_path.clone()];
-    let comparison = match &reference {
-        Some(theirs) => {
-            let mine = figures_of(&fitted, &tested.stats);
-            let comparison = Comparison::new(&mine, theirs);
-            println!(
-                "\nYours against the reference (same configuration and seed):\n\n{}\n\n{comparison}\n",
-                Comparison::table(&mine, theirs, "val")
-            );
-            files.push(comparison::reference_dir(&config.out).join("run.json"));
-            Some(comparison)
-        }
-        None => None,
-    };
+    let mine = figures_of(&fitted, &tested.stats);
+    let comparison = comparison::print_beside(&mine, reference.as_ref(), "val", None);
+    if comparison.is_some() {
+        files.push(comparison::reference_dir(&config.out).join("run.json"));
+    }
     files.extend(write_plots(
         &config.out,
         data,

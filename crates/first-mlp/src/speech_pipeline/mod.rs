@@ -243,12 +243,7 @@ fn reference_run(config: &SpeechConfig, sizes: [usize; 3]) -> Result<RunFigures>
         resume: None,
         ..config.clone()
     };
-    let key = serde_json::json!({
-        "course": env!("CARGO_PKG_VERSION"),
-        "config": &theirs,
-        "frames": sizes,
-    });
-    comparison::reference_run(&config.out, key, |dir| {
+    comparison::reference_run(&config.out, &theirs, &sizes, |dir| {
         let theirs = SpeechConfig {
             out: dir.to_owned(),
             ..theirs.clone()
@@ -335,19 +330,11 @@ fn report(
         Kept::Best { epoch, accuracy } => (epoch, accuracy),
         Kept::Last { epoch } => (epoch, 0.0),
     };
-    let comparison = match &reference {
-        Some(theirs) => {
-            let mine = figures_of(&fitted, &tested);
-            let comparison = Comparison::new(&mine, theirs).with_inputs_from(6);
-            println!(
-                "\nYours against the reference (same configuration and seed):\n\n{}\n\n{comparison}\n",
-                Comparison::table(&mine, theirs, "dev")
-            );
-            files.push(comparison::reference_dir(&config.out).join("run.json"));
-            Some(comparison)
-        }
-        None => None,
-    };
+    let mine = figures_of(&fitted, &tested);
+    let comparison = comparison::print_beside(&mine, reference.as_ref(), "dev", Some(6));
+    if comparison.is_some() {
+        files.push(comparison::reference_dir(&config.out).join("run.json"));
+    }
     files.extend(plots::write_all(&figures, &config.out)?);
     write_run_record(&config.out, files, |files| SpeechRecord {
         config: config.clone(),
