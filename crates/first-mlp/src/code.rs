@@ -13,6 +13,8 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
+use anyhow::Context;
+
 use course_support::activation::Activation;
 use course_support::batches::BatchLoader;
 use course_support::gradients::{Loss, Targets};
@@ -136,6 +138,25 @@ impl Code {
                 "Code: the reference, on the fast path (crates/engine) where it can run the model"
                     .to_owned()
             }
+        }
+    }
+
+    /// [`Code::run`] of `f`, which returns a `Result`: its error too becomes
+    /// the run's, and when the code is yours it says what the run was doing
+    /// and where to look.
+    pub fn call<T, E>(&self, doing: &str, f: impl FnOnce() -> Result<T, E>) -> anyhow::Result<T>
+    where
+        E: Into<anyhow::Error>,
+    {
+        let result = self.run(doing, f)?.map_err(Into::into);
+        match self.whose {
+            Whose::Yours => result.with_context(|| {
+                format!(
+                    "your code returned an error while {doing}; the stages' tests find which \
+                     function (`cargo test -p stage-N --no-fail-fast`, stages 3 to 6)"
+                )
+            }),
+            Whose::Reference => result,
         }
     }
 

@@ -45,12 +45,6 @@ pub struct RunFigures {
     pub test_accuracy: Option<f32>,
 }
 
-impl RunFigures {
-    fn kept(&self) -> Option<&EpochRecord> {
-        self.epochs.iter().find(|e| e.epoch == self.kept_epoch)
-    }
-}
-
 /// The reference's run as cached: what it was run for, and what it measured.
 #[derive(Serialize, Deserialize)]
 struct Cached {
@@ -94,7 +88,7 @@ pub fn reference_run(
     }
     println!(
         "\nTraining the reference's teaching code with the same configuration and seed, to \
-         compare (once: it is kept in {} for later runs)",
+         compare (kept in {} for later runs with the same configuration and data)",
         dir.display()
     );
     fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -154,26 +148,47 @@ impl StepGap {
     }
 }
 
+/// A figure measured on a held-out set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Measure {
+    Loss,
+    Accuracy,
+}
+
 /// Where your run is first far from the reference's.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Far {
+    /// An epoch in which your loop took another number of steps.
+    Steps {
+        epoch: usize,
+        yours: usize,
+        reference: usize,
+    },
     /// The running training loss, at a step.
     Training(StepGap),
-    /// The held-out accuracy at the end of an epoch.
+    /// A held-out figure at the end of an epoch.
     Validation {
         epoch: usize,
+        measure: Measure,
         yours: f32,
         reference: f32,
     },
-    /// The kept model's accuracy on the test set.
-    Test { yours: f32, reference: f32 },
+    /// A figure of the kept model on the test set.
+    Test {
+        measure: Measure,
+        yours: f32,
+        reference: f32,
+    },
 }
 
 /// The stage to look at first, and why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LookFirst {
+    /// Your loop took another number of steps than the reference's.
+    Loop,
     /// The first batch's loss differs, before any update.
     ForwardOrLoss,
     /// The first batch agrees and a later one does not: the updates differ.
@@ -187,6 +202,8 @@ pub enum LookFirst {
 pub struct Comparison {
     /// Every step, epoch and test figure equal, bit for bit.
     pub identical: bool,
+    /// Every step's running loss equal, bit for bit.
+    pub training_identical: bool,
     /// The steps both runs trained.
     pub steps_compared: usize,
     /// The first step whose losses differ by more than rounding's first
@@ -219,12 +236,20 @@ impl Comparison {
             && yours.test_loss == reference.test_loss
             && yours.test_accuracy == reference.test_accuracy;
         let mut steps_compared = 0;
-        let (mut first_difference, mut far_step) = (None, None);
+        let mut training_identical = true;
+        let (mut first_difference, mut far_step, mut far_steps) = (None, None, None);
         for mine in &yours.steps {
             let Some(theirs) = reference.steps.iter().find(|s| s.epoch == mine.epoch) else {
                 continue;
             };
-            identical &= mine.losses == theirs.losses;
+            training_identical &= mine.losses == theirs.losses;
+            if far_steps.is_none() && mine.losses.len() != theirs.losses.len() {
+                far_steps = Some(Far::Steps {
+                    epoch: mine.epoch,
+                    yours: mine.losses.len(),
+                    reference: theirs.losses.len(),
+                });
+            }
             for (index, (&y, &r)) in mine.losses.iter().zip(&theirs.losses).enumerate() {
                 steps_compared += 1;
                 let gap = StepGap {
@@ -236,39 +261,69 @@ impl Comparison {
                 if first_difference.is_none() && exceeds(relative_gap(y, r), SAME) {
                     first_difference = Some(gap);
                 }
-                let far_limit = FAR_RELATIVE * r.abs() + FAR_ABSOLUTE;
-                if far_step.is_none() && exceeds((y - r).abs(), far_limit) {
+                if far_step.is_none() && far_loss(y, r) {
                     far_step = Some(gap);
                 }
             }
         }
-        let far_accuracy = |y: f32, r: f32| exceeds((y - r).abs(), FAR_ACCURACY);
+        identical &= training_identical;
+        let far_figure = |measure: Measure, y: f32, r: f32| match measure {
+            Measure::Loss => far_loss(y, r),
+            Measure::Accuracy => exceeds((y - r).abs(), FAR_ACCURACY),
+        };
+        let held_out = |e: &EpochRecord| {
+            [
+                (Measure::Loss, e.validation_loss),
+                (Measure::Accuracy, e.validation_accuracy),
+            ]
+        };
         let far_validation = yours.epochs.iter().find_map(|mine| {
             let theirs = reference.epochs.iter().find(|e| e.epoch == mine.epoch)?;
-            let (y, r) = (mine.validation_accuracy?, theirs.validation_accuracy?);
-            far_accuracy(y, r).then_some(Far::Validation {
-                epoch: mine.epoch,
+            held_out(mine)
+                .into_iter()
+                .zip(held_out(theirs))
+                .find_map(|((measure, y), (_, r))| {
+                    let (y, r) = (y?, r?);
+                    far_figure(measure, y, r).then_some(Far::Validation {
+                        epoch: mine.epoch,
+                        measure,
+                        yours: y,
+                        reference: r,
+                    })
+                })
+        });
+        let far_test = [
+            (Measure::Loss, yours.test_loss, reference.test_loss),
+            (
+                Measure::Accuracy,
+                yours.test_accuracy,
+                reference.test_accuracy,
+            ),
+        ]
+        .into_iter()
+        .find_map(|(measure, y, r)| {
+            let (y, r) = (y?, r?);
+            far_figure(measure, y, r).then_some(Far::Test {
+                measure,
                 yours: y,
                 reference: r,
             })
         });
-        let far_test = match (yours.test_accuracy, reference.test_accuracy) {
-            (Some(y), Some(r)) if far_accuracy(y, r) => Some(Far::Test {
-                yours: y,
-                reference: r,
-            }),
-            _ => None,
-        };
-        let far = far_step.map(Far::Training).or(far_validation).or(far_test);
+        let far = far_steps
+            .or(far_step.map(Far::Training))
+            .or(far_validation)
+            .or(far_test);
         let not_rounding = first_difference.filter(|gap| gap.relative() >= NOT_ROUNDING);
-        let look_first = match (not_rounding, far) {
-            (Some(gap), _) if gap.epoch == 1 && gap.step == 1 => Some(LookFirst::ForwardOrLoss),
-            (Some(_), _) | (None, Some(Far::Training(_))) => Some(LookFirst::Update),
-            (None, Some(_)) => Some(LookFirst::Evaluation),
+        let look_first = match (far, not_rounding) {
+            (Some(Far::Steps { .. }), _) => Some(LookFirst::Loop),
+            (_, Some(gap)) if gap.epoch == 1 && gap.step == 1 => Some(LookFirst::ForwardOrLoss),
+            (_, Some(_)) | (Some(Far::Training(_)), None) => Some(LookFirst::Update),
+            (Some(_), None) => Some(LookFirst::Evaluation),
             (None, None) => None,
         };
         Self {
             identical,
+            training_identical,
             steps_compared,
             first_difference,
             far,
@@ -277,54 +332,66 @@ impl Comparison {
         }
     }
 
-    /// The closing table: loss and accuracy in training, validation and
-    /// test, yours beside the reference's, at each run's kept epoch.
+    /// The closing table: loss and accuracy in training and validation at
+    /// the last epoch both runs trained, then each run's kept model on the
+    /// test set.
     pub fn table(yours: &RunFigures, reference: &RunFigures, held_out: &str) -> String {
-        type Figure = fn(&RunFigures) -> Option<f32>;
-        let rows: [(&str, Figure, bool); 6] = [
-            ("train loss", |r| r.kept().map(|e| e.train_loss), false),
-            (
-                "train accuracy",
-                |r| r.kept().map(|e| e.train_accuracy),
-                true,
-            ),
-            (
-                "{held} loss",
-                |r| r.kept().and_then(|e| e.validation_loss),
-                false,
-            ),
-            (
-                "{held} accuracy",
-                |r| r.kept().and_then(|e| e.validation_accuracy),
-                true,
-            ),
-            ("test loss", |r| r.test_loss, false),
-            ("test accuracy", |r| r.test_accuracy, true),
+        let last = |run: &RunFigures| run.epochs.last().map_or(0, |e| e.epoch);
+        let epoch = last(yours).min(last(reference));
+        let at = |run: &RunFigures| run.epochs.iter().find(|e| e.epoch == epoch).cloned();
+        let (mine, theirs) = (at(yours), at(reference));
+        type Figure = fn(&EpochRecord) -> Option<f32>;
+        let epoch_rows: [(&str, Figure, bool); 4] = [
+            ("train loss", |e| Some(e.train_loss), false),
+            ("train accuracy", |e| Some(e.train_accuracy), true),
+            ("{held} loss", |e| e.validation_loss, false),
+            ("{held} accuracy", |e| e.validation_accuracy, true),
         ];
+        let figure = |run: &Option<EpochRecord>, f: Figure| run.as_ref().and_then(f);
+        let mut rows: Vec<(String, Option<f32>, Option<f32>, bool)> = epoch_rows
+            .iter()
+            .map(|&(name, f, percent)| {
+                let name = format!("{}, epoch {epoch}", name.replace("{held}", held_out));
+                (name, figure(&mine, f), figure(&theirs, f), percent)
+            })
+            .collect();
+        rows.push((
+            "test loss".into(),
+            yours.test_loss,
+            reference.test_loss,
+            false,
+        ));
+        rows.push((
+            "test accuracy".into(),
+            yours.test_accuracy,
+            reference.test_accuracy,
+            true,
+        ));
         let mut out = format!(
-            "{:<22} {:>10} {:>10} {:>11}\n{:<22} {:>10} {:>10}\n",
-            "",
-            "yours",
-            "reference",
-            "difference",
-            "kept epoch",
-            yours.kept_epoch,
-            reference.kept_epoch
+            "{:<26} {:>10} {:>10} {:>11}\n",
+            "", "yours", "reference", "difference"
         );
-        for (name, figure, percent) in rows {
-            let (Some(y), Some(r)) = (figure(yours), figure(reference)) else {
+        for (name, y, r, percent) in rows {
+            if name == "test loss" {
+                writeln!(
+                    out,
+                    "{:<26} {:>10} {:>10}",
+                    "kept model (epoch)", yours.kept_epoch, reference.kept_epoch
+                )
+                .expect("writing to a String");
+            }
+            let (Some(y), Some(r)) = (y, r) else {
                 continue;
             };
-            let name = name.replace("{held}", held_out);
             let line = if percent {
                 format!(
-                    "{name:<22} {:>9.2}% {:>9.2}% {:>+10.2}",
+                    "{name:<26} {:>9.2}% {:>9.2}% {:>+10.2}",
                     100.0 * y,
                     100.0 * r,
                     100.0 * (y - r)
                 )
             } else {
-                format!("{name:<22} {y:>10.4} {r:>10.4} {:>+11.4}", y - r)
+                format!("{name:<26} {y:>10.4} {r:>10.4} {:>+11.4}", y - r)
             };
             writeln!(out, "{line}").expect("writing to a String");
         }
@@ -361,38 +428,73 @@ impl fmt::Display for Comparison {
                  {:.6} against {:.6}.",
                 gap.epoch, gap.step, gap.yours, gap.reference
             )?,
+            None if self.training_identical => writeln!(
+                f,
+                "Your training is the same as the reference's, bit for bit, at all {} steps.",
+                self.steps_compared
+            )?,
             None => writeln!(
                 f,
-                "Your run's losses stay within rounding of the reference's at all {} steps.",
+                "Your training losses stay within rounding of the reference's at all {} steps.",
                 self.steps_compared
             )?,
         }
+        let measure = |m: Measure, value: f32| match m {
+            Measure::Loss => format!("{value:.4}"),
+            Measure::Accuracy => format!("{:.2}%", 100.0 * value),
+        };
+        let name = |m: Measure| match m {
+            Measure::Loss => "loss",
+            Measure::Accuracy => "accuracy",
+        };
         match self.far {
             None => write!(f, "Your results stay close to the reference's.")?,
             Some(Far::Training(_)) if far_at_first => {}
-            Some(Far::Training(gap)) => write!(
-                f,
-                "It fell far from the reference's at epoch {}, step {}: running loss {:.4} \
-                 against {:.4}.",
-                gap.epoch, gap.step, gap.yours, gap.reference
-            )?,
-            Some(Far::Validation {
+            Some(Far::Steps {
                 epoch,
                 yours,
                 reference,
             }) => write!(
                 f,
-                "It fell far from the reference's at the end of epoch {epoch}: held-out \
-                 accuracy {:.2}% against {:.2}%.",
-                100.0 * yours,
-                100.0 * reference
+                "In epoch {epoch} your training loop took {yours} steps, the reference's \
+                 {reference}."
             )?,
-            Some(Far::Test { yours, reference }) => write!(
+            Some(Far::Training(gap)) => write!(
                 f,
-                "Your model is far from the reference's on the test set: {:.2}% against {:.2}%.",
-                100.0 * yours,
-                100.0 * reference
+                "It moved far from the reference's at epoch {}, step {}: running loss {:.4} \
+                 against {:.4}.",
+                gap.epoch, gap.step, gap.yours, gap.reference
             )?,
+            Some(Far::Validation {
+                epoch,
+                measure: m,
+                yours,
+                reference,
+            }) => write!(
+                f,
+                "It moved far from the reference's at the end of epoch {epoch}: held-out {} {} \
+                 against {}.",
+                name(m),
+                measure(m, yours),
+                measure(m, reference)
+            )?,
+            Some(Far::Test {
+                measure: m,
+                yours,
+                reference,
+            }) => write!(
+                f,
+                "Your model is far from the reference's on the test set: {} {} against {}.",
+                name(m),
+                measure(m, yours),
+                measure(m, reference)
+            )?,
+        }
+        if self.far.is_none() && self.look_first.is_some() {
+            write!(
+                f,
+                " But the first gap is too large to be rounding, so something differs."
+            )?;
         }
         if !far_at_first {
             writeln!(f)?;
@@ -409,10 +511,16 @@ impl fmt::Display for Comparison {
         }
         let look = match self.look_first {
             None if self.first_difference.is_some() => {
-                "A gap that starts this small and grows slowly is rounding: your code adds in \
-                 another order than the reference's, which is fine."
+                "A gap that starts this small and grows slowly is most likely rounding: your \
+                 code adds in another order than the reference's. A mistake that the optimiser \
+                 hides (Adam undoes any constant scale of a gradient) can look the same, so \
+                 call it rounding only while every stage's tests pass."
             }
             None => return Ok(()),
+            Some(LookFirst::Loop) => {
+                "Look first at stage 5's train_epoch: it should take one step per batch of the \
+                 loader's epoch (`cargo test -p stage-5`)."
+            }
             Some(LookFirst::ForwardOrLoss) => {
                 write!(
                     f,
@@ -422,8 +530,9 @@ impl fmt::Display for Comparison {
             }
             Some(LookFirst::Update) => {
                 "The first batch agrees, so your forward pass and loss do; the updates differ, by \
-                 more than rounding would. Look first at stage 4 (backward, then the optimiser's \
-                 step: `cargo test -p stage-4`), then stage 5's train_epoch."
+                 more than rounding would. Look first at stage 4: the loss's gradient, backward, \
+                 then the optimiser's step (`cargo test -p stage-4 --no-fail-fast` runs all of \
+                 its tests); then stage 5's train_epoch."
             }
             Some(LookFirst::Evaluation) => {
                 "Training agrees step for step and evaluation does not: look first at stage 5's \
@@ -437,6 +546,14 @@ impl fmt::Display for Comparison {
 /// What a first batch's loss goes through, in the order to check it.
 const FORWARD_STAGES: &str = "the forward pass and the loss: stage 3 (init_weights, forward: \
      `cargo test -p stage-3`), stage 2 (the activation), then stage 4's cross_entropy.";
+
+/// Whether a loss is far from the reference's.
+fn far_loss(yours: f32, reference: f32) -> bool {
+    exceeds(
+        (yours - reference).abs(),
+        FAR_RELATIVE * reference.abs() + FAR_ABSOLUTE,
+    )
+}
 
 /// Whether `value` is above `limit`, or not a number (a loss that blew up).
 fn exceeds(value: f32, limit: f32) -> bool {
@@ -571,11 +688,55 @@ mod tests {
             comparison.far,
             Some(Far::Validation {
                 epoch: 1,
+                measure: Measure::Accuracy,
                 yours: 0.1,
                 reference: 0.8
             })
         );
         assert_eq!(comparison.look_first, Some(LookFirst::Evaluation));
+        assert!(comparison.training_identical);
+    }
+
+    #[test]
+    fn a_held_out_loss_far_off_is_found_even_with_the_same_accuracy() {
+        // An evaluate that forgets to weight each batch's mean loss by its
+        // size: the accuracy is right, the loss is not.
+        let reference = figures(STEPS, [0.8, 0.85], 0.84);
+        let mut yours = reference.clone();
+        yours.epochs[1].validation_loss = Some(0.0005);
+        yours.test_loss = Some(0.0002);
+        let comparison = Comparison::new(&yours, &reference);
+        assert_eq!(
+            comparison.far,
+            Some(Far::Validation {
+                epoch: 2,
+                measure: Measure::Loss,
+                yours: 0.0005,
+                reference: 0.6
+            })
+        );
+        assert_eq!(comparison.look_first, Some(LookFirst::Evaluation));
+    }
+
+    #[test]
+    fn a_loop_that_takes_another_number_of_steps_points_at_it() {
+        // A train_epoch that never starts the loader's epoch takes no step.
+        let reference = figures(STEPS, [0.8, 0.85], 0.84);
+        let mut yours = reference.clone();
+        for epoch in &mut yours.steps {
+            epoch.losses.clear();
+        }
+        let comparison = Comparison::new(&yours, &reference);
+        assert_eq!(
+            comparison.far,
+            Some(Far::Steps {
+                epoch: 1,
+                yours: 0,
+                reference: 4
+            })
+        );
+        assert_eq!(comparison.look_first, Some(LookFirst::Loop));
+        assert!(!comparison.identical);
     }
 
     #[test]
@@ -608,7 +769,7 @@ mod tests {
                 .map(str::to_owned)
                 .collect()
         };
-        assert_eq!(row("val accuracy"), ["86.00%", "85.00%", "+1.00"]);
+        assert_eq!(row("val accuracy, epoch 2"), ["86.00%", "85.00%", "+1.00"]);
         assert_eq!(row("test accuracy"), ["80.00%", "84.00%", "-4.00"]);
         assert_eq!(row("test loss"), ["0.4000", "0.4000", "+0.0000"]);
     }

@@ -305,17 +305,17 @@ pub fn fit(
         let lr = settings.schedule.rate(settings.lr, epoch, settings.epochs);
         optimizer.set_learning_rate(lr);
         let started = Instant::now();
-        let (stats, losses) = settings.code.run(&format!("training epoch {epoch}"), || {
+        let (stats, losses) = settings.code.call(&format!("training epoch {epoch}"), || {
             train_epoch_with_bar(mlp, optimizer, fast.as_mut(), train, epoch, settings)
-        })??;
+        })?;
         steps.push(StepLosses { epoch, losses });
         let held_out = match validation.as_deref_mut() {
             Some(loader) => Some(
                 settings
                     .code
-                    .run(&format!("evaluating epoch {epoch}"), || {
+                    .call(&format!("evaluating epoch {epoch}"), || {
                         (settings.code.evaluate)(mlp, loader)
-                    })??,
+                    })?,
             ),
             None => None,
         };

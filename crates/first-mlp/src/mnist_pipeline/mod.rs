@@ -192,9 +192,9 @@ fn load(config: &TrainConfig) -> Result<(Mnist, Splits)> {
 
 /// The network and its optimiser, fresh or from the checkpoint to resume.
 fn build(config: &TrainConfig, code: &Code, inputs: usize) -> Result<(Mlp, Optimizer, Progress)> {
-    let mut mlp = code.run("building the network", || {
+    let mut mlp = code.call("building the network", || {
         config.build_with(code, inputs, CLASSES)
-    })??;
+    })?;
     let mut optimizer = training::new_optimizer(config.optimizer, config.lr, config.weight_decay);
     let progress = match &config.resume {
         Some(path) => Progress::resume(path, &mut mlp, &mut optimizer)?,
@@ -380,10 +380,10 @@ fn test(
     checkpoint::load_into(model, &mut mlp)?;
     let mut test = BatchLoader::new(&splits.test_x, splits.test_y.clone(), EVAL_BATCH, false, 0)?
         .with_copier(Arc::new(BlockCopy));
-    let stats = code.run("testing", || (code.evaluate)(&mlp, &mut test))??;
-    let logits = code.run("predicting the test set", || {
+    let stats = code.call("testing", || (code.evaluate)(&mlp, &mut test))?;
+    let logits = code.call("predicting the test set", || {
         (code.forward)(&mlp, &splits.test_x)
-    })??;
+    })?;
     let predicted = predict_classes(&logits);
     Ok((stats, predicted))
 }
@@ -418,7 +418,7 @@ fn write_plots(
             )
         })?,
         render("curves.svg", (900, 360), |root| {
-            draw_curves(root, epochs, reference)
+            draw_curves(root, epochs, reference, "validation")
         })?,
         render("confusion.svg", (560, 520), |root| {
             draw_confusion(root, evaluation)

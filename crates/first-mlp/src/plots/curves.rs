@@ -24,7 +24,7 @@ const PANELS: [Panel; 2] = [
         SeriesLabelPosition::UpperRight,
         [
             ("train", |e| Some(e.train_loss)),
-            ("validation", |e| e.validation_loss),
+            ("{held}", |e| e.validation_loss),
         ],
     ),
     (
@@ -32,7 +32,7 @@ const PANELS: [Panel; 2] = [
         SeriesLabelPosition::LowerRight,
         [
             ("train", |e| Some(100.0 * e.train_accuracy)),
-            ("validation", |e| e.validation_accuracy.map(|a| 100.0 * a)),
+            ("{held}", |e| e.validation_accuracy.map(|a| 100.0 * a)),
         ],
     ),
 ];
@@ -40,11 +40,13 @@ const PANELS: [Panel; 2] = [
 /// Two panels, loss and accuracy (%) per epoch; a run without validation
 /// figures shows the training series alone. With `reference` (a run of the
 /// same configuration to compare with), its series are drawn dashed in the
-/// same colours, and the legend tells "yours" from "reference".
+/// same colours, and the legend tells "yours" from "reference". `held_out`
+/// names the held-out set ("validation", "dev").
 pub fn draw_curves(
     root: &Area<'_>,
     epochs: &[EpochRecord],
     reference: Option<&[EpochRecord]>,
+    held_out: &str,
 ) -> Result<()> {
     let panels = root.split_evenly((1, 2));
     let all = || epochs.iter().chain(reference.into_iter().flatten());
@@ -76,11 +78,12 @@ pub fn draw_curves(
             run.iter().filter_map(|e| Some((e.epoch, f(e)?))).collect()
         };
         for ((label, f), colour) in series.iter().zip(CLASS_COLOURS) {
+            let label = label.replace("{held}", held_out);
             let mine = points(epochs, *f);
             if !mine.is_empty() {
                 let label = match reference {
                     Some(_) => format!("{label}, yours"),
-                    None => (*label).to_owned(),
+                    None => label.clone(),
                 };
                 draw_line_with_dots(&mut chart, mine, colour, &label)?;
             }

@@ -130,7 +130,7 @@ fn load(config: &SpeechConfig) -> Result<SpeechData> {
 
 /// The network and its optimiser (Adam), fresh or from the checkpoint to resume.
 fn build(config: &SpeechConfig, code: &Code, inputs: usize) -> Result<(Mlp, Optimizer, Progress)> {
-    let mut mlp = code.run("building the network", || config.build_with(code, inputs))??;
+    let mut mlp = code.call("building the network", || config.build_with(code, inputs))?;
     let mut optimizer = training::new_optimizer(OptimizerArg::Adam, config.lr, 0.0);
     let progress = match &config.resume {
         Some(path) => Progress::resume(path, &mut mlp, &mut optimizer)?,
@@ -224,7 +224,7 @@ fn test_kept(
     };
     let batch = config.batch_size.max(1);
     let mut loader = loader(test.clone(), labels.to_vec(), batch, false, 0, code.windows)?;
-    let stats = code.run("testing", || (code.evaluate)(&model, &mut loader))??;
+    let stats = code.call("testing", || (code.evaluate)(&model, &mut loader))?;
     Ok(Tested {
         evaluation: Some(Evaluation::new(labels, &predicted, PHONEMES.len())),
         predicted,
@@ -323,6 +323,7 @@ fn report(
             root,
             &fitted.epochs,
             reference.as_ref().map(|r| r.epochs.as_slice()),
+            "dev",
         )
     })?);
     let test_accuracy = tested.evaluation.as_ref().map(|e| e.accuracy);

@@ -36,13 +36,13 @@ pub(super) fn predict_all(
         0,
         code.windows,
     )?;
-    code.run("labelling frames", || -> Result<()> {
+    code.call("labelling frames", || -> Result<()> {
         loader.start_epoch();
         while let Some((inputs, _)) = loader.next_batch() {
             out.extend(predict_classes(&(code.forward)(mlp, inputs)?));
         }
         Ok(())
-    })??;
+    })?;
     Ok(out)
 }
 
