@@ -428,6 +428,7 @@ impl fmt::Display for Comparison {
                  {:.6} against {:.6}.",
                 gap.epoch, gap.step, gap.yours, gap.reference
             )?,
+            None if matches!(self.far, Some(Far::Steps { .. })) => {}
             None if self.training_identical => writeln!(
                 f,
                 "Your training is the same as the reference's, bit for bit, at all {} steps.",
