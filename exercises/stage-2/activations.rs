@@ -9,13 +9,13 @@ use nalgebra::{DMatrix, DVector};
 // ANCHOR: sigmoid
 /// σ(x) = 1 / (1 + e^(−x)).
 pub fn sigmoid(x: f32) -> f32 {
-    // TODO: the formula above; f32 has `.exp()`. Check what happens at x = -1e4.
+    // TODO: σ(x) for every x, finite and correct at x = ±1e4 too.
     todo!("sigmoid")
 }
 
 /// σ'(x) = σ(x) (1 − σ(x)).
 pub fn sigmoid_derivative(x: f32) -> f32 {
-    // TODO: reuse `sigmoid`. Writing e^(-x) / (1 + e^(-x))² instead gives ∞/∞ = NaN at -1e4.
+    // TODO: σ'(x), finite and correct at x = ±1e4 too.
     todo!("sigmoid_derivative")
 }
 // ANCHOR_END: sigmoid
@@ -23,13 +23,14 @@ pub fn sigmoid_derivative(x: f32) -> f32 {
 // ANCHOR: tanh
 /// tanh(x) = (e^x − e^(−x)) / (e^x + e^(−x)).
 pub fn tanh(x: f32) -> f32 {
-    // TODO: f32 has a `.tanh()` method; you may also write it from `.exp()`.
+    // TODO: tanh(x), finite and correct at x = ±1e4 too (the quotient as
+    // written is ∞/∞ there).
     todo!("tanh")
 }
 
 /// tanh'(x) = 1 − tanh²(x).
 pub fn tanh_derivative(x: f32) -> f32 {
-    // TODO: 1 − tanh²(x).
+    // TODO: tanh'(x), finite at x = ±1e4.
     todo!("tanh_derivative")
 }
 // ANCHOR_END: tanh
@@ -37,13 +38,13 @@ pub fn tanh_derivative(x: f32) -> f32 {
 // ANCHOR: relu
 /// ReLU(x) = max(0, x).
 pub fn relu(x: f32) -> f32 {
-    // TODO: max(0, x).
+    // TODO: ReLU(x).
     todo!("relu")
 }
 
 /// ReLU'(x) = 1 for x > 0, else 0 (we take 0 at the kink, as PyTorch does).
 pub fn relu_derivative(x: f32) -> f32 {
-    // TODO: 1.0 for x > 0.0, otherwise 0.0.
+    // TODO: ReLU'(x), with the value above at the kink x = 0.
     todo!("relu_derivative")
 }
 // ANCHOR_END: relu
@@ -52,13 +53,13 @@ pub fn relu_derivative(x: f32) -> f32 {
 /// Leaky ReLU(x) = max(slope · x, x) for 0 < slope < 1 (the recitation uses 0.1):
 /// x for x > 0, slope · x otherwise.
 pub fn leaky_relu(x: f32, slope: f32) -> f32 {
-    // TODO: x when x > 0, slope · x otherwise.
+    // TODO: leaky ReLU(x) for this `slope`.
     todo!("leaky_relu")
 }
 
 /// 1 for x > 0, else `slope` (the value at the kink is `slope`).
 pub fn leaky_relu_derivative(x: f32, slope: f32) -> f32 {
-    // TODO: 1.0 for x > 0.0, otherwise slope.
+    // TODO: its derivative, with the value above at the kink.
     todo!("leaky_relu_derivative")
 }
 // ANCHOR_END: leaky_relu
@@ -66,14 +67,14 @@ pub fn leaky_relu_derivative(x: f32, slope: f32) -> f32 {
 // ANCHOR: elu
 /// ELU(x) = x for x > 0, α (e^x − 1) otherwise.
 pub fn elu(x: f32, alpha: f32) -> f32 {
-    // TODO: x when x > 0, α (e^x − 1) otherwise. Hint: `x.exp_m1()` is e^x − 1,
-    // computed accurately even for x near 0.
+    // TODO: ELU(x) for this α. Near 0 it must keep its digits: at x = −1e−7
+    // the answer is −9.99999950e−8 α, to 7 significant digits.
     todo!("elu")
 }
 
 /// 1 for x > 0, α e^x otherwise.
 pub fn elu_derivative(x: f32, alpha: f32) -> f32 {
-    // TODO: 1.0 for x > 0.0, otherwise α e^x.
+    // TODO: ELU'(x); at the kink x = 0 take the left side's value.
     todo!("elu_derivative")
 }
 // ANCHOR_END: elu
@@ -81,15 +82,15 @@ pub fn elu_derivative(x: f32, alpha: f32) -> f32 {
 // ANCHOR: softplus
 /// softplus(x) = ln(1 + e^x), a smooth ReLU.
 pub fn softplus(x: f32) -> f32 {
-    // TODO: ln(1 + e^x) overflows to ∞ at x = 1e4. Rewrite it so the exponent
-    // is never positive: ln(1 + e^x) = max(x, 0) + ln(1 + e^(−|x|)).
-    // `y.ln_1p()` is ln(1 + y), accurate for small y.
+    // TODO: softplus(x), finite and correct at x = ±1e4 (softplus(1e4) is
+    // 1e4), and keeping its digits far to the left: softplus(−20) is
+    // 2.0611536e−9, not 0.
     todo!("softplus")
 }
 
 /// softplus'(x) = e^x / (1 + e^x) = σ(x).
 pub fn softplus_derivative(x: f32) -> f32 {
-    // TODO: differentiate ln(1 + e^x); you have met the result before.
+    // TODO: softplus'(x), finite at x = ±1e4.
     todo!("softplus_derivative")
 }
 // ANCHOR_END: softplus
@@ -98,19 +99,19 @@ pub fn softplus_derivative(x: f32) -> f32 {
 /// GELU(x) = x Φ(x), where Φ(x) = (1 + erf(x / √2)) / 2 is the standard
 /// normal CDF (the exact form PyTorch uses by default).
 pub fn gelu(x: f32) -> f32 {
-    // TODO: x Φ(x), using `normal_cdf` below.
+    // TODO: GELU(x), finite at x = ±1e4.
     todo!("gelu")
 }
 
 /// GELU'(x) = Φ(x) + x φ(x), where φ(x) = e^(−x²/2) / √(2π).
 pub fn gelu_derivative(x: f32) -> f32 {
-    // TODO: Φ(x) + x φ(x). `std::f32::consts::PI` is π.
+    // TODO: GELU'(x), finite at x = ±1e4.
     todo!("gelu_derivative")
 }
 
 fn normal_cdf(x: f32) -> f32 {
-    // TODO: (1 + erf(x / √2)) / 2. The standard library has no erf: use
-    // `libm::erff`, and `std::f32::consts::SQRT_2` for √2.
+    // TODO: Φ(x) = (1 + erf(x / √2)) / 2. The standard library has no erf;
+    // the `libm` crate, a dependency of this stage, has it for f32.
     todo!("normal_cdf")
 }
 // ANCHOR_END: gelu
@@ -120,14 +121,14 @@ fn normal_cdf(x: f32) -> f32 {
 /// that matches it, with the variant's own parameter (the slope of
 /// `LeakyRelu`, the α of `Elu`). `Identity` is x itself.
 pub fn apply(activation: Activation, x: f32) -> f32 {
-    // TODO: one arm per variant of `Activation`, each calling a function above.
+    // TODO: every variant of `Activation`, each with its own parameter.
     todo!("apply")
 }
 
 /// The derivative at x of the activation `activation` names; the identity's
 /// derivative is 1.
 pub fn derivative(activation: Activation, x: f32) -> f32 {
-    // TODO: as `apply`, with the derivative functions.
+    // TODO: every variant, as in `apply`.
     todo!("derivative")
 }
 // ANCHOR_END: activation
@@ -136,12 +137,11 @@ pub fn derivative(activation: Activation, x: f32) -> f32 {
 /// Row-wise softmax: for each row z of `logits`, softmax(z)_i = e^(z_i) / Σ_j e^(z_j).
 ///
 /// Shapes: `logits` is (batch, classes); the result has the same shape and
-/// each of its rows sums to 1. Stable for huge logits: subtracting the row's
-/// maximum first changes nothing mathematically but keeps every e^(…) ≤ 1.
+/// each of its rows sums to 1.
 pub fn softmax(logits: &DMatrix<f32>) -> DMatrix<f32> {
-    // TODO: for each row: subtract the row's max, exponentiate, divide by the sum.
-    // Hints: `let mut out = logits.clone();` then `for mut row in out.row_iter_mut()`;
-    // a row has `.max()`, `.sum()`, `.apply(|z| *z = ...)` and supports `row /= sum`.
+    // TODO: softmax of each row. Exact and finite for logits as large as
+    // ±1e4: the row [1e4, 0, −1e4] gives [1, 0, 0], and a row of equal
+    // logits gives equal probabilities, however large they are.
     todo!("softmax")
 }
 
@@ -150,8 +150,7 @@ pub fn softmax(logits: &DMatrix<f32>) -> DMatrix<f32> {
 ///
 /// Shapes: `s` has length C; the result is (C, C).
 pub fn softmax_jacobian(s: &DVector<f32>) -> DMatrix<f32> {
-    // TODO: diag(s) − s sᵀ. Hints: `DMatrix::from_diagonal(s)`, and `s * s.transpose()`
-    // is the (C, C) outer product.
+    // TODO: the (C, C) Jacobian above.
     todo!("softmax_jacobian")
 }
 // ANCHOR_END: softmax
@@ -170,27 +169,26 @@ pub struct Maxout {
 impl Maxout {
     /// The value of every piece, W x + b. Shapes: `x` (d) → (k).
     pub fn pieces(&self, x: &DVector<f32>) -> DVector<f32> {
-        // TODO: W x + b, one matrix-vector product and a vector sum.
+        // TODO: every piece's value, W x + b.
         todo!("Maxout::pieces")
     }
 
     /// The index of the largest piece (the first one on a tie).
     pub fn winner(&self, x: &DVector<f32>) -> usize {
-        // TODO: the index of the largest entry of `pieces(x)`, the first one on a tie.
-        // nalgebra vectors have `.argmax()`, which returns (index, value).
+        // TODO: the index of the largest piece; on a tie, the first of them.
         todo!("Maxout::winner")
     }
 
     /// The unit's output: the largest piece.
     pub fn forward(&self, x: &DVector<f32>) -> f32 {
-        // TODO: the largest entry of `pieces(x)`.
+        // TODO: the largest piece's value.
         todo!("Maxout::forward")
     }
 
     /// ∂out/∂x: only the winning piece j* is active, so the gradient is its
     /// weights w_j*. Shapes: `x` (d) → (d).
     pub fn input_gradient(&self, x: &DVector<f32>) -> DVector<f32> {
-        // TODO: row `winner(x)` of the weights, as a column vector (`.transpose()`).
+        // TODO: the winning piece's weights, as a vector of length d.
         todo!("Maxout::input_gradient")
     }
 }

@@ -185,10 +185,10 @@ fn hint(root: &Path, stage: &Stage, item: Option<String>, all: bool) -> Result<(
     let from = if all { 0 } else { upto - 1 };
     for (index, level) in item.levels.iter().enumerate().take(upto).skip(from) {
         println!(
-            "{} — hint {} of {levels}: {}\n\n{}\n",
+            "{} — {} ({} of {levels})\n\n{}\n",
             item.name,
-            index + 1,
             level.summary,
+            index + 1,
             level.text
         );
     }

@@ -4,8 +4,8 @@
 //! derivatives are checked against central finite differences.
 
 use course_support::check::{
-    assert_close, assert_exact, assert_matrix_close, central_difference, show_first_panic_only,
-    to_f64,
+    assert_close, assert_close_naming, assert_exact, assert_matrix_close, central_difference,
+    show_first_panic_only, to_f64,
 };
 use nalgebra::{DMatrix, DVector, dmatrix, dvector};
 use proptest::prelude::*;
@@ -237,6 +237,49 @@ fn extreme_inputs_stay_finite_and_correct() {
         assert_close(&format!("{name}({x})"), expected, got, 1e-6);
     }
     assert_close("leaky_relu(-1e4, 0.1)", -1e3, leaky_relu(-big, 0.1), 1e-6);
+}
+
+#[test]
+fn the_elu_kink_takes_the_left_slope() {
+    // At x = 0 the course takes the left side's slope, α e^0 = α; with α = 1
+    // the two sides agree, so α = 0.5 tells them apart.
+    assert_close_naming(
+        "elu_derivative(0, 0.5)",
+        0.5,
+        elu_derivative(0.0, 0.5),
+        VALUE_TOLERANCE,
+        &[("the right side's slope, 1, taken at the kink", 1.0)],
+    );
+}
+
+#[test]
+fn inputs_near_zero_keep_their_digits() {
+    // ELU at x = −1e−7: α (e^x − 1) = −9.9999995e−8 (Python's math.expm1).
+    // In f32, e^x rounds to 0.99999988, and subtracting 1 keeps one digit.
+    let x = -1e-7_f32;
+    assert_close_naming(
+        "elu(-1e-7, 1)",
+        -9.999999500000016e-8,
+        elu(x, 1.0),
+        1e-13,
+        &[(
+            "e^x − 1 computed as written, which loses the digits near 0",
+            f64::from(x.exp() - 1.0),
+        )],
+    );
+    // softplus at x = −20: ln(1 + e^−20) = 2.061153620314381e−9 (math.log1p).
+    // In f32, 1 + e^−20 rounds to 1, and ln(1) = 0.
+    let x = -20.0_f32;
+    assert_close_naming(
+        "softplus(-20)",
+        2.061153620314381e-9,
+        softplus(x),
+        1e-14,
+        &[(
+            "ln(1 + y) computed as written, which rounds 1 + y to 1 for tiny y",
+            f64::from((1.0 + x.exp()).ln()),
+        )],
+    );
 }
 
 #[test]

@@ -25,7 +25,50 @@ pub fn assert_close(what: &str, expected: impl Into<f64>, got: impl Into<f64>, t
     let (expected, got) = (expected.into(), got.into());
     assert!(
         is_close(expected, got, tolerance),
-        "{what}: expected {expected}, got {got} (tolerance {tolerance:e})"
+        "{what}: expected {}, got {} (tolerance {tolerance:e})",
+        show(expected),
+        show(got)
+    );
+}
+
+/// A value as a failure shows it: in scientific notation when very small or
+/// very large, where plain decimals would bury its digits in zeros.
+fn show(value: f64) -> String {
+    let magnitude = value.abs();
+    if value != 0.0 && value.is_finite() && !(1e-4..1e7).contains(&magnitude) {
+        format!("{value:e}")
+    } else {
+        format!("{value}")
+    }
+}
+
+/// [`assert_close`], naming the mistake when there is a known one: each of
+/// `mistakes` pairs what a classic mistake does ("e^x − 1 computed
+/// directly") with the value it gives here. When `got` is not close to
+/// `expected` but is to a mistake's value, the failure says
+/// "this matches …".
+#[track_caller]
+pub fn assert_close_naming(
+    what: &str,
+    expected: impl Into<f64>,
+    got: impl Into<f64>,
+    tolerance: f64,
+    mistakes: &[(&str, f64)],
+) {
+    let (expected, got) = (expected.into(), got.into());
+    if is_close(expected, got, tolerance) {
+        return;
+    }
+    let named = mistakes
+        .iter()
+        .find(|(_, value)| is_close(*value, got, tolerance))
+        .map_or_else(String::new, |(mistake, _)| {
+            format!(": this matches {mistake}")
+        });
+    panic!(
+        "{what}: expected {}, got {} (tolerance {tolerance:e}){named}",
+        show(expected),
+        show(got)
     );
 }
 
@@ -185,6 +228,21 @@ mod tests {
             std::panic::catch_unwind(|| assert_close("sigmoid(0.0)", 0.5, 0.25, 1e-6)).unwrap_err();
         let msg = err.downcast_ref::<String>().unwrap();
         assert_eq!(msg, "sigmoid(0.0): expected 0.5, got 0.25 (tolerance 1e-6)");
+    }
+
+    #[test]
+    fn a_result_that_matches_a_known_mistake_is_named() {
+        let mistakes = [("the left slope", 0.5), ("the right slope", 1.0)];
+        assert_close_naming("f(0)", 0.5, 0.5, 1e-6, &mistakes);
+        let failure = |got: f64| {
+            let err = std::panic::catch_unwind(|| {
+                assert_close_naming("f(0)", 0.25, got, 1e-6, &mistakes)
+            })
+            .unwrap_err();
+            err.downcast_ref::<String>().unwrap().clone()
+        };
+        assert!(failure(1.0).ends_with("this matches the right slope"));
+        assert!(!failure(0.75).contains("this matches"));
     }
 
     #[test]
