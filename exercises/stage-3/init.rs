@@ -17,7 +17,6 @@ use rand_distr::{Distribution, Normal, Uniform};
 /// outputs (see each variant's formula).
 pub fn init_scale(init: Init, fan_in: usize, fan_out: usize) -> f32 {
     // TODO: one formula per variant (they are in the variants' docs).
-    // Convert the fans with `as f32` first; f32 has `.sqrt()`.
     todo!("init_scale")
 }
 // ANCHOR_END: init_scale
@@ -35,11 +34,11 @@ pub fn init_weights<R: Rng + ?Sized>(
     if fan_in == 0 || fan_out == 0 {
         return DMatrix::zeros(fan_out, fan_in);
     }
-    // TODO: get the scale from `init_scale(init, fan_in, fan_out)`. For a uniform
-    // scheme (`init.is_uniform()`) build `Uniform::new_inclusive(-scale, scale)`,
-    // otherwise `Normal::new(0.0, scale)` (both return a Result: `.expect(...)` is
-    // fine, the scale is finite and positive here). Then fill a (fan_out, fan_in)
-    // matrix with `DMatrix::from_fn(fan_out, fan_in, |_, _| dist.sample(rng))`.
+    // TODO: a (fan_out, fan_in) matrix of independent draws from the
+    // scheme's distribution, U(−a, a) or N(0, σ²) with the scale of
+    // `init_scale`, each from `rng` (the `rand_distr` crate has both
+    // distributions). The tests fix the order of the draws: the entries in
+    // the order nalgebra stores them, column after column.
     todo!("init_weights")
 }
 // ANCHOR_END: init_weights

@@ -18,11 +18,9 @@ use nalgebra::DMatrix;
 /// An input with the wrong number of columns is a [`ShapeError`] that
 /// names the expected and found shapes.
 pub fn linear_forward(linear: &Linear, input: &DMatrix<f32>) -> Result<DMatrix<f32>, ShapeError> {
-    // TODO: if `input.ncols()` is not `linear.in_features()`, return
-    // `Err(ShapeError::new("linear_forward input", format!("(batch, {})", linear.in_features()), input.shape()))`.
-    // Then compute A Wᵀ (`input * linear.weights.transpose()`), add the bias to
-    // every row (`for mut row in z.row_iter_mut()`, `row += linear.bias.transpose()`),
-    // and return it in `Ok`.
+    // TODO: Z = A Wᵀ + b, (batch, out). An input that is not (batch, in) is an
+    // Err(ShapeError) (built with `ShapeError::new`) naming the shape it
+    // needed and the shape it got, before any arithmetic.
     todo!("linear_forward")
 }
 // ANCHOR_END: linear_forward
@@ -31,7 +29,7 @@ pub fn linear_forward(linear: &Linear, input: &DMatrix<f32>) -> Result<DMatrix<f
 /// The number of trainable numbers of a linear layer: every weight and
 /// every bias.
 pub fn linear_parameter_count(linear: &Linear) -> usize {
-    // TODO: out · in weights plus out biases.
+    // TODO: the count.
     todo!("linear_parameter_count")
 }
 // ANCHOR_END: linear_parameter_count
@@ -40,10 +38,9 @@ pub fn linear_parameter_count(linear: &Linear) -> usize {
 /// Shapes: `input` (batch, in) → (batch, out). Output (r, o) is the largest
 /// of the linear part's outputs (r, o·k), …, (r, o·k + k − 1).
 pub fn maxout_forward(maxout: &Maxout, input: &DMatrix<f32>) -> Result<DMatrix<f32>, ShapeError> {
-    // TODO: z = linear_forward(&maxout.linear, input)? is (batch, out · k). Build the
-    // (batch, out) result, for example with `DMatrix::from_fn(rows, cols, |r, o| ...)`;
-    // `z.view((r, o * k), (1, k))` is the 1 × k block of unit o's pieces, and
-    // a view has `.max()`.
+    // TODO: the (batch, out) output, from your linear forward pass of the
+    // linear part (out · k pieces per row); a wrong input width is its
+    // ShapeError.
     todo!("maxout_forward")
 }
 // ANCHOR_END: maxout_forward

@@ -16,9 +16,9 @@ use crate::layers::{linear_forward, linear_parameter_count, maxout_forward};
 /// or the activation applied to every entry. Shapes: (batch, in) →
 /// (batch, out); an activation keeps the shape.
 pub fn layer_forward(layer: &Layer, input: &DMatrix<f32>) -> Result<DMatrix<f32>, ShapeError> {
-    // TODO: one arm per kind of `Layer`. Linear and maxout layers have their
-    // forward passes in layers.rs; for an activation, stage 2's `apply` gives its
-    // value at one number, and a matrix has `.map`.
+    // TODO: each kind of `Layer`: the linear and maxout layers' forward
+    // passes (layers.rs), and for an activation its value (stage 2's
+    // `apply`) at every entry.
     todo!("layer_forward")
 }
 // ANCHOR_END: layer_forward
@@ -27,8 +27,8 @@ pub fn layer_forward(layer: &Layer, input: &DMatrix<f32>) -> Result<DMatrix<f32>
 /// The network's output for a batch: each layer's output is the next
 /// layer's input. Shapes: (batch, in) → (batch, out).
 pub fn forward(mlp: &Mlp, input: &DMatrix<f32>) -> Result<DMatrix<f32>, ShapeError> {
-    // TODO: start from a copy of the input and replace it by
-    // `layer_forward(layer, &current)?` for each layer in `mlp.layers`.
+    // TODO: the output of the last layer; a shape error of any layer is
+    // returned as it is.
     todo!("forward")
 }
 // ANCHOR_END: mlp_forward
@@ -38,8 +38,7 @@ pub fn forward(mlp: &Mlp, input: &DMatrix<f32>) -> Result<DMatrix<f32>, ShapeErr
 /// needs: element i is the input of layer i, and the last element is the
 /// network's output (so there are `layers.len() + 1` of them).
 pub fn forward_trace(mlp: &Mlp, input: &DMatrix<f32>) -> Result<Vec<DMatrix<f32>>, ShapeError> {
-    // TODO: like `forward`, but keep every value: push the input, then the
-    // output of each layer in turn.
+    // TODO: the input, then every layer's output, in order.
     todo!("forward_trace")
 }
 // ANCHOR_END: mlp_forward_trace
@@ -47,8 +46,7 @@ pub fn forward_trace(mlp: &Mlp, input: &DMatrix<f32>) -> Result<Vec<DMatrix<f32>
 // ANCHOR: mlp_parameter_count
 /// The number of trainable numbers in the whole network.
 pub fn parameter_count(mlp: &Mlp) -> usize {
-    // TODO: add up `linear_parameter_count` of every linear layer, and of the
-    // `linear` part of every maxout layer; activations have none.
+    // TODO: the count over every layer (activations have no parameters).
     todo!("parameter_count")
 }
 // ANCHOR_END: mlp_parameter_count

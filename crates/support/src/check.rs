@@ -7,6 +7,7 @@
 use nalgebra::DMatrix;
 
 use crate::batches::BatchLoader;
+use crate::shape::ShapeError;
 
 /// True when `got` is within `tolerance` of `expected`, absolutely for small
 /// values and relatively for large ones: |got − expected| ≤ tol · max(1, |expected|).
@@ -69,6 +70,36 @@ pub fn assert_close_naming(
         "{what}: expected {}, got {} (tolerance {tolerance:e}){named}",
         show(expected),
         show(got)
+    );
+}
+
+/// Fails unless `result` is a [`ShapeError`] about a matrix of shape
+/// `found` where a size of `needed` was required. Only the meaning is
+/// checked: the error's name for the matrix and its wording are yours.
+#[track_caller]
+pub fn assert_shape_error<T: std::fmt::Debug>(
+    what: &str,
+    result: Result<T, ShapeError>,
+    needed: usize,
+    found: (usize, usize),
+) {
+    let error = match result {
+        Ok(value) => panic!(
+            "{what}: expected a ShapeError (a size of {needed} needed, shape {found:?} found), \
+             got Ok({value:?})"
+        ),
+        Err(error) => error,
+    };
+    let found_text = format!("shape ({}, {})", found.0, found.1);
+    let numbers: Vec<usize> = error
+        .expected
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert!(
+        error.found == found_text && numbers.contains(&needed),
+        "{what}: expected a ShapeError saying a size of {needed} was needed and {found_text} \
+         was found, got: {error}"
     );
 }
 
@@ -243,6 +274,21 @@ mod tests {
         };
         assert!(failure(1.0).ends_with("this matches the right slope"));
         assert!(!failure(0.75).contains("this matches"));
+    }
+
+    #[test]
+    fn a_shape_error_is_checked_by_its_sizes_not_its_words() {
+        let error = |expected: &str| -> Result<(), ShapeError> {
+            Err(ShapeError::new("any name", expected, (4, 3)))
+        };
+        assert_shape_error("ok", error("(batch, 2)"), 2, (4, 3));
+        assert_shape_error("ok", error("2 columns"), 2, (4, 3));
+        let fails = |result: Result<(), ShapeError>, found| {
+            std::panic::catch_unwind(|| assert_shape_error("case", result, 2, found)).is_err()
+        };
+        assert!(fails(error("(batch, 12)"), (4, 3)));
+        assert!(fails(error("(batch, 2)"), (3, 4)));
+        assert!(fails(Ok(()), (4, 3)));
     }
 
     #[test]
