@@ -31,11 +31,9 @@ pub fn linear_backward(
     input: &DMatrix<f32>,
     grad_output: &DMatrix<f32>,
 ) -> Result<LinearGradients, ShapeError> {
-    // TODO: first check the shapes, so a mismatch is an error and not a panic:
-    //   ShapeError::check("linear_backward input", (input.nrows(), layer.in_features()), input.shape())?;
-    //   ShapeError::check("linear_backward grad_output", (input.nrows(), layer.out_features()), grad_output.shape())?;
-    // Then the three formulas above. Hints: `m.transpose()`, `&a * &b`, and
-    // `m.row_sum()` adds up the rows into one (1, out) row (transpose it).
+    // TODO: the three gradients above. An input that is not (batch, in), or a
+    // grad_output that is not (batch, out), is a ShapeError, before any
+    // arithmetic.
     todo!("linear_backward")
 }
 // ANCHOR_END: linear_backward
@@ -48,10 +46,8 @@ pub fn activation_backward(
     pre_activation: &DMatrix<f32>,
     grad_output: &DMatrix<f32>,
 ) -> Result<DMatrix<f32>, ShapeError> {
-    // TODO: check that grad_output has the shape of pre_activation (as in
-    // `linear_backward`), then multiply entry by entry. Hints:
-    // `derivative(activation, z)` is f′(z); `a.zip_map(&b, |x, y| ...)` combines
-    // two matrices entry by entry.
+    // TODO: dL/dZ as above, with f′ taken at Z (not at A = f(Z)). A
+    // grad_output of another shape than Z is a ShapeError.
     todo!("activation_backward")
 }
 // ANCHOR_END: activation_backward
@@ -66,11 +62,9 @@ pub fn maxout_backward(
     input: &DMatrix<f32>,
     grad_output: &DMatrix<f32>,
 ) -> Result<LinearGradients, ShapeError> {
-    // TODO: recompute z = linear_forward(&layer.linear, input)?, check grad_output is
-    // (batch, out). Make a zero matrix of z's shape; for every row r and unit o
-    // find the column of the largest of z(r, o·k .. o·k + k) (the first one on
-    // a tie, as in the forward pass) and put grad_output(r, o) there. Then
-    // return `linear_backward(&layer.linear, input, &that_matrix)`.
+    // TODO: the linear part's gradients, with the gradient of each unit sent
+    // to its winning piece only (the first of tied pieces, as in the forward
+    // pass). A grad_output that is not (batch, out) is a ShapeError.
     todo!("maxout_backward")
 }
 // ANCHOR_END: maxout_backward
@@ -84,14 +78,9 @@ pub fn mlp_backward(
     trace: &[DMatrix<f32>],
     grad_output: &DMatrix<f32>,
 ) -> Result<MlpGradients, ShapeError> {
-    // TODO: if trace.len() is not mlp.layers.len() + 1, return
-    //   Err(ShapeError::value("mlp_backward trace", format!("{} matrices (forward_trace's output)", mlp.layers.len() + 1), format!("{}", trace.len())))
-    // Start from grad = grad_output and `layers = vec![None; mlp.layers.len()]`.
-    // For i from the last layer down to 0 (`mlp.layers.iter().enumerate().rev()`),
-    // match on the layer: an activation maps grad through `activation_backward`
-    // with Z = trace[i]; a linear or maxout layer stores Some((dW, db)) in
-    // layers[i] and passes its input gradient on. End with
-    // `Ok(MlpGradients { input: grad, layers })`.
+    // TODO: every layer's parameter gradients (none for an activation), and
+    // dL/d(the network's input). A trace that is not one matrix longer than
+    // the list of layers is an error (`ShapeError::value`).
     todo!("mlp_backward")
 }
 // ANCHOR_END: mlp_backward

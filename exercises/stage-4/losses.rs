@@ -16,8 +16,8 @@ use crate::activations::softmax;
 // ANCHOR: mse
 /// L = (1 / (N·C)) Σ (y − t)² over every entry of the (N, C) outputs y.
 pub fn mse(outputs: &DMatrix<f32>, targets: &DMatrix<f32>) -> Result<f32, ShapeError> {
-    // TODO: check that targets have the outputs' shape (`ShapeError::check("mse targets", ...)?`),
-    // then the mean of the squared differences. `m.norm_squared()` is Σ m², `m.len()` is N·C.
+    // TODO: the mean over all N·C entries. Targets of another shape than the
+    // outputs are a ShapeError.
     todo!("mse")
 }
 
@@ -26,7 +26,7 @@ pub fn mse_gradient(
     outputs: &DMatrix<f32>,
     targets: &DMatrix<f32>,
 ) -> Result<DMatrix<f32>, ShapeError> {
-    // TODO: the same check, then 2 (y − t) / (N·C).
+    // TODO: the gradient above, with the same shape check.
     todo!("mse_gradient")
 }
 // ANCHOR_END: mse
@@ -35,8 +35,8 @@ pub fn mse_gradient(
 /// log softmax(z) row by row, computed as z − max − ln Σ e^(z − max) (the
 /// log-sum-exp trick), which stays exact and finite for logits of ±1e4.
 pub fn log_softmax(logits: &DMatrix<f32>) -> DMatrix<f32> {
-    // TODO: as softmax in stage 2, row by row: find the max, compute
-    // ln Σ e^(z − max) once, and subtract both from every entry.
+    // TODO: log softmax of each row, exact and finite for logits of ±1e4
+    // (where softmax itself underflows to 0 and its logarithm to −∞).
     todo!("log_softmax")
 }
 // ANCHOR_END: log_softmax
@@ -45,9 +45,8 @@ pub fn log_softmax(logits: &DMatrix<f32>) -> DMatrix<f32> {
 /// Softmax cross-entropy on logits z (N, C) against targets t (one-hot or
 /// soft rows): L = −(1/N) Σ_n Σ_c t_nc · log softmax(z_n)_c.
 pub fn cross_entropy(logits: &DMatrix<f32>, targets: &Targets) -> Result<f32, ShapeError> {
-    // TODO: `targets.to_dense(rows, columns)?` turns class labels into one-hot
-    // rows (and checks them). Then −Σ t ⊙ log_softmax(z), divided by N.
-    // `a.component_mul(&b)` multiplies entry by entry; `.sum()` adds all entries.
+    // TODO: L as above, averaged over the rows (not over rows and classes),
+    // finite at logits of ±1e4. Bad targets are the error `Targets` gives.
     todo!("cross_entropy")
 }
 
@@ -56,7 +55,7 @@ pub fn cross_entropy_gradient(
     logits: &DMatrix<f32>,
     targets: &Targets,
 ) -> Result<DMatrix<f32>, ShapeError> {
-    // TODO: (softmax(z) − t) / N, with `softmax` from stage 2 (imported above).
+    // TODO: the gradient above, (N, C).
     todo!("cross_entropy_gradient")
 }
 // ANCHOR_END: cross_entropy

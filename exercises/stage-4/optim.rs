@@ -19,10 +19,9 @@ pub fn sgd_step(
     params: &mut [&mut [f32]],
     grads: &[&[f32]],
 ) -> Result<(), ShapeError> {
-    // TODO: `check_pairs(params, grads)?` first. On the first step (the
-    // velocity is empty) make one zero buffer per tensor. Then, for every
-    // entry of every tensor, apply the rules above in order. Hint: zip the
-    // three: `params.iter_mut().zip(grads).zip(&mut sgd.velocity)`.
+    // TODO: one step, the rules above in order, for every entry of every
+    // tensor. Gradients that do not pair up with the parameters (see
+    // `check_pairs`) are an error, and then no parameter changes.
     todo!("sgd_step")
 }
 
@@ -41,10 +40,9 @@ pub fn adam_step(
     params: &mut [&mut [f32]],
     grads: &[&[f32]],
 ) -> Result<(), ShapeError> {
-    // TODO: `check_pairs(params, grads)?`; on the first step make zero
-    // buffers for both moments. Count the step (`adam.steps += 1`) before
-    // using t. Then apply the rules above to every entry. Hint: `x.powi(t)`
-    // takes an i32; β₁ᵗ and β₂ᵗ are the same for every entry.
+    // TODO: one step, the rules above in order; the first step is t = 1.
+    // Gradients that do not pair up with the parameters are an error, and
+    // then no parameter changes.
     todo!("adam_step")
 }
 
@@ -57,7 +55,7 @@ pub fn step(
     params: &mut [&mut [f32]],
     grads: &[&[f32]],
 ) -> Result<(), ShapeError> {
-    // TODO: `optimizer` is an enum: call the step function of the optimiser it holds.
+    // TODO: the step of the optimiser `optimizer` holds, with its own state.
     todo!("step")
 }
 // ANCHOR_END: optimizer_step

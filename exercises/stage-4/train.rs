@@ -27,12 +27,9 @@ pub fn train_step(
     targets: &Targets,
     loss: Loss,
 ) -> Result<Step, ShapeError> {
-    // TODO: 1. trace = forward_trace(mlp, input)?; the output is its last element.
-    // 2. The loss value and its gradient for `loss` (for MeanSquared, turn the
-    //    targets into a matrix with `targets.to_dense(rows, columns)?`).
-    // 3. grads = mlp_backward(mlp, &trace, &gradient)?
-    // 4. step(optimizer, &mut mlp.parameters_mut(), &grads.flat())?
-    // Return `Step { loss, output }` (the output from step 1, before the update).
+    // TODO: the four steps above, with your functions of stages 3 and 4 and
+    // the loss `loss` names. Any shape error stops the step before the
+    // update.
     todo!("train_step")
 }
 // ANCHOR_END: train_step

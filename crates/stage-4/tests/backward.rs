@@ -5,7 +5,9 @@
 //! layer with output Z, the loss L = Σ R ⊙ Z for a fixed random R has
 //! dL/dZ = R, so backward(R) must match the slopes of L.
 
-use course_support::check::{assert_exact, assert_matrix_close, show_first_panic_only, to_f64};
+use course_support::check::{
+    assert_exact, assert_matrix_close, assert_shape_error, show_first_panic_only, to_f64,
+};
 use nalgebra::{DMatrix, DVector, dmatrix, dvector};
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -116,13 +118,61 @@ fn linear_backward_by_hand() {
 #[test]
 fn linear_backward_rejects_a_gradient_of_the_wrong_shape() {
     let layer = Linear::new(DMatrix::zeros(3, 2), DVector::zeros(3)).unwrap();
-    let err = linear_backward(&layer, &DMatrix::zeros(4, 2), &DMatrix::zeros(4, 2))
-        .map(|_| ())
-        .unwrap_err();
-    assert_exact(
+    assert_shape_error(
         "linear_backward with a (4, 2) gradient for a 2 → 3 layer",
-        "linear_backward grad_output: expected shape (4, 3), found shape (4, 2)".to_owned(),
-        err.to_string(),
+        linear_backward(&layer, &DMatrix::zeros(4, 2), &DMatrix::zeros(4, 2)),
+        3,
+        (4, 2),
+    );
+    assert_shape_error(
+        "linear_backward with a (4, 3) input for a 2 → 3 layer",
+        linear_backward(&layer, &DMatrix::zeros(4, 3), &DMatrix::zeros(4, 3)),
+        2,
+        (4, 3),
+    );
+}
+
+#[test]
+fn every_backward_pass_rejects_a_gradient_of_the_wrong_shape() {
+    // A mismatch is an error, never a panic inside nalgebra or a silently
+    // wrong gradient.
+    assert_shape_error(
+        "activation_backward with a (4, 2) gradient for a (4, 3) pre-activation",
+        activation_backward(
+            Activation::Relu,
+            &DMatrix::zeros(4, 3),
+            &DMatrix::zeros(4, 2),
+        ),
+        3,
+        (4, 2),
+    );
+    let maxout = Maxout {
+        linear: Linear::new(DMatrix::zeros(4, 2), DVector::zeros(4)).unwrap(),
+        pieces: 2,
+    };
+    assert_shape_error(
+        "maxout_backward with a (5, 3) gradient for 2 units",
+        maxout_backward(&maxout, &DMatrix::zeros(5, 2), &DMatrix::zeros(5, 3)),
+        2,
+        (5, 3),
+    );
+    let mlp = Mlp::new(
+        &[2, 3, 2],
+        &[Activation::Tanh, Activation::Identity],
+        Init::XavierUniform,
+        0,
+        init_weights,
+    )
+    .unwrap();
+    let trace = forward_trace(&mlp, &DMatrix::zeros(4, 2)).unwrap();
+    let short = &trace[..trace.len() - 1];
+    let result = mlp_backward(&mlp, short, &DMatrix::zeros(4, 2));
+    assert!(
+        result.is_err(),
+        "mlp_backward with a trace of {} matrices for {} layers: expected an error (a trace \
+         holds one more matrix than there are layers), got Ok",
+        short.len(),
+        mlp.layers.len()
     );
 }
 

@@ -1,7 +1,8 @@
 //! Tests for exercises/stage-4/losses.rs. Run with `cargo test -p stage-4 --test losses`.
 
 use course_support::check::{
-    assert_close, assert_exact, assert_matrix_close, show_first_panic_only, to_f64,
+    assert_close, assert_exact, assert_matrix_close, assert_shape_error, show_first_panic_only,
+    to_f64,
 };
 use nalgebra::{DMatrix, dmatrix};
 use proptest::prelude::*;
@@ -114,10 +115,17 @@ fn bad_targets_are_errors_that_say_why() {
         "class targets: expected 2 labels, one per row, found 3 labels".to_owned(),
         message(cross_entropy(&logits, &Targets::Classes(vec![0, 1, 2]))),
     );
-    assert_exact(
+    assert_shape_error(
         "mse with (2, 2) targets for (2, 3) outputs",
-        "mse targets: expected shape (2, 3), found shape (2, 2)".to_owned(),
-        message(mse(&logits, &DMatrix::zeros(2, 2))),
+        mse(&logits, &DMatrix::zeros(2, 2)),
+        3,
+        (2, 2),
+    );
+    assert_shape_error(
+        "mse_gradient with (2, 2) targets for (2, 3) outputs",
+        mse_gradient(&logits, &DMatrix::zeros(2, 2)),
+        3,
+        (2, 2),
     );
 }
 
