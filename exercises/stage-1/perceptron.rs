@@ -12,8 +12,7 @@ use nalgebra::{DMatrix, DVector};
 ///
 /// Shapes: `weights` and `x` both have length d; the result is a scalar.
 pub fn weighted_sum(weights: &DVector<f32>, bias: f32, x: &DVector<f32>) -> f32 {
-    // TODO: multiply element by element and add up, then add the bias.
-    // Hint: nalgebra vectors have `.dot(&other)`, or loop over `0..x.len()`.
+    // TODO: z = w · x + b.
     todo!("weighted_sum")
 }
 // ANCHOR_END: weighted_sum
@@ -21,7 +20,7 @@ pub fn weighted_sum(weights: &DVector<f32>, bias: f32, x: &DVector<f32>) -> f32 
 // ANCHOR: step
 /// The threshold (Heaviside step) activation: 1 if z >= 0, else 0.
 pub fn step(z: f32) -> f32 {
-    // TODO: return 1.0 when z >= 0.0 (zero counts as firing), otherwise 0.0.
+    // TODO: the step, with 0 counting as firing.
     todo!("step")
 }
 // ANCHOR_END: step
@@ -68,8 +67,7 @@ impl Perceptron {
     ///
     /// Shapes: `inputs` is (n, d), one example per row; the result has length n.
     pub fn predict_batch(&self, inputs: &DMatrix<f32>) -> DVector<f32> {
-        // TODO: one matrix-vector product gives X w for every row at once;
-        // then add the bias and apply `step` to each entry (`.map(...)`).
+        // TODO: every row's output at once, without a loop over the rows.
         todo!("Perceptron::predict_batch")
     }
     // ANCHOR_END: predict_batch
@@ -82,9 +80,7 @@ impl Perceptron {
     /// `target` is 0 or 1, η is `learning_rate`. Returns true when the example
     /// was misclassified (and the weights therefore changed).
     pub fn update(&mut self, x: &DVector<f32>, target: f32, learning_rate: f32) -> bool {
-        // TODO: compute the error (target - y). If it is zero, change nothing
-        // and return false. Otherwise move the weights by η·error·x and the
-        // bias by η·error, and return true.
+        // TODO: the rule above; a correct prediction changes nothing.
         todo!("Perceptron::update")
     }
     // ANCHOR_END: update

@@ -26,14 +26,14 @@ use crate::train::train_step;
 /// The predicted class of every row: the index of its largest logit (the
 /// first one on a tie). Shapes: (batch, classes) → batch indices.
 pub fn predict_classes(logits: &DMatrix<f32>) -> Vec<usize> {
-    // TODO: for each row (`logits.row_iter()`), the index of its largest value;
-    // keep the first one when two are equal (compare with `>`, not `>=`).
+    // TODO: each row's class: the index of its largest logit, the first of
+    // equal ones.
     todo!("predict_classes")
 }
 
 /// How many rows' predicted class equals their label.
 pub fn count_correct(logits: &DMatrix<f32>, labels: &[usize]) -> usize {
-    // TODO: compare `predict_classes(logits)` with `labels`, entry by entry.
+    // TODO: the count.
     todo!("count_correct")
 }
 // ANCHOR_END: predict_classes
@@ -50,12 +50,11 @@ pub fn train_epoch(
     loader: &mut BatchLoader,
     on_batch: &mut dyn FnMut(&EpochStats),
 ) -> Result<EpochStats, ShapeError> {
-    // TODO: `loader.start_epoch()`, then `while let Some((inputs, labels)) = loader.next_batch()`:
-    // one `train_step(mlp, optimizer, inputs, &Targets::Classes(labels.to_vec()), Loss::CrossEntropy)?`
-    // per batch. Keep running totals: the loss weighted by the batch size (a batch's
-    // loss is a mean), the right answers (`count_correct(&step.output, labels)`) and
-    // the examples seen; after each batch update an `EpochStats` and call `on_batch(&stats)`.
-    // Return the final figures.
+    // TODO: one pass over the loader's epoch, one training step per batch.
+    // The figures are per example over everything seen so far: the last
+    // batch may be smaller than the others, and it must not count for more
+    // per example. `on_batch` gets the running figures after each batch,
+    // not the batch's own.
     todo!("train_epoch")
 }
 // ANCHOR_END: train_epoch
@@ -64,8 +63,8 @@ pub fn train_epoch(
 /// The mean cross-entropy per example and the accuracy of `mlp` over every
 /// batch of `loader`, without changing the network.
 pub fn evaluate(mlp: &Mlp, loader: &mut BatchLoader) -> Result<EpochStats, ShapeError> {
-    // TODO: as `train_epoch`, but with `forward(mlp, inputs)?` and `cross_entropy` instead
-    // of a training step: nothing changes the network. Mind an empty loader.
+    // TODO: the same figures as `train_epoch`, over one pass of the loader,
+    // with the network unchanged. An empty loader gives zeros, not NaN.
     todo!("evaluate")
 }
 // ANCHOR_END: evaluate

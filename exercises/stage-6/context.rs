@@ -35,7 +35,7 @@ impl ContextFrames {
     // ANCHOR: input_size
     /// The size of one example: 2K + 1 frames of D coefficients.
     pub fn input_size(&self) -> usize {
-        // TODO: 2K + 1 frames, each `frame_size` coefficients.
+        // TODO: the size.
         todo!("input_size")
     }
     // ANCHOR_END: input_size
@@ -45,12 +45,11 @@ impl ContextFrames {
     /// m = 0 ..= 2K) holds frame i − K + m, or D zeros where that frame would
     /// lie before the first frame or after the last one. Block K is frame i.
     pub fn window(&self, i: usize, out: &mut [f32]) -> Result<(), ShapeError> {
-        // TODO: first the checks: `i < self.len()`, else
-        // `Err(ShapeError::value("ContextFrames::window index", format!("a frame below {n}"), i.to_string()))`;
-        // and `out.len() == self.input_size()`, else a similar error ("ContextFrames::window output").
-        // Then fill `out`: block m holds frame i − K + m, or zeros past either end.
-        // Careful: i − K underflows a usize near the start (`saturating_sub` helps), and
-        // i + K may run past the last frame. Frame j is `self.frames[j * D..(j + 1) * D]`.
+        // TODO: the window, for every i from the first frame to the last and
+        // every K, including K larger than N. An index past the last frame,
+        // or an `out` of another length than `input_size()`, is an error
+        // (`ShapeError::value`) saying what was needed and what came; it
+        // never panics.
         todo!("window")
     }
     // ANCHOR_END: window

@@ -91,16 +91,40 @@ pub fn assert_shape_error<T: std::fmt::Debug>(
         Err(error) => error,
     };
     let found_text = format!("shape ({}, {})", found.0, found.1);
-    let numbers: Vec<usize> = error
-        .expected
-        .split(|c: char| !c.is_ascii_digit())
-        .filter_map(|n| n.parse().ok())
-        .collect();
     assert!(
-        error.found == found_text && numbers.contains(&needed),
+        error.found == found_text && numbers_in(&error.expected).contains(&needed),
         "{what}: expected a ShapeError saying a size of {needed} was needed and {found_text} \
          was found, got: {error}"
     );
+}
+
+/// Fails unless `result` is a [`ShapeError`] about a value, such as an
+/// index or a length, that says it needed `needed` and found `found`. Only
+/// the numbers are checked: the words are yours.
+#[track_caller]
+pub fn assert_value_error<T: std::fmt::Debug>(
+    what: &str,
+    result: Result<T, ShapeError>,
+    needed: usize,
+    found: usize,
+) {
+    let error = match result {
+        Ok(value) => {
+            panic!("{what}: expected an error ({needed} needed, {found} found), got Ok({value:?})")
+        }
+        Err(error) => error,
+    };
+    assert!(
+        numbers_in(&error.expected).contains(&needed) && numbers_in(&error.found).contains(&found),
+        "{what}: expected an error saying {needed} was needed and {found} was found, got: {error}"
+    );
+}
+
+/// The whole numbers written in `text`.
+fn numbers_in(text: &str) -> Vec<usize> {
+    text.split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect()
 }
 
 /// Fails unless `got` is exactly `expected`, with the same kind of message.
@@ -289,6 +313,21 @@ mod tests {
         assert!(fails(error("(batch, 12)"), (4, 3)));
         assert!(fails(error("(batch, 2)"), (3, 4)));
         assert!(fails(Ok(()), (4, 3)));
+    }
+
+    #[test]
+    fn a_value_error_is_checked_by_its_numbers() {
+        let error = |expected: &str, found: &str| -> Result<(), ShapeError> {
+            Err(ShapeError::value("any name", expected, found))
+        };
+        assert_value_error("ok", error("a frame below 3", "3"), 3, 3);
+        let fails = |result: Result<(), ShapeError>| {
+            std::panic::catch_unwind(|| assert_value_error("case", result, 6, 5)).is_err()
+        };
+        assert!(!fails(error("6 values", "5")));
+        assert!(fails(error("6 values", "4")));
+        assert!(fails(error("16 values", "5")));
+        assert!(fails(Ok(())));
     }
 
     #[test]
