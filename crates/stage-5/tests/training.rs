@@ -1,6 +1,6 @@
 //! Tests for exercises/stage-5/training.rs. Run with `cargo test -p stage-5`.
 
-use course_support::check::{assert_close, assert_exact};
+use course_support::check::{assert_close, assert_close_naming, assert_exact};
 use course_support::data::two_moons;
 use nalgebra::{DMatrix, dmatrix};
 use stage_5::init::init_weights;
@@ -70,6 +70,7 @@ fn train_epoch_takes_one_step_per_batch_and_weighs_the_losses() {
         (mlp.clone(), adam.clone(), loader.clone());
     expected_loader.start_epoch();
     let (mut loss_sum, mut correct, mut seen, mut running) = (0.0f64, 0usize, 0usize, Vec::new());
+    let (mut running_loss, mut batch_loss) = (Vec::new(), Vec::new());
     while let Some((x, y)) = expected_loader.next_batch() {
         let step = stage_5::train::train_step(
             &mut expected_mlp,
@@ -88,18 +89,32 @@ fn train_epoch_takes_one_step_per_batch_and_weighs_the_losses() {
             .count();
         seen += y.len();
         running.push(seen);
+        running_loss.push(loss_sum / seen as f64);
+        batch_loss.push(f64::from(step.loss));
     }
 
     let mut calls = Vec::new();
     let stats = train_epoch(&mut mlp, &mut adam, &mut loader, &mut |s: &EpochStats| {
-        calls.push(s.examples)
+        calls.push((s.examples, s.loss))
     })
     .expect("the shapes fit");
     assert_exact(
         "examples seen after each batch (on_batch calls)",
         running,
-        calls,
+        calls.iter().map(|c| c.0).collect::<Vec<_>>(),
     );
+    for (index, &(_, got)) in calls.iter().enumerate() {
+        assert_close_naming(
+            &format!("the loss on_batch sees after batch {}", index + 1),
+            running_loss[index],
+            got,
+            1e-5,
+            &[(
+                "that batch's own loss, not the running mean",
+                batch_loss[index],
+            )],
+        );
+    }
     assert_exact("EpochStats::examples", 120, stats.examples);
     assert_close(
         "EpochStats::loss (mean per example, batches weighted by size)",
@@ -136,6 +151,13 @@ fn training_for_a_few_epochs_learns_the_moons() {
     );
     let right = count_correct(&forward(&mlp, &inputs).unwrap(), &labels);
     assert!(right >= 114, "{right} of 120 right after training");
+}
+
+#[test]
+fn evaluate_on_an_empty_loader_is_zero_not_nan() {
+    let mut empty = BatchLoader::new(&DMatrix::zeros(0, 2), Vec::new(), 8, false, 0).unwrap();
+    let stats = evaluate(&small_mlp(3), &mut empty).expect("nothing to mismatch");
+    assert_exact("evaluate on an empty loader", EpochStats::default(), stats);
 }
 
 #[test]
