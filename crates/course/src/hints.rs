@@ -75,17 +75,26 @@ pub fn parse(markdown: &str) -> Result<Vec<Item>> {
     Ok(items)
 }
 
-/// The item `query` names: the one whose name it equals, else the only one
-/// whose name contains it (ignoring case).
+/// The item `query` names, ignoring case: the one whose name it equals,
+/// else the only one whose name starts with it, else the only one whose
+/// name contains it.
 pub fn find<'a>(items: &'a [Item], query: &str) -> Result<&'a Item> {
     let query = query.to_lowercase();
     if let Some(item) = items.iter().find(|i| i.name.to_lowercase() == query) {
         return Ok(item);
     }
-    let matching: Vec<&Item> = items
+    let starting: Vec<&Item> = items
         .iter()
-        .filter(|i| i.name.to_lowercase().contains(&query))
+        .filter(|i| i.name.to_lowercase().starts_with(&query))
         .collect();
+    let matching: Vec<&Item> = if starting.is_empty() {
+        items
+            .iter()
+            .filter(|i| i.name.to_lowercase().contains(&query))
+            .collect()
+    } else {
+        starting
+    };
     match matching.as_slice() {
         [item] => Ok(item),
         [] => bail!(
@@ -154,6 +163,13 @@ mod tests {
         .unwrap();
         assert_eq!(find(&both, "sigmoid").unwrap().name, "sigmoid");
         assert!(find(&both, "sig").is_err(), "ambiguous");
+        // A name that starts with the query beats one that contains it.
+        assert_eq!(find(&items, "soft").unwrap().name, "softmax is NaN");
+        let later = parse(&format!(
+            "{HINTS}\n### why tanh uses sigmoid\n<details>\n<summary>s</summary>\nt\n</details>\n"
+        ))
+        .unwrap();
+        assert_eq!(find(&later, "sigm").unwrap().name, "sigmoid");
     }
 
     #[test]

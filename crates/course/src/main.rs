@@ -168,8 +168,16 @@ fn hint(root: &Path, stage: &Stage, item: Option<String>, all: bool) -> Result<(
     let mut progress = Progress::load(root)?;
     let Some(query) = item else {
         println!(
-            "Hints for stage {} ({}); ask for one with `cargo course hint {} ITEM`:\n",
-            stage.number, stage.title, stage.number
+            "Hints for stage {n} ({}). Ask for the next level of one with `cargo course hint {n} \
+             ITEM`, where ITEM is a word of its name (`cargo course hint {n} {example}`) or the \
+             whole name in quotes:\n",
+            stage.title,
+            n = stage.number,
+            example = items
+                .first()
+                .and_then(|i| i.name.split_whitespace().next())
+                .unwrap_or("ITEM")
+                .to_lowercase(),
         );
         for item in &items {
             let seen = progress.seen(stage.number, &item.name);

@@ -5,7 +5,7 @@
 
 use course_support::check::{
     assert_close, assert_close_naming, assert_exact, assert_matrix_close, central_difference,
-    show_first_panic_only, to_f64,
+    is_close, show_first_panic_only, to_f64,
 };
 use nalgebra::{DMatrix, DVector, dmatrix, dvector};
 use proptest::prelude::*;
@@ -228,14 +228,23 @@ fn extreme_inputs_stay_finite_and_correct() {
         ("gelu_derivative", gelu_derivative, big, 1.0),
         ("gelu_derivative", gelu_derivative, -big, 0.0),
     ];
-    for (name, f, x, expected) in cases {
-        let got = f(x);
-        assert!(
-            got.is_finite(),
-            "{name}({x}): expected {expected}, got {got}"
-        );
-        assert_close(&format!("{name}({x})"), expected, got, 1e-6);
-    }
+    // Every case is tried, and every failure reported at once: one mistake
+    // must not hide another.
+    let failures: Vec<String> = cases
+        .iter()
+        .filter_map(|&(name, f, x, expected)| {
+            let got = f(x);
+            (!got.is_finite() || !is_close(expected, f64::from(got), 1e-6))
+                .then(|| format!("  {name}({x}): expected {expected}, got {got}"))
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "at extreme inputs ({} of {} cases wrong):\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
     assert_close("leaky_relu(-1e4, 0.1)", -1e3, leaky_relu(-big, 0.1), 1e-6);
 }
 
@@ -284,17 +293,47 @@ fn inputs_near_zero_keep_their_digits() {
 
 #[test]
 fn softmax_of_huge_logits_is_exact() {
-    // e^10000 overflows f32 (and f64): only the max-shifted form gets these right.
-    let logits = dmatrix![1e4, 0.0, -1e4; 1e4, 1e4, 1e4; -1e4, -1e4, -1e4 + 1.0];
+    // e^10000 overflows f32 (and f64): only a shifted form gets these right.
+    let logits: DMatrix<f32> = dmatrix![1e4, 0.0, -1e4; 1e4, 1e4, 1e4; -1e4, -1e4, -1e4 + 1.0];
     let e1 = 1.0 / (1.0 + 2.0 * (-1.0f64).exp()); // e^1 / (e^0 + e^0 + e^1)
     let e0 = (1.0 - e1) / 2.0;
     let expected = dmatrix![1.0, 0.0, 0.0; 1.0 / 3.0, 1.0 / 3.0, 1.0 / 3.0; e0, e0, e1];
     let got = softmax(&logits);
-    assert!(
-        got.iter().all(|p| p.is_finite()),
-        "softmax of ±1e4 logits has NaN or ∞:{got}"
-    );
-    assert_matrix_close("softmax of ±1e4 logits", &expected, &to_f64(&got), 1e-6);
+    // The classic mistakes, computed here to name them when they are made.
+    let normalise_rows = |mut m: DMatrix<f32>| {
+        for mut row in m.row_iter_mut() {
+            let sum = row.sum();
+            row /= sum;
+        }
+        m
+    };
+    let unshifted = normalise_rows(logits.map(f32::exp));
+    let largest = logits.max();
+    let shifted_by_the_whole_matrix = normalise_rows(logits.map(|z| (z - largest).exp()));
+    let mistakes = [
+        ("no shift at all: e^10000 is ∞, and ∞/∞ is NaN", unshifted),
+        (
+            "the largest logit of the whole matrix subtracted, not each row's own: a row far \
+             below it underflows to 0/0",
+            shifted_by_the_whole_matrix,
+        ),
+    ];
+    let same = |a: &DMatrix<f32>, b: &DMatrix<f32>| {
+        a.iter()
+            .zip(b.iter())
+            .all(|(x, y)| (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-6)
+    };
+    let close = expected
+        .iter()
+        .zip(got.iter())
+        .all(|(&e, &g)| g.is_finite() && (e - f64::from(g)).abs() <= 1e-6);
+    if !close {
+        let named = mistakes
+            .iter()
+            .find(|(_, wrong)| same(wrong, &got))
+            .map_or_else(String::new, |(name, _)| format!("\nThis matches {name}."));
+        panic!("softmax of the logits{logits}expected{expected}got{got}{named}");
+    }
 }
 
 #[test]
