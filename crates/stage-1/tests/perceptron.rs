@@ -60,14 +60,20 @@ fn predict_by_hand() {
 #[test]
 fn predict_batch_by_hand() {
     let p = Perceptron::new(dvector![2.0, -1.0], 0.5);
-    // Rows: 2·1 − 1·3 + 0.5 = −0.5 → 0;  2·0 − 1·0 + 0.5 → 1;  2·−1 − 1·−2 + 0.5 = 0.5 → 1.
-    let inputs = DMatrix::from_row_slice(3, 2, &[1.0, 3.0, 0.0, 0.0, -1.0, -2.0]);
+    // Rows: 2·1 − 1·3 + 0.5 = −0.5 → 0;  2·0 − 1·0 + 0.5 → 1;  2·−1 − 1·−2 + 0.5 = 0.5 → 1;
+    // 2·0 − 1·0.25 + 0.5 = 0.25 → 1, where without the bias −0.25 → 0.
+    let inputs = DMatrix::from_row_slice(4, 2, &[1.0, 3.0, 0.0, 0.0, -1.0, -2.0, 0.0, 0.25]);
     let got = p.predict_batch(&inputs);
-    assert_exact("predict_batch output length", 3, got.len());
-    assert_exact(
-        "predict_batch",
-        vec![0.0, 1.0, 1.0],
-        got.as_slice().to_vec(),
+    assert_exact("predict_batch output length", 4, got.len());
+    let got = got.as_slice().to_vec();
+    assert!(
+        got == [0.0, 1.0, 1.0, 1.0],
+        "predict_batch: expected [0.0, 1.0, 1.0, 1.0], got {got:?}{}",
+        if got == [0.0, 1.0, 1.0, 0.0] {
+            ": this matches the bias left out"
+        } else {
+            ""
+        }
     );
 }
 

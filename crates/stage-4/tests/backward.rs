@@ -207,6 +207,27 @@ fn maxout_backward_by_hand() {
 }
 
 #[test]
+fn maxout_backward_sends_a_tie_to_the_first_piece() {
+    // Two identical pieces always tie; the forward pass counts the first as
+    // the winner, so the backward pass must send the gradient there too.
+    let layer = Maxout {
+        linear: Linear::new(dmatrix![2.0; 2.0], dvector![1.0, 1.0]).unwrap(),
+        pieces: 2,
+    };
+    let g = maxout_backward(&layer, &dmatrix![3.0], &dmatrix![1.0]).expect("the shapes fit");
+    let got = g.bias.as_slice().to_vec();
+    assert!(
+        got == [1.0, 0.0],
+        "maxout_backward dL/db with two tied pieces: expected [1.0, 0.0], got {got:?}{}",
+        if got == [0.0, 1.0] {
+            ": this matches the last of the tied pieces, where the forward pass takes the first"
+        } else {
+            ""
+        }
+    );
+}
+
+#[test]
 fn mlp_backward_matches_the_python_fixture() {
     let to32 = |m: DMatrix<f64>| m.map(|v| v as f32);
     let layers = vec![

@@ -4,7 +4,7 @@
 //! fixtures/backprop_fixtures.py, which follows the update rules in
 //! PyTorch's documentation of torch.optim in plain Python.
 
-use course_support::check::{assert_close, assert_exact};
+use course_support::check::{assert_close, assert_close_naming, assert_exact};
 use stage_4::ShapeError;
 use stage_4::optim::{adam_step, sgd_step, step};
 use stage_4::{Adam, Optimizer, Sgd};
@@ -82,6 +82,24 @@ fn adam_matches_the_reference_steps() {
         "Adam (η 0.01)",
         &mut |p, g| adam_step(&mut adam, p, g),
         fixtures::ADAM,
+    );
+}
+
+#[test]
+fn adams_epsilon_sits_outside_the_square_root() {
+    // A gradient as small as ε shows where ε goes. Step 1 with g = 1e−8:
+    // m̂ = g and v̂ = g², so √v̂ + ε = 2e−8 and the step is η/2 = 0.05.
+    // Inside the root, √(v̂ + ε) ≈ 1e−4, and the step shrinks to about 1e−5.
+    let mut adam = Adam::new(0.1);
+    let mut param = [0.0f32];
+    adam_step(&mut adam, &mut [&mut param], &[&[1e-8]]).expect("one tensor each");
+    let inside = -0.1 * 1e-8 / (1e-16f64 + 1e-8).sqrt();
+    assert_close_naming(
+        "the parameter after one Adam step (η 0.1) with gradient 1e−8",
+        -0.05,
+        param[0],
+        1e-4,
+        &[("ε inside the square root, √(v̂ + ε)", inside)],
     );
 }
 
