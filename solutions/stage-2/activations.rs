@@ -15,8 +15,8 @@ pub fn sigmoid(x: f32) -> f32 {
 
 /// σ'(x) = σ(x) (1 − σ(x)).
 pub fn sigmoid_derivative(x: f32) -> f32 {
-    let s = sigmoid(x);
-    s * (1.0 - s)
+    // 1 − σ(x) = σ(−x), which keeps its digits where σ(x) rounds to 1.
+    sigmoid(x) * sigmoid(-x)
 }
 // ANCHOR_END: sigmoid
 

@@ -262,6 +262,23 @@ fn the_elu_kink_takes_the_left_slope() {
 }
 
 #[test]
+fn sigmoid_derivative_keeps_its_digits_where_it_is_tiny() {
+    // σ'(20) = σ(20) σ(−20) = 2.061153613941849e−9 (Python's math module).
+    // In f32, σ(20) rounds to 1, and σ(x) (1 − σ(x)) to 0.
+    let s = 1.0 / (1.0 + (-20.0f32).exp());
+    assert_close_naming(
+        "sigmoid_derivative(20)",
+        2.061153613941849e-9,
+        sigmoid_derivative(20.0),
+        1e-14,
+        &[(
+            "σ(x) (1 − σ(x)), whose 1 − σ(x) rounds to 0 where σ(x) rounds to 1",
+            f64::from(s * (1.0 - s)),
+        )],
+    );
+}
+
+#[test]
 fn inputs_near_zero_keep_their_digits() {
     // ELU at x = −1e−7: α (e^x − 1) = −9.9999995e−8 (Python's math.expm1).
     // In f32, e^x rounds to 0.99999988, and subtracting 1 keeps one digit.
