@@ -11,10 +11,11 @@
 //! stages 2 and 3: `derivative` and `linear_forward`.
 
 use course_support::activation::Activation;
-use course_support::gradients::{LinearGradients, MlpGradients};
+use course_support::gradcheck::{GradientReport, Tolerance, check_gradients};
+use course_support::gradients::{LinearBackward, LinearGradients, MlpGradients};
 use course_support::network::{Layer, Linear, Maxout, Mlp};
 use course_support::shape::ShapeError;
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, DVector};
 
 use crate::activations::derivative;
 use crate::layers::linear_forward;
@@ -84,3 +85,25 @@ pub fn mlp_backward(
     todo!("mlp_backward")
 }
 // ANCHOR_END: mlp_backward
+
+// ANCHOR: check_linear_backward
+/// Checks a linear layer's backward pass with the course's gradient checker,
+/// `course_support::gradcheck::check_gradients`. For the loss L = Σ R ⊙ Z,
+/// where Z = A Wᵀ + b is the layer's output for `input` A and `r` is a fixed
+/// matrix R of Z's shape, dL/dZ = R; so `backward(layer, input, r)` must
+/// match the slopes of L with respect to every weight, every bias and every
+/// input. The report lists the tensors "weight", "bias" and "input", in that
+/// order, checked with a step of 1e-2 and `Tolerance::F32`. A `backward`
+/// that refuses the shapes is its error.
+pub fn check_linear_backward(
+    backward: LinearBackward,
+    layer: &Linear,
+    input: &DMatrix<f32>,
+    r: &DMatrix<f32>,
+) -> Result<GradientReport, ShapeError> {
+    // TODO: the analytic gradients from `backward`; the loss as a function of
+    // the three tensors' values (each flattened as nalgebra stores it, column
+    // after column); and the checker's report.
+    todo!("check_linear_backward")
+}
+// ANCHOR_END: check_linear_backward

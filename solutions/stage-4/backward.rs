@@ -11,10 +11,11 @@
 //! stages 2 and 3: `derivative` and `linear_forward`.
 
 use course_support::activation::Activation;
-use course_support::gradients::{LinearGradients, MlpGradients};
+use course_support::gradcheck::{GradientReport, Tolerance, check_gradients};
+use course_support::gradients::{LinearBackward, LinearGradients, MlpGradients};
 use course_support::network::{Layer, Linear, Maxout, Mlp};
 use course_support::shape::ShapeError;
-use nalgebra::DMatrix;
+use nalgebra::{DMatrix, DVector};
 
 use crate::activations::derivative;
 use crate::layers::linear_forward;
@@ -139,3 +140,51 @@ pub fn mlp_backward(
     })
 }
 // ANCHOR_END: mlp_backward
+
+// ANCHOR: check_linear_backward
+/// Checks a linear layer's backward pass with the course's gradient checker,
+/// `course_support::gradcheck::check_gradients`. For the loss L = Σ R ⊙ Z,
+/// where Z = A Wᵀ + b is the layer's output for `input` A and `r` is a fixed
+/// matrix R of Z's shape, dL/dZ = R; so `backward(layer, input, r)` must
+/// match the slopes of L with respect to every weight, every bias and every
+/// input. The report lists the tensors "weight", "bias" and "input", in that
+/// order, checked with a step of 1e-2 and `Tolerance::F32`. A `backward`
+/// that refuses the shapes is its error.
+pub fn check_linear_backward(
+    backward: LinearBackward,
+    layer: &Linear,
+    input: &DMatrix<f32>,
+    r: &DMatrix<f32>,
+) -> Result<GradientReport, ShapeError> {
+    let analytic = backward(layer, input, r)?;
+    let (out, inputs, rows) = (layer.out_features(), layer.in_features(), input.nrows());
+    let tensors = [
+        ("weight", layer.weights.as_slice()),
+        ("bias", layer.bias.as_slice()),
+        ("input", input.as_slice()),
+    ]
+    .map(|(name, values)| (name.to_owned(), values.to_vec()));
+    // L as a function of the three tensors' values, rebuilt from the slices.
+    let loss = |values: &[Vec<f32>]| {
+        let nudged = Linear::new(
+            DMatrix::from_column_slice(out, inputs, &values[0]),
+            DVector::from_column_slice(&values[1]),
+        )
+        .expect("the layer's own shapes");
+        let a = DMatrix::from_column_slice(rows, inputs, &values[2]);
+        linear_forward(&nudged, &a).map_or(f32::NAN, |z| z.component_mul(r).sum())
+    };
+    let gradients = [
+        analytic.weights.as_slice(),
+        analytic.bias.as_slice(),
+        analytic.input.as_slice(),
+    ];
+    Ok(check_gradients(
+        &tensors,
+        &gradients,
+        loss,
+        1e-2,
+        Tolerance::F32,
+    ))
+}
+// ANCHOR_END: check_linear_backward

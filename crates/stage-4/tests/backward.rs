@@ -19,7 +19,9 @@ use stage_4::init::init_weights;
 use stage_4::layers::linear_forward;
 use stage_4::losses::{cross_entropy, cross_entropy_gradient, mse, mse_gradient};
 use stage_4::mlp::{forward, forward_trace};
-use stage_4::{Activation, Init, Layer, Linear, Loss, Maxout, Mlp, ShapeError, Targets};
+use stage_4::{
+    Activation, Init, Layer, Linear, LinearGradients, Loss, Maxout, Mlp, ShapeError, Targets,
+};
 
 // The fixture table is shared by several test files; each uses part of it.
 #[allow(dead_code)]
@@ -203,6 +205,74 @@ fn maxout_backward_by_hand() {
         "maxout_backward dL/db at x = −3",
         vec![0.0, 1.0, 0.0, 2.0],
         g.bias.as_slice().to_vec(),
+    );
+}
+
+/// A 2 → 3 layer, a batch of 4 and a fixed R for the checker exercise.
+fn checked_layer() -> (Linear, DMatrix<f32>, DMatrix<f32>) {
+    let layer = Linear::new(
+        dmatrix![0.5, -1.0; 2.0, 0.75; -0.3, 0.2],
+        dvector![0.1, -0.2, 0.05],
+    )
+    .unwrap();
+    let input = dmatrix![1.0, 2.0; -0.5, 0.25; 0.3, -1.2; 2.0, 0.1];
+    let r = dmatrix![1.0, -2.0, 0.5; 0.5, 0.25, -1.0; -0.75, 1.5, 0.2; 0.1, 0.3, -0.4];
+    (layer, input, r)
+}
+
+#[test]
+fn your_checker_passes_a_correct_backward_pass() {
+    // The reference's linear_backward, so this tests your checker alone.
+    let (layer, input, r) = checked_layer();
+    let report = check_linear_backward(reference::backward::linear_backward, &layer, &input, &r)
+        .expect("the shapes fit");
+    let tensors: Vec<(String, usize)> = report
+        .tensors
+        .iter()
+        .map(|t| (t.name.clone(), t.len))
+        .collect();
+    assert_exact(
+        "the checked tensors and their entries",
+        vec![
+            ("weight".to_owned(), 6),
+            ("bias".to_owned(), 3),
+            ("input".to_owned(), 8),
+        ],
+        tensors,
+    );
+    assert!(
+        report.passed(),
+        "check_linear_backward of a correct backward pass should pass:\n{report}"
+    );
+}
+
+/// The reference's linear_backward with the classic slip of a bias gradient
+/// twice too large.
+fn bias_twice_too_large(
+    layer: &Linear,
+    input: &DMatrix<f32>,
+    grad_output: &DMatrix<f32>,
+) -> Result<LinearGradients, ShapeError> {
+    let mut grads = reference::backward::linear_backward(layer, input, grad_output)?;
+    grads.bias *= 2.0;
+    Ok(grads)
+}
+
+#[test]
+fn your_checker_catches_a_wrong_gradient_where_it_is() {
+    let (layer, input, r) = checked_layer();
+    let report =
+        check_linear_backward(bias_twice_too_large, &layer, &input, &r).expect("the shapes fit");
+    let failing: Vec<&str> = report
+        .tensors
+        .iter()
+        .filter(|t| !t.passed)
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_exact(
+        "the tensors the checker finds wrong when only the bias gradient is",
+        vec!["bias"],
+        failing,
     );
 }
 

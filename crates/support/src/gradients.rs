@@ -7,6 +7,7 @@
 
 use nalgebra::{DMatrix, DVector};
 
+use crate::network::Linear;
 use crate::shape::ShapeError;
 
 /// What a network's outputs are compared with.
@@ -52,6 +53,11 @@ impl Targets {
         }
     }
 }
+
+/// A linear layer's backward pass, as stage 4's `linear_backward`: the
+/// layer, its input A and dL/dZ give the gradients.
+pub type LinearBackward =
+    fn(&Linear, &DMatrix<f32>, &DMatrix<f32>) -> Result<LinearGradients, ShapeError>;
 
 /// The gradients of a linear layer (or of a maxout layer's linear part) for
 /// one batch: dL/dA for its input, dL/dW and dL/db for its parameters.
