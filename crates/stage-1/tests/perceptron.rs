@@ -188,8 +188,9 @@ proptest! {
         let data = separable_clouds(40, margin, seed);
         let mut p = Perceptron::zeros(2);
         let report = p.train(&data, rate, 10_000);
-        prop_assert!(report.converged, "seed {seed}, η {rate}: not converged after {} epochs", report.mistakes_per_epoch.len());
-        prop_assert_eq!(accuracy_of(&p, &data), 1.0, "seed {}: training accuracy", seed);
+        prop_assert!(report.converged, "seed {seed}, η {rate}: the report says not converged, with mistakes per epoch {:?} (converged means the last recorded epoch had none)", report.mistakes_per_epoch);
+        let accuracy = accuracy_of(&p, &data);
+        prop_assert!(accuracy == 1.0, "seed {}: training accuracy after convergence: expected 1, got {}", seed, accuracy);
 
         // The clouds are separated by the bisector of (−1, −0.5) and (1, 0.75):
         // n·x − n·m ≥ γ with n the unit normal and m the midpoint (0, 0.125).
@@ -211,7 +212,7 @@ proptest! {
         let data = xor_gate();
         let mut p = Perceptron::new(dvector![w0, w1], b);
         let report = p.train(&data, rate, epochs);
-        prop_assert_eq!(report.mistakes_per_epoch.len(), epochs, "epochs recorded with max_epochs = {} on XOR (expected left, got right)", epochs);
+        prop_assert!(report.mistakes_per_epoch.len() == epochs, "epochs recorded on XOR with max_epochs = {}: expected {}, got {}", epochs, epochs, report.mistakes_per_epoch.len());
         prop_assert!(!report.converged, "converged on XOR, which no line separates");
         prop_assert!(report.mistakes_per_epoch.iter().all(|&m| m >= 1), "an epoch without mistakes on XOR: {:?}", report.mistakes_per_epoch);
         prop_assert!(accuracy_of(&p, &data) <= 0.75, "accuracy {} on XOR: no line gets more than 3 of 4", accuracy_of(&p, &data));
@@ -229,10 +230,10 @@ proptest! {
         let p = Perceptron::new(DVector::from_vec(weights), bias);
         let inputs = DMatrix::from_row_slice(rows, 3, &values[..rows * 3]);
         let batch = p.predict_batch(&inputs);
-        prop_assert_eq!(batch.len(), rows, "predict_batch's length (left) against the rows (right)");
+        prop_assert!(batch.len() == rows, "predict_batch's length for {} rows: expected {}, got {}", rows, rows, batch.len());
         for i in 0..rows {
             let one = p.predict(&inputs.row(i).transpose());
-            prop_assert_eq!(one, batch[i], "row {}: predict (left) against predict_batch (right)", i);
+            prop_assert!(one == batch[i], "row {}: predict gives {}, predict_batch {}", i, one, batch[i]);
         }
     }
 }

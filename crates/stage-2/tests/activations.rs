@@ -440,8 +440,9 @@ proptest! {
         prop_assume!(x.abs() > 0.05);
         let h = 1e-2;
         let numeric = central_difference(|t| leaky_relu(t, slope), x, h);
-        prop_assert!((numeric - f64::from(leaky_relu_derivative(x, slope))).abs() < 1e-3);
-        prop_assert_eq!(leaky_relu(x, slope), (slope * x).max(x));
+        let got = leaky_relu_derivative(x, slope);
+        prop_assert!((numeric - f64::from(got)).abs() < 1e-3, "leaky_relu_derivative({}, {}): expected about {} (the slope), got {}", x, slope, numeric, got);
+        prop_assert!(leaky_relu(x, slope) == (slope * x).max(x), "leaky_relu({}, {}): expected {}, got {}", x, slope, (slope * x).max(x), leaky_relu(x, slope));
         let numeric = central_difference(|t| elu(t, alpha), x, h);
         prop_assert!((numeric - f64::from(elu_derivative(x, alpha))).abs() < 2e-3, "elu_derivative({}, {})", x, alpha);
     }
@@ -471,10 +472,10 @@ proptest! {
         show_first_panic_only();
         let logits = DMatrix::from_row_slice(rows, cols, &values[..rows * cols]);
         let s = softmax(&logits);
-        prop_assert_eq!(s.shape(), (rows, cols));
+        prop_assert!(s.shape() == (rows, cols), "softmax of a ({}, {}) matrix: expected that shape, got {:?}", rows, cols, s.shape());
         for (i, row) in s.row_iter().enumerate() {
             prop_assert!((row.sum() - 1.0).abs() < 1e-5, "row {} sums to {}", i, row.sum());
-            prop_assert!(row.iter().all(|&p| (0.0..=1.0).contains(&p)));
+            prop_assert!(row.iter().all(|&p| (0.0..=1.0).contains(&p)), "row {}: expected probabilities in [0, 1], got {}", i, row);
         }
         // Adding a constant to a row changes nothing (up to the rounding of z + c).
         let shifted = softmax(&logits.add_scalar(shift));
@@ -523,7 +524,7 @@ proptest! {
         // At exactly 0 the tie goes to piece x (slope 1) while ReLU' takes 0.
         prop_assume!(x != 0.0);
         let unit = Maxout { weights: dmatrix![1.0; 0.0], biases: dvector![0.0, 0.0] };
-        prop_assert_eq!(unit.forward(&dvector![x]), relu(x));
-        prop_assert_eq!(unit.input_gradient(&dvector![x])[0], relu_derivative(x));
+        prop_assert!(unit.forward(&dvector![x]) == relu(x), "maxout(x, 0) at {}: expected relu = {}, got {}", x, relu(x), unit.forward(&dvector![x]));
+        prop_assert!(unit.input_gradient(&dvector![x])[0] == relu_derivative(x), "maxout(x, 0)'s gradient at {}: expected relu_derivative = {}, got {}", x, relu_derivative(x), unit.input_gradient(&dvector![x])[0]);
     }
 }

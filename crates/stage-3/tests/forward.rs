@@ -308,10 +308,11 @@ proptest! {
         let mut rng = ChaCha8Rng::seed_from_u64(seed + 1);
         let input = init_weights(Init::XavierNormal, batch, widths[0], &mut rng) * 3.0;
         let output = forward(&mlp, &input).unwrap();
-        prop_assert_eq!(output.shape(), (batch, widths[widths.len() - 1]));
+        let expected = (batch, widths[widths.len() - 1]);
+        prop_assert!(output.shape() == expected, "forward's output shape for widths {:?}, batch {}: expected {:?}, got {:?}", widths, batch, expected, output.shape());
         let trace = forward_trace(&mlp, &input).unwrap();
-        prop_assert_eq!(trace.len(), mlp.layers.len() + 1);
-        prop_assert_eq!(trace.last().unwrap(), &output);
+        prop_assert!(trace.len() == mlp.layers.len() + 1, "forward_trace's length for {} layers: expected {} (the input, then each layer's output), got {}", mlp.layers.len(), mlp.layers.len() + 1, trace.len());
+        prop_assert!(trace.last() == Some(&output), "forward_trace's last matrix should be forward's output");
         for r in 0..batch {
             let alone = forward(&mlp, &input.rows(r, 1).into_owned()).unwrap();
             for c in 0..output.ncols() {
