@@ -58,6 +58,10 @@ pub struct TensorCheck {
     pub numeric: f64,
     /// Whether every entry is within the tolerance the report was made with.
     pub passed: bool,
+    /// The rows of the tensor when it is a matrix (stored column after
+    /// column), so the report can say (row, column) rather than a flat
+    /// index; none for a vector, or when the checker was not told.
+    pub rows: Option<usize>,
 }
 
 /// The check of every tensor.
@@ -96,6 +100,12 @@ impl fmt::Display for GradientReport {
             "tensor", "entries", "max abs err", "max rel err", "at", "analytic", "numeric"
         )?;
         for t in &self.tensors {
+            let at = match t.rows {
+                Some(rows) if rows > 0 => {
+                    format!("({}, {})", t.worst_index % rows, t.worst_index / rows)
+                }
+                _ => t.worst_index.to_string(),
+            };
             writeln!(
                 f,
                 "{:<14} {:>7} {:>12.3e} {:>12.3e} {:>7} {:>13.6} {:>13.6}  {}",
@@ -103,7 +113,7 @@ impl fmt::Display for GradientReport {
                 t.len,
                 t.max_abs_error,
                 t.max_rel_error,
-                t.worst_index,
+                at,
                 t.analytic,
                 t.numeric,
                 if t.passed { "ok" } else { "WRONG" }
@@ -143,6 +153,7 @@ pub fn check_gradients(
             analytic: 0.0,
             numeric: 0.0,
             passed: true,
+            rows: None,
         };
         for i in 0..original.len() {
             let (up, down) = (original[i] + step, original[i] - step);
@@ -190,6 +201,13 @@ pub fn check_mlp(
 ) -> Result<GradientReport, ShapeError> {
     // Fail early, with the reason, if the loss cannot be computed at all.
     loss(mlp, input)?;
+    // A weight matrix's rows, for the report's (row, column); none for a bias.
+    let mut rows: Vec<Option<usize>> = mlp
+        .parameters()
+        .iter()
+        .map(|p| (p.shape.len() == 2).then(|| p.shape[0]))
+        .collect();
+    rows.push(Some(input.nrows()));
     let mut tensors: Vec<(String, Vec<f32>)> = mlp
         .parameters()
         .into_iter()
@@ -217,7 +235,7 @@ pub fn check_mlp(
     gradients.push(analytic.input.as_slice());
 
     let mut probe = mlp.clone();
-    let report = check_gradients(
+    let mut report = check_gradients(
         &tensors,
         &gradients,
         |values| {
@@ -231,6 +249,9 @@ pub fn check_mlp(
         step,
         tolerance,
     );
+    for (check, rows) in report.tensors.iter_mut().zip(rows) {
+        check.rows = rows;
+    }
     Ok(report)
 }
 
@@ -264,6 +285,55 @@ mod tests {
             Tolerance::F32,
         );
         assert!(report.passed(), "{report}");
+    }
+
+    #[test]
+    fn check_mlp_locates_a_wrong_weight_by_row_and_column() {
+        use crate::activation::Activation;
+        use crate::network::{Init, Layer};
+        use nalgebra::dmatrix;
+        // One 3 → 2 linear layer and L = Σ R ⊙ (X Wᵀ + b): dL/dW = Rᵀ X,
+        // dL/db = the column sums of R, dL/dX = R W. One entry of dL/dW,
+        // at (row 1, column 2), is made wrong.
+        let mlp = Mlp::new(
+            &[3, 2],
+            &[Activation::Identity],
+            Init::XavierUniform,
+            0,
+            |_, out, inp, _| DMatrix::from_fn(out, inp, |r, c| 0.1 * (r + 2 * c) as f32 - 0.2),
+        )
+        .unwrap();
+        let Layer::Linear(linear) = &mlp.layers[0] else {
+            panic!("a linear layer")
+        };
+        let x = dmatrix![1.0_f32, -0.5, 2.0; 0.25, 1.5, -1.0];
+        let r = dmatrix![1.0_f32, -2.0; 0.5, 0.75];
+        let mut weights = r.transpose() * &x;
+        weights[(1, 2)] += 1.0;
+        let analytic = MlpGradients {
+            input: &r * &linear.weights,
+            layers: vec![Some((weights, r.row_sum().transpose()))],
+        };
+        let loss = |m: &Mlp, input: &DMatrix<f32>| {
+            let Layer::Linear(l) = &m.layers[0] else {
+                panic!("a linear layer")
+            };
+            let mut z = input * l.weights.transpose();
+            for mut row in z.row_iter_mut() {
+                row += l.bias.transpose();
+            }
+            Ok(z.component_mul(&r).sum())
+        };
+        let report = check_mlp(&mlp, &x, &analytic, loss, 1e-2, Tolerance::F32).unwrap();
+        let failing: Vec<(&str, Option<usize>, usize)> = report
+            .tensors
+            .iter()
+            .filter(|t| !t.passed)
+            .map(|t| (t.name.as_str(), t.rows, t.worst_index))
+            .collect();
+        // Flat index 5 of a 2-row matrix stored column after column is (1, 2).
+        assert_eq!(failing, [("0.weight", Some(2), 5)]);
+        assert!(report.to_string().contains("(1, 2)"), "{report}");
     }
 
     #[test]
