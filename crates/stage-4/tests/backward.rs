@@ -277,6 +277,59 @@ fn your_checker_catches_a_wrong_gradient_where_it_is() {
 }
 
 #[test]
+fn an_activations_derivative_is_taken_at_its_input() {
+    // Through tanh, f′ must be taken at Z, the activation's input (trace[i]),
+    // not at its output tanh(Z) (trace[i + 1]). ReLU cannot tell them apart
+    // (relu′(relu(z)) = relu′(z)); tanh can.
+    let mlp = Mlp::new(
+        &[2, 3, 2],
+        &[Activation::Tanh, Activation::Identity],
+        Init::XavierUniform,
+        4,
+        init_weights,
+    )
+    .unwrap();
+    let x = dmatrix![0.5_f32, -1.0; 2.0, 0.25];
+    let trace = forward_trace(&mlp, &x).unwrap();
+    let grad_output = dmatrix![1.0_f32, -0.5; 0.25, 2.0];
+    let got = mlp_backward(&mlp, &trace, &grad_output).expect("the shapes fit");
+    // The same walk, step by step with the reference, both ways.
+    let walk = |at_output: bool| {
+        let mut grad = grad_output.clone();
+        for (i, layer) in mlp.layers.iter().enumerate().rev() {
+            grad = match layer {
+                Layer::Linear(l) => {
+                    reference::backward::linear_backward(l, &trace[i], &grad)
+                        .unwrap()
+                        .input
+                }
+                Layer::Activation(a) => {
+                    let z = if at_output { &trace[i + 1] } else { &trace[i] };
+                    reference::backward::activation_backward(*a, z, &grad).unwrap()
+                }
+                Layer::Maxout(_) => unreachable!("no maxout here"),
+            };
+        }
+        grad
+    };
+    let (right, wrong) = (walk(false), walk(true));
+    let close = |a: &DMatrix<f32>, b: &DMatrix<f32>| {
+        a.iter().zip(b.iter()).all(|(x, y)| (x - y).abs() <= 1e-5)
+    };
+    assert!(
+        close(&got.input, &right),
+        "mlp_backward's dL/dX through a tanh layer: expected{right}got{}{}",
+        got.input,
+        if close(&got.input, &wrong) {
+            "This matches tanh′ taken at the activation's output, trace[i + 1], instead of \
+             its input, trace[i]."
+        } else {
+            ""
+        }
+    );
+}
+
+#[test]
 fn maxout_backward_sends_a_tie_to_the_first_piece() {
     // Two identical pieces always tie; the forward pass counts the first as
     // the winner, so the backward pass must send the gradient there too.

@@ -104,6 +104,31 @@ fn adams_epsilon_sits_outside_the_square_root() {
 }
 
 #[test]
+fn adamws_decay_comes_before_the_update_and_stays_out_of_the_gradient() {
+    // AdamW (η 0.1, λ 0.5), p = 1, g = 1, step 1: m̂ = v̂ = 1, so the Adam
+    // update is η · 1 / (1 + ε) ≈ 0.1. The decay first: p (1 − ηλ) − 0.1 = 0.85.
+    let mut adam = Adam::adamw(0.1, 0.5);
+    let mut param = [1.0f32];
+    adam_step(&mut adam, &mut [&mut param], &[&[1.0]]).expect("one tensor each");
+    assert_close_naming(
+        "the parameter after one AdamW step (η 0.1, λ 0.5) from p = 1 with g = 1",
+        0.85,
+        param[0],
+        1e-6,
+        &[
+            (
+                "the decay applied after the update, (p − 0.1)(1 − ηλ)",
+                0.855,
+            ),
+            (
+                "Adam's L2 decay, λp added to the gradient, instead of AdamW's decoupled one",
+                0.9,
+            ),
+        ],
+    );
+}
+
+#[test]
 fn adam_with_l2_weight_decay_matches_the_reference_steps() {
     let mut adam = Adam::new(0.01);
     adam.weight_decay = 0.1;
