@@ -3,7 +3,9 @@
 //! Expected values are worked out by hand in the comments (the AND and OR
 //! traces were also replayed with a few lines of plain Python).
 
-use course_support::check::{assert_close, assert_exact, show_first_panic_only};
+use course_support::check::{
+    assert_close, assert_close_naming, assert_exact, show_first_panic_only,
+};
 use course_support::data::{accuracy, and_gate, or_gate, separable_clouds, xor_gate};
 use nalgebra::{DMatrix, DVector, dvector};
 use proptest::prelude::*;
@@ -38,7 +40,16 @@ fn step_fires_at_zero_and_above() {
         (-1e-6, 0.0),
         (-3.0, 0.0),
     ] {
-        assert_exact(&format!("step({z})"), expected, step(z));
+        let got = step(z);
+        assert!(
+            got == expected,
+            "step({z}): expected {expected}, got {got}{}",
+            if z == 0.0 && got == 0.0 {
+                ": this matches z > 0 as the test, where 0 counts as firing (z ≥ 0)"
+            } else {
+                ""
+            }
+        );
     }
 }
 
@@ -86,7 +97,13 @@ fn update_moves_weights_on_a_mistake() {
     assert_exact("update(...) returned (was it a mistake?)", true, changed);
     assert_close("weight 0 after the update", 0.6, p.weights[0], 1e-6);
     assert_close("weight 1 after the update", -0.3, p.weights[1], 1e-6);
-    assert_close("bias after the update", 0.1, p.bias, 1e-6);
+    assert_close_naming(
+        "bias after the update",
+        0.1,
+        p.bias,
+        1e-6,
+        &[("the bias left alone: it moves by η · error too", 0.0)],
+    );
 
     // The other direction: w = [1, 1], b = 0, x = [1, 1]: y = 1, target 0.
     // error = −1, so w −= 0.5·[1, 1] = [0.5, 0.5] and b = −0.5.

@@ -4,8 +4,8 @@
 //! Python); the rest are worked out by hand or are properties.
 
 use course_support::check::{
-    assert_close, assert_exact, assert_matrix_close, assert_shape_error, show_first_panic_only,
-    to_f64,
+    assert_close, assert_close_naming, assert_exact, assert_matrix_close,
+    assert_matrix_close_naming, assert_shape_error, show_first_panic_only, to_f64,
 };
 use nalgebra::{DMatrix, DVector, dmatrix, dvector};
 use proptest::prelude::*;
@@ -47,11 +47,13 @@ fn linear_forward_by_hand() {
     let input = dmatrix![1.0, 0.0; 0.0, 1.0; 1.0, 1.0];
     let got = linear_forward(&layer, &input).expect("a (3, 2) input fits a 2 → 3 layer");
     let expected = dmatrix![1.5, 2.0, 5.0; 2.5, 3.0, 6.0; 3.5, 6.0, 11.0];
-    assert_matrix_close(
+    let without_bias = dmatrix![1.0, 3.0, 5.0; 2.0, 4.0, 6.0; 3.0, 7.0, 11.0];
+    assert_matrix_close_naming(
         "linear_forward, 2 → 3 on a (3, 2) batch",
         &expected,
         &to_f64(&got),
         1e-6,
+        &[("A Wᵀ with the bias left out", without_bias)],
     );
 }
 
@@ -200,11 +202,18 @@ fn maxout_with_pieces_x_and_zero_is_relu() {
 #[test]
 fn init_scales_by_hand() {
     // √(6 / (3 + 5)) = 0.8660254, √(2 / 8) = 0.5, √(6 / 3) = √2, √(2 / 50) = 0.2.
-    assert_close(
+    assert_close_naming(
         "init_scale(Init::XavierUniform, 3, 5)",
         0.8660254037844386,
         init_scale(Init::XavierUniform, 3, 5),
         1e-6,
+        &[
+            (
+                "the normal scheme's σ = √(2 / (in + out)), not the uniform bound a = √(6 / (in + out))",
+                0.5,
+            ),
+            ("6 / (in + out) without the square root", 0.75),
+        ],
     );
     assert_close(
         "init_scale(Init::XavierNormal, 3, 5)",
@@ -212,11 +221,19 @@ fn init_scales_by_hand() {
         init_scale(Init::XavierNormal, 3, 5),
         1e-6,
     );
-    assert_close(
+    assert_close_naming(
         "init_scale(Init::KaimingUniform, 3, 5)",
         std::f64::consts::SQRT_2,
         init_scale(Init::KaimingUniform, 3, 5),
         1e-6,
+        &[
+            (
+                "the normal scheme's σ = √(2 / in), not the uniform bound a = √(6 / in)",
+                (2.0f64 / 3.0).sqrt(),
+            ),
+            ("6 / in without the square root", 2.0),
+            ("fan_out in place of fan_in", (6.0f64 / 5.0).sqrt()),
+        ],
     );
     assert_close(
         "init_scale(Init::KaimingNormal, 50, 7)",

@@ -31,10 +31,15 @@ fn small_mlp(seed: u64) -> Mlp {
 fn predict_classes_by_hand() {
     let logits = dmatrix![0.1, 2.0, -1.0; 3.0, 3.0, 1.0; -5.0, -4.0, -4.5; 0.0, 0.0, 0.0];
     // Row 2 ties classes 0 and 1, row 4 ties all three: the first one wins.
-    assert_exact(
-        "predict_classes",
-        vec![1, 0, 1, 0],
-        predict_classes(&logits),
+    let got = predict_classes(&logits);
+    assert!(
+        got == [1, 0, 1, 0],
+        "predict_classes of{logits}expected [1, 0, 1, 0], got {got:?}{}",
+        if got == [1, 1, 1, 2] {
+            ": this matches the last of equal logits winning (>= where > keeps the first)"
+        } else {
+            ""
+        }
     );
     assert_exact(
         "count_correct against [1, 1, 1, 0]",
@@ -116,11 +121,15 @@ fn train_epoch_takes_one_step_per_batch_and_weighs_the_losses() {
         );
     }
     assert_exact("EpochStats::examples", 120, stats.examples);
-    assert_close(
+    assert_close_naming(
         "EpochStats::loss (mean per example, batches weighted by size)",
         loss_sum / 120.0,
         stats.loss,
         1e-5,
+        &[(
+            "the batches' mean losses averaged as equals: the last batch holds 20 examples, not 50",
+            batch_loss.iter().sum::<f64>() / batch_loss.len() as f64,
+        )],
     );
     assert_close(
         "EpochStats::accuracy",

@@ -206,6 +206,31 @@ pub fn assert_matrix_close(
     }
 }
 
+/// [`assert_matrix_close`], naming the mistake when `got` matches one of
+/// `mistakes` (what it does, and the matrix it gives here).
+#[track_caller]
+pub fn assert_matrix_close_naming(
+    what: &str,
+    expected: &DMatrix<f64>,
+    got: &DMatrix<f64>,
+    tolerance: f64,
+    mistakes: &[(&str, DMatrix<f64>)],
+) {
+    let close = |a: &DMatrix<f64>, b: &DMatrix<f64>| {
+        a.shape() == b.shape()
+            && a.iter()
+                .zip(b.iter())
+                .all(|(&x, &y)| is_close(x, y, tolerance))
+    };
+    if close(expected, got) {
+        return;
+    }
+    match mistakes.iter().find(|(_, wrong)| close(wrong, got)) {
+        Some((mistake, _)) => panic!("{what}: expected {expected}got {got}this matches {mistake}"),
+        None => assert_matrix_close(what, expected, got, tolerance),
+    }
+}
+
 /// The central difference (f(x + h) − f(x − h)) / 2h of an f32 function,
 /// computed in f64 from the f32 points actually evaluated, so rounding of
 /// x ± h does not bias the slope.
