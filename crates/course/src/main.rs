@@ -155,6 +155,15 @@ fn test(root: &Path, stage: &Stage, backtrace: bool) -> Result<Outcome> {
         for name in &outcome.failed {
             println!("  {name}");
         }
+        for (test, message) in &outcome.library_panics {
+            println!(
+                "\n{test} panicked inside nalgebra: {message}\nThe shapes of a product, a sum or \
+                 a view in your code do not fit. Print them (`.shape()`) just before the line, or \
+                 rerun with `cargo course test {} --backtrace` and look for the first line in \
+                 exercises/: that is the call.",
+                stage.number
+            );
+        }
         println!(
             "Stuck? `cargo course hint {}` lists what there are hints about.",
             stage.number

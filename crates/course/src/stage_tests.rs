@@ -16,6 +16,11 @@ pub struct Outcome {
     pub failed: Vec<String>,
     /// Whether cargo got as far as running tests (the stage compiled).
     pub ran: bool,
+    /// Tests that panicked inside nalgebra rather than in your file or an
+    /// assertion: the test's name and the panic's message.
+    pub library_panics: Vec<(String, String)>,
+    /// A test whose nalgebra panic's message is the next line.
+    awaiting_message: Option<String>,
 }
 
 impl Outcome {
@@ -23,8 +28,20 @@ impl Outcome {
         self.passed + self.failed.len()
     }
 
-    /// Counts the `test NAME ... ok` and `... FAILED` lines of libtest's output.
+    /// Counts the `test NAME ... ok` and `... FAILED` lines of libtest's
+    /// output, and notes panics raised inside nalgebra.
     pub fn read_line(&mut self, line: &str) {
+        if let Some(test) = self.awaiting_message.take() {
+            self.library_panics.push((test, line.trim().to_owned()));
+            return;
+        }
+        if let Some(rest) = line.strip_prefix("thread '") {
+            let in_nalgebra = line.contains("panicked at") && line.contains("/nalgebra-");
+            if let (true, Some((test, _))) = (in_nalgebra, rest.split_once('\'')) {
+                self.awaiting_message = Some(test.to_owned());
+            }
+            return;
+        }
         let Some(rest) = line.strip_prefix("test ") else {
             return;
         };
@@ -88,13 +105,28 @@ mod tests {
         let mut outcome = Outcome::default();
         output.lines().for_each(|l| outcome.read_line(l));
         assert_eq!(
-            outcome,
-            Outcome {
-                passed: 2,
-                failed: vec!["b::c".into()],
-                ran: true
-            }
+            (outcome.passed, outcome.failed.clone()),
+            (2, vec!["b::c".to_owned()])
         );
+        assert!(outcome.ran && outcome.library_panics.is_empty());
         assert_eq!(outcome.total(), 3);
+    }
+
+    #[test]
+    fn a_panic_inside_nalgebra_is_noted_with_its_message() {
+        let output = "thread 'linear_forward_by_hand' (77) panicked at \
+                      /root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/nalgebra-0.33.2/src/base/ops.rs:644:9:\n\
+                      Matrix multiplication dimensions mismatch (3, 2) and (3, 2).\n\
+                      thread 'other' (78) panicked at exercises/stage-3/layers.rs:26:5:\n\
+                      not yet implemented: linear_forward\n";
+        let mut outcome = Outcome::default();
+        output.lines().for_each(|l| outcome.read_line(l));
+        assert_eq!(
+            outcome.library_panics,
+            [(
+                "linear_forward_by_hand".to_owned(),
+                "Matrix multiplication dimensions mismatch (3, 2) and (3, 2).".to_owned()
+            )]
+        );
     }
 }
