@@ -8,6 +8,10 @@
 //!   tests fails, and the failures name the exercise file; every exercise has
 //!   a `// TODO`; rustfmt and `clippy -D warnings` are clean.
 //! - `cargo xtask book`: `mdbook build book`, failing on any warning.
+//! - `cargo xtask mutants [STAGE]`: cargo-mutants over the reference files,
+//!   against each stage's tests; every survivor must be listed as equivalent.
+
+mod mutants;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -31,6 +35,12 @@ enum Task {
     Check,
     /// Build the book with mdbook, failing on any warning.
     Book,
+    /// Mutate every reference file with cargo-mutants and run its stage's
+    /// tests; print the totals per file; fail on an unlisted survivor.
+    Mutants {
+        /// Only this stage, such as `stage-2`.
+        stage: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -39,6 +49,7 @@ fn main() -> ExitCode {
         Task::Test => test(),
         Task::Check => check(),
         Task::Book => book(true),
+        Task::Mutants { stage } => stages().and_then(|all| mutants::run(&all, stage.as_deref())),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

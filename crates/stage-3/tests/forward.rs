@@ -287,6 +287,23 @@ fn init_weights_have_the_right_shape_and_spread() {
                 "{init:?}: |w| only reaches {largest} of {scale}"
             );
         }
+        // A layer without inputs or without outputs has an empty weight
+        // matrix, and nothing to draw: no scale is needed (with fan_in = 0
+        // there is none), and the generator is left as it was.
+        for (fan_out, fan_in) in [(3, 0), (0, 3), (0, 0)] {
+            let mut rng = ChaCha8Rng::seed_from_u64(7);
+            let w = init_weights(init, fan_out, fan_in, &mut rng);
+            assert_exact(
+                &format!("{init:?} init_weights shape for {fan_out} × {fan_in}"),
+                (fan_out, fan_in),
+                w.shape(),
+            );
+            let mut untouched = ChaCha8Rng::seed_from_u64(7);
+            assert!(
+                rng.random::<u32>() == untouched.random::<u32>(),
+                "{init:?}: init_weights drew from the generator for an empty {fan_out} × {fan_in} matrix"
+            );
+        }
     }
 }
 
