@@ -109,6 +109,20 @@ fn linear_backward_by_hand() {
         &to_f64(&g.weights),
         1e-6,
     );
+    // dL/db has one entry per output unit; one per example means the
+    // sums were taken the other way.
+    assert!(
+        g.bias.len() == 3,
+        "linear_backward dL/db for a 2 → 3 layer on a batch of 2: expected 3 values (one per \
+         output), got {}{}",
+        g.bias.len(),
+        if g.bias.len() == 2 {
+            ": this matches the sums of the rows of dL/dZ (one per example), where dL/db adds \
+             up each column (one per output)"
+        } else {
+            ""
+        }
+    );
     assert_matrix_close(
         "linear_backward dL/db",
         &dmatrix![1.5; 1.0; -1.0],
@@ -135,7 +149,7 @@ fn linear_backward_rejects_a_gradient_of_the_wrong_shape() {
 }
 
 #[test]
-fn every_backward_pass_rejects_a_gradient_of_the_wrong_shape() {
+fn every_backward_pass_rejects_inputs_that_do_not_fit() {
     // A mismatch is an error, never a panic inside nalgebra or a silently
     // wrong gradient.
     assert_shape_error(

@@ -1,8 +1,8 @@
 //! Tests for exercises/stage-4/losses.rs. Run with `cargo test -p stage-4 --test losses`.
 
 use course_support::check::{
-    assert_close, assert_exact, assert_matrix_close, assert_shape_error, show_first_panic_only,
-    to_f64,
+    assert_close, assert_close_naming, assert_exact, assert_matrix_close, assert_shape_error,
+    show_first_panic_only, to_f64,
 };
 use nalgebra::{DMatrix, dmatrix};
 use proptest::prelude::*;
@@ -31,11 +31,21 @@ fn cross_entropy_by_hand() {
     // row 2: −log(1/3) = ln 3 = 1.09861228867. Mean 0.75310912656.
     let logits = dmatrix![1.0, 2.0, 3.0; 0.0, 0.0, 0.0];
     let classes = Targets::Classes(vec![2, 0]);
-    assert_close(
+    assert_close_naming(
         "cross_entropy, classes [2, 0]",
         0.75310912656,
         cross_entropy(&logits, &classes).expect("fits"),
         1e-6,
+        &[
+            (
+                "the loss averaged over rows and classes (N · C entries) instead of rows",
+                0.75310912656 / 3.0,
+            ),
+            (
+                "the loss summed over the rows, not averaged",
+                0.75310912656 * 2.0,
+            ),
+        ],
     );
     // One-hot rows give the same loss as class indices.
     let one_hot = Targets::Dense(dmatrix![0.0, 0.0, 1.0; 1.0, 0.0, 0.0]);

@@ -143,7 +143,12 @@ pub fn check_gradients(
     let mut values: Vec<Vec<f32>> = tensors.iter().map(|(_, v)| v.clone()).collect();
     let mut checks = Vec::new();
     for (t, ((name, original), grad)) in tensors.iter().zip(analytic).enumerate() {
-        assert_eq!(original.len(), grad.len(), "{name}: gradient length");
+        assert!(
+            original.len() == grad.len(),
+            "{name}: the gradient has {} values and the tensor {}; a gradient has its tensor's shape",
+            grad.len(),
+            original.len()
+        );
         let mut check = TensorCheck {
             name: name.clone(),
             len: original.len(),
