@@ -79,17 +79,15 @@ fn context_wider_than_the_split_pads_both_sides() {
 #[test]
 fn an_empty_split_has_no_windows() {
     let empty = numbered(0, 2, 1);
-    assert!(
-        empty.is_empty() && empty.len() == 0,
-        "a split of no frames is empty"
-    );
+    assert_exact("the frames of an empty split", 0, empty.len());
+    assert!(empty.is_empty(), "a split of no frames is empty");
     assert!(
         !numbered(3, 2, 1).is_empty(),
         "a split of 3 frames is not empty"
     );
     assert_value_error(
         "window(0) of an empty split",
-        empty.window(0, &mut vec![0.0; 6]),
+        empty.window(0, &mut [0.0; 6]),
         0,
         0,
     );
