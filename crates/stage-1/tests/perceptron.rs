@@ -4,7 +4,7 @@
 //! traces were also replayed with a few lines of plain Python).
 
 use course_support::check::{
-    assert_close, assert_close_naming, assert_exact, show_first_panic_only,
+    assert_close, assert_close_naming, assert_exact, assert_exact_naming, show_first_panic_only,
 };
 use course_support::data::{accuracy, and_gate, or_gate, separable_clouds, xor_gate};
 use nalgebra::{DMatrix, DVector, dvector};
@@ -40,16 +40,12 @@ fn step_fires_at_zero_and_above() {
         (-1e-6, 0.0),
         (-3.0, 0.0),
     ] {
-        let got = step(z);
-        assert!(
-            got == expected,
-            "step({z}): expected {expected}, got {got}{}",
-            if z == 0.0 && got == 0.0 {
-                ": this matches z > 0 as the test, where 0 counts as firing (z ≥ 0)"
-            } else {
-                ""
-            }
-        );
+        let at_zero: &[(&str, f32)] = if z == 0.0 {
+            &[("z > 0 as the test, where 0 counts as firing (z ≥ 0)", 0.0)]
+        } else {
+            &[]
+        };
+        assert_exact_naming(&format!("step({z})"), expected, step(z), at_zero);
     }
 }
 
@@ -76,15 +72,11 @@ fn predict_batch_by_hand() {
     let inputs = DMatrix::from_row_slice(4, 2, &[1.0, 3.0, 0.0, 0.0, -1.0, -2.0, 0.0, 0.25]);
     let got = p.predict_batch(&inputs);
     assert_exact("predict_batch output length", 4, got.len());
-    let got = got.as_slice().to_vec();
-    assert!(
-        got == [0.0, 1.0, 1.0, 1.0],
-        "predict_batch: expected [0.0, 1.0, 1.0, 1.0], got {got:?}{}",
-        if got == [0.0, 1.0, 1.0, 0.0] {
-            ": this matches the bias left out"
-        } else {
-            ""
-        }
+    assert_exact_naming(
+        "predict_batch",
+        vec![0.0, 1.0, 1.0, 1.0],
+        got.as_slice().to_vec(),
+        &[("the bias left out", vec![0.0, 1.0, 1.0, 0.0])],
     );
 }
 

@@ -4,8 +4,8 @@
 //! derivatives are checked against central finite differences.
 
 use course_support::check::{
-    assert_close, assert_close_naming, assert_exact, assert_matrix_close, central_difference,
-    is_close, show_first_panic_only, to_f64,
+    assert_close, assert_close_naming, assert_exact, assert_matrix_close,
+    assert_matrix_close_naming, central_difference, is_close, show_first_panic_only, to_f64,
 };
 use nalgebra::{DMatrix, DVector, dmatrix, dvector};
 use proptest::prelude::*;
@@ -327,30 +327,23 @@ fn softmax_of_huge_logits_is_exact() {
     let unshifted = normalise_rows(logits.map(f32::exp));
     let largest = logits.max();
     let shifted_by_the_whole_matrix = normalise_rows(logits.map(|z| (z - largest).exp()));
-    let mistakes = [
-        ("no shift at all: e^10000 is ∞, and ∞/∞ is NaN", unshifted),
-        (
-            "the largest logit of the whole matrix subtracted, not each row's own: a row far \
-             below it underflows to 0/0",
-            shifted_by_the_whole_matrix,
-        ),
-    ];
-    let same = |a: &DMatrix<f32>, b: &DMatrix<f32>| {
-        a.iter()
-            .zip(b.iter())
-            .all(|(x, y)| (x.is_nan() && y.is_nan()) || (x - y).abs() <= 1e-6)
-    };
-    let close = expected
-        .iter()
-        .zip(got.iter())
-        .all(|(&e, &g)| g.is_finite() && (e - f64::from(g)).abs() <= 1e-6);
-    if !close {
-        let named = mistakes
-            .iter()
-            .find(|(_, wrong)| same(wrong, &got))
-            .map_or_else(String::new, |(name, _)| format!("\nThis matches {name}."));
-        panic!("softmax of the logits{logits}expected{expected}got{got}{named}");
-    }
+    assert_matrix_close_naming(
+        &format!("softmax of the logits{logits}"),
+        &expected,
+        &to_f64(&got),
+        1e-6,
+        &[
+            (
+                "no shift at all: e^10000 is ∞, and ∞/∞ is NaN",
+                to_f64(&unshifted),
+            ),
+            (
+                "the largest logit of the whole matrix subtracted, not each row's own: a row far \
+                 below it underflows to 0/0",
+                to_f64(&shifted_by_the_whole_matrix),
+            ),
+        ],
+    );
 }
 
 #[test]

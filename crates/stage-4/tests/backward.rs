@@ -6,7 +6,8 @@
 //! dL/dZ = R, so backward(R) must match the slopes of L.
 
 use course_support::check::{
-    assert_exact, assert_matrix_close, assert_shape_error, show_first_panic_only, to_f64,
+    assert_exact, assert_exact_naming, assert_matrix_close, assert_matrix_close_naming,
+    assert_shape_error, show_first_panic_only, to_f64,
 };
 use nalgebra::{DMatrix, DVector, dmatrix, dvector};
 use proptest::prelude::*;
@@ -111,17 +112,15 @@ fn linear_backward_by_hand() {
     );
     // dL/db has one entry per output unit; one per example means the
     // sums were taken the other way.
-    assert!(
-        g.bias.len() == 3,
-        "linear_backward dL/db for a 2 → 3 layer on a batch of 2: expected 3 values (one per \
-         output), got {}{}",
+    assert_exact_naming(
+        "the length of linear_backward's dL/db for a 2 → 3 layer on a batch of 2 (one per output)",
+        3,
         g.bias.len(),
-        if g.bias.len() == 2 {
-            ": this matches the sums of the rows of dL/dZ (one per example), where dL/db adds \
-             up each column (one per output)"
-        } else {
-            ""
-        }
+        &[(
+            "the sums of the rows of dL/dZ (one per example), where dL/db adds up each column \
+             (one per output)",
+            2,
+        )],
     );
     assert_matrix_close(
         "linear_backward dL/db",
@@ -327,19 +326,16 @@ fn an_activations_derivative_is_taken_at_its_input() {
         grad
     };
     let (right, wrong) = (walk(false), walk(true));
-    let close = |a: &DMatrix<f32>, b: &DMatrix<f32>| {
-        a.iter().zip(b.iter()).all(|(x, y)| (x - y).abs() <= 1e-5)
-    };
-    assert!(
-        close(&got.input, &right),
-        "mlp_backward's dL/dX through a tanh layer: expected{right}got{}{}",
-        got.input,
-        if close(&got.input, &wrong) {
-            "This matches tanh′ taken at the activation's output, trace[i + 1], instead of \
-             its input, trace[i]."
-        } else {
-            ""
-        }
+    // Every entry of dL/dX is below 1 here, so the tolerance is absolute.
+    assert_matrix_close_naming(
+        "mlp_backward's dL/dX through a tanh layer",
+        &to_f64(&right),
+        &to_f64(&got.input),
+        1e-5,
+        &[(
+            "tanh′ taken at the activation's output, trace[i + 1], instead of its input, trace[i]",
+            to_f64(&wrong),
+        )],
     );
 }
 
@@ -352,15 +348,14 @@ fn maxout_backward_sends_a_tie_to_the_first_piece() {
         pieces: 2,
     };
     let g = maxout_backward(&layer, &dmatrix![3.0], &dmatrix![1.0]).expect("the shapes fit");
-    let got = g.bias.as_slice().to_vec();
-    assert!(
-        got == [1.0, 0.0],
-        "maxout_backward dL/db with two tied pieces: expected [1.0, 0.0], got {got:?}{}",
-        if got == [0.0, 1.0] {
-            ": this matches the last of the tied pieces, where the forward pass takes the first"
-        } else {
-            ""
-        }
+    assert_exact_naming(
+        "maxout_backward dL/db with two tied pieces",
+        vec![1.0, 0.0],
+        g.bias.as_slice().to_vec(),
+        &[(
+            "the last of the tied pieces, where the forward pass takes the first",
+            vec![0.0, 1.0],
+        )],
     );
 }
 

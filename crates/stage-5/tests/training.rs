@@ -1,6 +1,6 @@
 //! Tests for exercises/stage-5/training.rs. Run with `cargo test -p stage-5`.
 
-use course_support::check::{assert_close, assert_close_naming, assert_exact};
+use course_support::check::{assert_close, assert_close_naming, assert_exact, assert_exact_naming};
 use course_support::data::two_moons;
 use nalgebra::{DMatrix, dmatrix};
 use stage_5::init::init_weights;
@@ -31,15 +31,14 @@ fn small_mlp(seed: u64) -> Mlp {
 fn predict_classes_by_hand() {
     let logits = dmatrix![0.1, 2.0, -1.0; 3.0, 3.0, 1.0; -5.0, -4.0, -4.5; 0.0, 0.0, 0.0];
     // Row 2 ties classes 0 and 1, row 4 ties all three: the first one wins.
-    let got = predict_classes(&logits);
-    assert!(
-        got == [1, 0, 1, 0],
-        "predict_classes of{logits}expected [1, 0, 1, 0], got {got:?}{}",
-        if got == [1, 1, 1, 2] {
-            ": this matches the last of equal logits winning (>= where > keeps the first)"
-        } else {
-            ""
-        }
+    assert_exact_naming(
+        &format!("predict_classes of{logits}"),
+        vec![1, 0, 1, 0],
+        predict_classes(&logits),
+        &[(
+            "the last of equal logits winning (>= where > keeps the first)",
+            vec![1, 1, 1, 2],
+        )],
     );
     assert_exact(
         "count_correct against [1, 1, 1, 0]",

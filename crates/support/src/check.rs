@@ -136,6 +136,27 @@ pub fn assert_exact<T: PartialEq + std::fmt::Debug>(what: &str, expected: T, got
     );
 }
 
+/// [`assert_exact`], naming the mistake when `got` equals one of
+/// `mistakes` (what it does, and the value it gives here).
+#[track_caller]
+pub fn assert_exact_naming<T: PartialEq + std::fmt::Debug>(
+    what: &str,
+    expected: T,
+    got: T,
+    mistakes: &[(&str, T)],
+) {
+    if expected == got {
+        return;
+    }
+    let named = mistakes
+        .iter()
+        .find(|(_, value)| *value == got)
+        .map_or_else(String::new, |(mistake, _)| {
+            format!(": this matches {mistake}")
+        });
+    panic!("{what}: expected {expected:?}, got {got:?}{named}");
+}
+
 /// Where two matrices differ most, in the spirit of the `cmp` report of
 /// Karpathy's makemore backprop lesson.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -207,7 +228,8 @@ pub fn assert_matrix_close(
 }
 
 /// [`assert_matrix_close`], naming the mistake when `got` matches one of
-/// `mistakes` (what it does, and the matrix it gives here).
+/// `mistakes` (what it does, and the matrix it gives here). A mistake that
+/// yields NaN matches where `got` has NaN in the same places.
 #[track_caller]
 pub fn assert_matrix_close_naming(
     what: &str,
@@ -225,7 +247,14 @@ pub fn assert_matrix_close_naming(
     if close(expected, got) {
         return;
     }
-    match mistakes.iter().find(|(_, wrong)| close(wrong, got)) {
+    let matches = |wrong: &DMatrix<f64>| {
+        wrong.shape() == got.shape()
+            && wrong
+                .iter()
+                .zip(got.iter())
+                .all(|(&x, &y)| (x.is_nan() && y.is_nan()) || is_close(x, y, tolerance))
+    };
+    match mistakes.iter().find(|(_, wrong)| matches(wrong)) {
         Some((mistake, _)) => panic!("{what}: expected {expected}got {got}this matches {mistake}"),
         None => assert_matrix_close(what, expected, got, tolerance),
     }
@@ -353,6 +382,26 @@ mod tests {
         assert!(fails(error("6 values", "4")));
         assert!(fails(error("16 values", "5")));
         assert!(fails(Ok(())));
+    }
+
+    #[test]
+    fn exact_and_matrix_results_that_match_a_known_mistake_are_named() {
+        let failure = |check: &dyn Fn()| {
+            let err = std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)).unwrap_err();
+            err.downcast_ref::<String>().unwrap().clone()
+        };
+        assert_exact_naming("k", 1, 1, &[("two", 2)]);
+        assert!(
+            failure(&|| assert_exact_naming("k", 1, 2, &[("two", 2)]))
+                .ends_with("this matches two")
+        );
+        assert!(!failure(&|| assert_exact_naming("k", 1, 3, &[("two", 2)])).contains("matches"));
+        let nan = DMatrix::from_row_slice(1, 2, &[f64::NAN, 1.0]);
+        let expected = DMatrix::from_row_slice(1, 2, &[0.5, 0.5]);
+        let message = failure(&|| {
+            assert_matrix_close_naming("m", &expected, &nan, 1e-6, &[("no shift", nan.clone())])
+        });
+        assert!(message.ends_with("this matches no shift"), "{message}");
     }
 
     #[test]
