@@ -206,18 +206,17 @@ pub fn check_mlp(
 ) -> Result<GradientReport, ShapeError> {
     // Fail early, with the reason, if the loss cannot be computed at all.
     loss(mlp, input)?;
-    // A weight matrix's rows, for the report's (row, column); none for a bias.
-    let mut rows: Vec<Option<usize>> = mlp
-        .parameters()
-        .iter()
-        .map(|p| (p.shape.len() == 2).then(|| p.shape[0]))
-        .collect();
-    rows.push(Some(input.nrows()));
-    let mut tensors: Vec<(String, Vec<f32>)> = mlp
+    // Each tensor, and a weight matrix's rows for the report's (row,
+    // column); none for a bias.
+    let (mut tensors, mut rows): (Vec<_>, Vec<_>) = mlp
         .parameters()
         .into_iter()
-        .map(|p| (p.name, p.values.to_vec()))
-        .collect();
+        .map(|p| {
+            let rows = (p.shape.len() == 2).then(|| p.shape[0]);
+            ((p.name, p.values.to_vec()), rows)
+        })
+        .unzip();
+    rows.push(Some(input.nrows()));
     let mut gradients = analytic.flat();
     if gradients.len() != tensors.len() {
         return Err(ShapeError::value(
