@@ -81,15 +81,22 @@ pub fn run_with(config: SpeechConfig, code: Code) -> Result<SpeechRecord> {
         progress,
         Role::Main,
     )?;
+    // Only a comparison needs the test loss, a second pass over test-clean.
+    let compare = code.whose == Whose::Yours && !config.no_compare;
     let labels = test_has_labels.then_some(test.labels.as_slice());
-    let tested = test_kept(&config, &code, inputs, &test.frames, labels, &fitted)?;
+    let tested = test_kept(
+        &config,
+        &code,
+        inputs,
+        &test.frames,
+        labels,
+        &fitted,
+        compare,
+    )?;
     print_result(&fitted, &tested);
-    let reference = match code.whose {
-        Whose::Yours if !config.no_compare => {
-            comparison::unless_failed(reference_run(&config, sizes))
-        }
-        _ => None,
-    };
+    let reference = compare
+        .then(|| comparison::unless_failed(reference_run(&config, sizes)))
+        .flatten();
     report(&config, fitted, tested, reference)
 }
 
@@ -194,7 +201,7 @@ fn fit(
 }
 
 /// The kept model on test-clean: every frame's class, and with transcripts
-/// the loss and the confusion matrix.
+/// the confusion matrix (and the loss, when a comparison needs it).
 struct Tested {
     predicted: Vec<usize>,
     stats: Option<EpochStats>,
@@ -202,7 +209,7 @@ struct Tested {
 }
 
 /// Labels test-clean (`test`, with `labels` when it has transcripts) with
-/// the kept model, by `code`.
+/// the kept model, by `code`; with `loss`, also measures the test loss.
 fn test_kept(
     config: &SpeechConfig,
     code: &Code,
@@ -210,6 +217,7 @@ fn test_kept(
     test: &ContextFrames,
     labels: Option<&[usize]>,
     fitted: &Fitted,
+    loss: bool,
 ) -> Result<Tested> {
     let mut model = config.build(inputs)?;
     checkpoint::load_into(&fitted.best_path, &mut model)?;
@@ -222,13 +230,17 @@ fn test_kept(
             evaluation: None,
         });
     };
-    let batch = config.batch_size.max(1);
-    let mut loader = loader(test.clone(), labels.to_vec(), batch, false, 0, code.windows)?;
-    let stats = code.call("testing", || (code.evaluate)(&model, &mut loader))?;
+    let stats = if loss {
+        let batch = config.batch_size.max(1);
+        let mut loader = loader(test.clone(), labels.to_vec(), batch, false, 0, code.windows)?;
+        Some(code.call("testing", || (code.evaluate)(&model, &mut loader))?)
+    } else {
+        None
+    };
     Ok(Tested {
         evaluation: Some(Evaluation::new(labels, &predicted, PHONEMES.len())),
         predicted,
-        stats: Some(stats),
+        stats,
     })
 }
 
@@ -263,7 +275,15 @@ fn reference_run(config: &SpeechConfig, sizes: [usize; 3]) -> Result<RunFigures>
             Role::Comparison,
         )?;
         let labels = data.test_has_labels.then_some(data.test.labels.as_slice());
-        let tested = test_kept(&theirs, &code, inputs, &data.test.frames, labels, &fitted)?;
+        let tested = test_kept(
+            &theirs,
+            &code,
+            inputs,
+            &data.test.frames,
+            labels,
+            &fitted,
+            true,
+        )?;
         Ok(figures_of(&fitted, &tested))
     })
 }
