@@ -5,8 +5,6 @@
 //! an unlisted survivor fails the run.
 
 use std::fs;
-use std::path::Path;
-use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
@@ -23,7 +21,7 @@ struct Totals {
 
 /// Runs the mutants of every stage, or of `only`, and prints the totals per file.
 pub fn run(stages: &[String], only: Option<&str>) -> Result<()> {
-    let installed = Command::new("cargo")
+    let installed = cargo()
         .args(["mutants", "--version"])
         .output()
         .is_ok_and(|o| o.status.success());
@@ -144,7 +142,7 @@ fn listed_equivalents(stage: &str) -> Result<Vec<String>> {
         .join("tests/equivalent-mutants.txt");
     let text = match fs::read_to_string(&path) {
         Ok(text) => text,
-        Err(_) if !Path::new(&path).exists() => return Ok(Vec::new()),
+        Err(_) if !path.exists() => return Ok(Vec::new()),
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
     let mut listed = Vec::new();
