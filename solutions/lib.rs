@@ -36,6 +36,9 @@ pub mod optim;
 #[path = "stage-4/train.rs"]
 pub mod train;
 
+#[path = "stage-5/data.rs"]
+pub mod data;
+
 #[path = "stage-5/training.rs"]
 pub mod training;
 

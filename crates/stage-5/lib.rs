@@ -7,15 +7,23 @@
 //! stages comes from the reference solution.
 
 pub use course_support::activation::Activation;
-pub use course_support::batches::BatchLoader;
+pub use course_support::batches::{BatchLoader, Order, Shuffle};
 pub use course_support::gradients::{Loss, Targets};
 pub use course_support::network::{Init, Layer, Mlp};
 pub use course_support::optim::{Adam, Optimizer, Sgd};
 pub use course_support::shape::{self, ShapeError};
-pub use course_support::stats::EpochStats;
+pub use course_support::stats::{EpochStats, Standardization};
 pub use reference::{activations, init, layers, losses, mlp, train};
 
 // Untouched stubs leave their parameters unused; that is expected, not a warning.
+#[cfg(not(feature = "reference"))]
+#[allow(unused_variables, unused_imports, dead_code)]
+#[path = "../../exercises/stage-5/data.rs"]
+pub mod data;
+#[cfg(feature = "reference")]
+#[path = "../../solutions/stage-5/data.rs"]
+pub mod data;
+
 #[cfg(not(feature = "reference"))]
 #[allow(unused_variables, unused_imports, dead_code)]
 #[path = "../../exercises/stage-5/training.rs"]

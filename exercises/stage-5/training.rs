@@ -68,3 +68,15 @@ pub fn evaluate(mlp: &Mlp, loader: &mut BatchLoader) -> Result<EpochStats, Shape
     todo!("evaluate")
 }
 // ANCHOR_END: evaluate
+
+// ANCHOR: best_epoch
+/// The position in `held_out` (one entry per epoch, in order) of the epoch
+/// whose model to keep: the most accurate on the held-out set, the earliest
+/// of equally accurate ones. None when there are no epochs.
+pub fn best_epoch(held_out: &[EpochStats]) -> Option<usize> {
+    // TODO: the position of the highest accuracy. On a tie the earliest
+    // epoch wins: it reached that accuracy with less training. The loss
+    // does not decide.
+    todo!("best_epoch")
+}
+// ANCHOR_END: best_epoch

@@ -104,3 +104,18 @@ pub fn evaluate(mlp: &Mlp, loader: &mut BatchLoader) -> Result<EpochStats, Shape
     })
 }
 // ANCHOR_END: evaluate
+
+// ANCHOR: best_epoch
+/// The position in `held_out` (one entry per epoch, in order) of the epoch
+/// whose model to keep: the most accurate on the held-out set, the earliest
+/// of equally accurate ones. None when there are no epochs.
+pub fn best_epoch(held_out: &[EpochStats]) -> Option<usize> {
+    let mut best: Option<usize> = None;
+    for (epoch, stats) in held_out.iter().enumerate() {
+        if best.is_none_or(|kept| stats.accuracy > held_out[kept].accuracy) {
+            best = Some(epoch);
+        }
+    }
+    best
+}
+// ANCHOR_END: best_epoch

@@ -8,11 +8,12 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
-use course_support::batches::BatchLoader;
+use course_support::batches::{BatchLoader, Order};
 use course_support::gradients::{Loss, Targets};
 use course_support::network::Mlp;
 use course_support::optim::{Adam, Optimizer};
 use engine::{BlockCopy, Trainer, input};
+use rand::seq::SliceRandom;
 use reference::train::train_step;
 use reference::training::count_correct;
 
@@ -123,8 +124,15 @@ fn run_course(runner: Runner, hidden: &[usize], seed: u64, dir: &Path) -> Result
     let skip_constant_inputs = runner != Runner::RustDense;
     let mut trainer = Trainer::new(&mlp, BATCH)?;
     trainer.skip_constant_inputs(skip_constant_inputs);
-    let mut loader = BatchLoader::from_examples(train_x, train_y, BATCH, true, seed)?
-        .with_copier(Arc::new(BlockCopy));
+    let mut loader = BatchLoader::from_examples(
+        train_x,
+        train_y,
+        BATCH,
+        // rand's shuffle, as when the figures in the book were measured.
+        Order::Shuffled(|order, rng| order.shuffle(rng)),
+        seed,
+    )?
+    .with_copier(Arc::new(BlockCopy));
     let full_batches = loader.len() / BATCH;
 
     // One step on the next batch.

@@ -106,7 +106,7 @@ mod tests {
     use course_support::check::assert_epoch_holds_its_rows;
     use std::sync::Arc;
 
-    use course_support::batches::BatchLoader;
+    use course_support::batches::{BatchLoader, Order};
     use nalgebra::DMatrix;
 
     use super::*;
@@ -118,9 +118,15 @@ mod tests {
     fn large_batches_hold_their_examples() {
         let (n, d, batch) = (300, 150, 130);
         let inputs = DMatrix::from_fn(n, d, |i, j| (i * 1000 + j) as f32);
-        let mut l = BatchLoader::new(&inputs, (0..n).collect(), batch, true, 5)
-            .unwrap()
-            .with_copier(Arc::new(BlockCopy));
+        let mut l = BatchLoader::new(
+            &inputs,
+            (0..n).collect(),
+            batch,
+            Order::Shuffled(reference::data::shuffle),
+            5,
+        )
+        .unwrap()
+        .with_copier(Arc::new(BlockCopy));
         for _ in 0..2 {
             assert_eq!(assert_epoch_holds_its_rows(&mut l, &inputs), [130, 130, 40]);
         }

@@ -16,13 +16,14 @@ use std::sync::Once;
 use anyhow::Context;
 
 use course_support::activation::Activation;
-use course_support::batches::BatchLoader;
+use course_support::batches::{BatchLoader, Order, Shuffle};
 use course_support::gradients::{Loss, Targets};
 use course_support::network::{Init, Mlp};
 use course_support::optim::Optimizer;
 use course_support::shape::ShapeError;
-use course_support::stats::EpochStats;
+use course_support::stats::{EpochStats, Standardization};
 use nalgebra::DMatrix;
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
@@ -55,6 +56,10 @@ pub type TrainEpoch = fn(
 ) -> Result<EpochStats, ShapeError>;
 /// Stage 5's `evaluate`.
 pub type Evaluate = fn(&Mlp, &mut BatchLoader) -> Result<EpochStats, ShapeError>;
+/// Stage 5's `training_statistics`.
+pub type TrainingStatistics = fn(&DMatrix<f32>) -> Result<Standardization, ShapeError>;
+/// Stage 5's `best_epoch`.
+pub type BestEpoch = fn(&[EpochStats]) -> Option<usize>;
 /// Stage 3's `forward`.
 pub type Forward = fn(&Mlp, &DMatrix<f32>) -> Result<DMatrix<f32>, ShapeError>;
 /// Stage 3's `init_weights`, as `Mlp::new` calls it.
@@ -66,6 +71,10 @@ pub struct Code {
     pub whose: Whose,
     pub train_epoch: TrainEpoch,
     pub evaluate: Evaluate,
+    /// Stage 5's `shuffle`: each epoch's order, and the validation split.
+    pub shuffle: Shuffle,
+    pub training_statistics: TrainingStatistics,
+    pub best_epoch: BestEpoch,
     pub forward: Forward,
     pub init_weights: DrawWeights,
     /// Whose stage 6 cuts the speech pipeline's windows of context: its
@@ -84,6 +93,9 @@ impl Code {
         whose: Whose::Reference,
         train_epoch: reference::training::train_epoch,
         evaluate: reference::training::evaluate,
+        shuffle: reference::data::shuffle,
+        training_statistics: reference::data::training_statistics,
+        best_epoch: reference::training::best_epoch,
         forward: reference::mlp::forward,
         init_weights: reference::init::init_weights,
         windows: Whose::Reference,
@@ -94,11 +106,20 @@ impl Code {
         whose: Whose::Yours,
         train_epoch: yours::training::train_epoch,
         evaluate: yours::training::evaluate,
+        shuffle: yours::data::shuffle,
+        training_statistics: yours::data::training_statistics,
+        best_epoch: yours::training::best_epoch,
         forward: yours::mlp::forward,
         init_weights: yours::init::init_weights,
         windows: Whose::Yours,
         probe: Some(probe_yours),
     };
+
+    /// A training loader's order: a new one every epoch, from this code's
+    /// shuffle.
+    pub fn shuffled(&self) -> Order {
+        Order::Shuffled(self.shuffle)
+    }
 
     /// Yours when the run's `--yours` flag is set, else the reference.
     pub fn chosen(yours: bool) -> Self {
@@ -243,12 +264,17 @@ fn probe_yours(
             Loss::CrossEntropy,
         );
     }))?;
-    let loader = BatchLoader::new(&input, labels, 2, false, 0);
+    unfinished(code.run("checking stage 5", || {
+        let _ = yours::data::training_statistics(&input);
+        yours::data::shuffle(&mut [0, 1, 2], &mut ChaCha8Rng::seed_from_u64(0));
+    }))?;
+    let loader = BatchLoader::new(&input, labels, 2, Order::AsGiven, 0);
     if let Ok(mut loader) = loader {
         unfinished(code.run("checking stage 5", || {
             let _ =
                 yours::training::train_epoch(&mut mlp, &mut optimizer, &mut loader, &mut |_| {});
             let _ = yours::training::evaluate(&mlp, &mut loader);
+            yours::training::best_epoch(&[EpochStats::default()]);
         }))?;
     }
     if last_stage >= 6 {

@@ -9,8 +9,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use nalgebra::DMatrix;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::code::Code;
 use crate::files::write_atomically;
 use crate::report::EpochRecord;
 use crate::training::StepLosses;
@@ -112,17 +116,20 @@ pub fn unless_failed(run: Result<RunFigures>) -> Option<RunFigures> {
 }
 
 /// Compares your run with the reference's (when there is one) and prints
-/// the table and the verdict; `held_out` names the validation set, and
-/// `inputs_stage` is your stage that makes the inputs, if any.
+/// the table and the verdict; `held_out` names the validation set,
+/// `inputs_stage` is your stage that makes the inputs, if any, and
+/// `data_differs` what [`data_differences`] found.
 pub fn print_beside(
     yours: &RunFigures,
     reference: Option<&RunFigures>,
     held_out: &str,
     inputs_stage: Option<u8>,
+    data_differs: Vec<String>,
 ) -> Option<Comparison> {
     let reference = reference?;
     let comparison = Comparison {
         inputs_stage,
+        data_differs,
         ..Comparison::new(yours, reference)
     };
     println!(
@@ -219,6 +226,11 @@ pub struct Comparison {
     /// differs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inputs_stage: Option<u8>,
+    /// Where your stage 5's data preparation gives another result than the
+    /// reference's on this run's data ([`data_differences`]): then the runs
+    /// do not see the same examples in the same order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub data_differs: Vec<String>,
 }
 
 impl Comparison {
@@ -329,6 +341,7 @@ impl Comparison {
             far,
             look_first,
             inputs_stage: None,
+            data_differs: Vec::new(),
         }
     }
 
@@ -500,6 +513,15 @@ impl fmt::Display for Comparison {
         if !far_at_first {
             writeln!(f)?;
         }
+        if self.look_first.is_some() && !self.data_differs.is_empty() {
+            return write!(
+                f,
+                "Look first at stage 5's data preparation, which differs from the reference's \
+                 on this data: {}. The two runs do not see the same examples in the same order, \
+                 so no later step can agree (`cargo test -p stage-5`).",
+                self.data_differs.join("; ")
+            );
+        }
         if let (Some(LookFirst::ForwardOrLoss), Some(stage)) = (self.look_first, self.inputs_stage)
         {
             write!(
@@ -542,6 +564,61 @@ impl fmt::Display for Comparison {
         };
         write!(f, "{look}")
     }
+}
+
+/// Where `code`'s stage 5 prepares this run's data otherwise than the
+/// reference's: its shuffle of each of `orders`' number of indices with
+/// its seed, and its `training_statistics` of `sample` (when the run
+/// computes them). Each difference in words; none when `code` is the
+/// reference.
+pub fn data_differences(
+    code: &Code,
+    orders: &[(usize, u64)],
+    sample: Option<&DMatrix<f32>>,
+) -> Vec<String> {
+    let reference = Code::REFERENCE;
+    if code.whose == reference.whose {
+        return Vec::new();
+    }
+    let mut differences = Vec::new();
+    for &(examples, seed) in orders {
+        let order = |code: &Code| {
+            let mut order: Vec<usize> = (0..examples).collect();
+            code.run("comparing shuffles", || {
+                (code.shuffle)(&mut order, &mut ChaCha8Rng::seed_from_u64(seed));
+                order
+            })
+            .ok()
+        };
+        if order(code) != order(&reference) {
+            differences.push(format!(
+                "shuffle gives another order of the {examples} examples with seed {seed}"
+            ));
+        }
+    }
+    if let Some(sample) = sample {
+        let statistics = |code: &Code| {
+            code.run("comparing statistics", || {
+                (code.training_statistics)(sample)
+            })
+            .ok()
+            .and_then(Result::ok)
+        };
+        let agree = match (statistics(code), statistics(&reference)) {
+            (Some(y), Some(r)) => {
+                let close = |a: f32, b: f32| (a - b).abs() <= 1e-5 * b.abs().max(1.0);
+                close(y.mean, r.mean) && close(y.std, r.std)
+            }
+            (y, r) => y == r,
+        };
+        if !agree {
+            differences.push(format!(
+                "training_statistics of {} training values gives another mean or deviation",
+                sample.len()
+            ));
+        }
+    }
+    differences
 }
 
 /// What a first batch's loss goes through, in the order to check it.

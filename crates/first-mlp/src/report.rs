@@ -119,6 +119,16 @@ impl EpochRecord {
         }
     }
 
+    /// The held-out figures, if the epoch has them (the number of examples
+    /// is not recorded: 0).
+    pub fn held_out(&self) -> Option<EpochStats> {
+        Some(EpochStats {
+            loss: self.validation_loss?,
+            accuracy: self.validation_accuracy?,
+            examples: 0,
+        })
+    }
+
     /// The line printed after the epoch, out of `epochs`; `held_out` names
     /// the evaluation set ("val", "dev").
     pub fn line(&self, epochs: usize, held_out: &str) -> String {

@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
 use course_support::batches::BatchLoader;
 use course_support::network::Mlp;
@@ -181,34 +181,28 @@ impl Kept {
             Self::Best { epoch, .. } | Self::Last { epoch } => epoch,
         }
     }
-
-    /// Whether this epoch's model takes the place of `kept`: a later epoch
-    /// always does without a held-out set, else only a more accurate one.
-    fn replaces(self, kept: Option<Kept>) -> bool {
-        match (self, kept) {
-            (Self::Best { accuracy, .. }, Some(Self::Best { accuracy: kept, .. })) => {
-                accuracy > kept
-            }
-            _ => true,
-        }
-    }
 }
 
-/// The best epoch by held-out accuracy among `epochs`, by the rule the loop
-/// keeps models by: how both pipelines recover it on resuming.
-fn best_of(epochs: &[EpochRecord]) -> Option<Kept> {
-    epochs
-        .iter()
-        .filter_map(|e| {
-            Some(Kept::Best {
-                epoch: e.epoch,
-                accuracy: e.validation_accuracy?,
-            })
-        })
-        .fold(
-            None,
-            |best, now| if now.replaces(best) { Some(now) } else { best },
-        )
+/// The model to keep among the `held_out` figures of the epochs so far
+/// (epoch numbers and figures), by `code`'s stage 5 `best_epoch`.
+fn best_of(code: &Code, held_out: &[(usize, EpochStats)]) -> Result<Option<Kept>> {
+    let figures: Vec<EpochStats> = held_out.iter().map(|&(_, stats)| stats).collect();
+    let Some(position) = code.run("choosing the best epoch", || (code.best_epoch)(&figures))?
+    else {
+        return Ok(None);
+    };
+    let Some(&(epoch, stats)) = held_out.get(position) else {
+        bail!(
+            "best_epoch chose position {position} among {} epochs; expected a position below {} \
+             (`cargo test -p stage-5`)",
+            held_out.len(),
+            held_out.len()
+        );
+    };
+    Ok(Some(Kept::Best {
+        epoch,
+        accuracy: stats.accuracy,
+    }))
 }
 
 /// What a run is for.
@@ -267,6 +261,8 @@ pub struct Fitted {
     pub best_path: PathBuf,
     /// The model after the last epoch, with the optimiser's state.
     pub last_path: PathBuf,
+    /// The number of training examples an epoch visits.
+    pub train_examples: usize,
 }
 
 /// Trains `mlp` from `progress` to `settings.epochs`, checkpointing every
@@ -289,11 +285,22 @@ pub fn fit(
     }
     // Replay the shuffles of the epochs already done, so a resumed run sees
     // exactly the batches an uninterrupted one would.
-    for _ in 0..progress.done {
-        train.start_epoch();
-    }
+    settings.code.run("replaying the epochs' shuffles", || {
+        for _ in 0..progress.done {
+            train.start_epoch();
+        }
+    })?;
     validation = validation.filter(|v| !v.is_empty());
-    let mut best = validation.as_ref().and_then(|_| best_of(&progress.epochs));
+    // The held-out figures of every epoch so far, to choose the best by.
+    let mut held_out_so_far: Vec<(usize, EpochStats)> = progress
+        .epochs
+        .iter()
+        .filter_map(|e| e.held_out().map(|stats| (e.epoch, stats)))
+        .collect();
+    let mut best = match validation {
+        Some(_) => best_of(&settings.code, &held_out_so_far)?,
+        None => None,
+    };
     let mut epochs = progress.epochs;
     let mut steps = Vec::new();
     let mut fast = if settings.teaching || settings.code.whose == Whose::Yours {
@@ -327,16 +334,16 @@ pub fn fit(
         let saved = checkpoint_of(settings, optimizer, epoch, &epochs)?;
         checkpoint::save(&last_path, mlp, &saved)?;
         let now = match held_out {
-            Some(stats) => Kept::Best {
-                epoch,
-                accuracy: stats.accuracy,
-            },
-            None => Kept::Last { epoch },
+            Some(stats) => {
+                held_out_so_far.push((epoch, stats));
+                best_of(&settings.code, &held_out_so_far)?
+            }
+            None => Some(Kept::Last { epoch }),
         };
-        if now.replaces(best) {
-            best = Some(now);
+        if now.is_some_and(|kept| kept.epoch() == epoch) {
             checkpoint::save(&best_path, mlp, &saved)?;
         }
+        best = now.or(best);
     }
     let last_epoch = epochs.last().map_or(settings.epochs, |e| e.epoch);
     Ok(Fitted {
@@ -345,6 +352,7 @@ pub fn fit(
         kept: best.unwrap_or(Kept::Last { epoch: last_epoch }),
         best_path,
         last_path,
+        train_examples: train.len(),
     })
 }
 
@@ -429,34 +437,28 @@ fn train_epoch_with_bar(
 mod tests {
     use super::*;
 
-    fn record(epoch: usize, validation_accuracy: Option<f32>) -> EpochRecord {
-        EpochRecord {
-            epoch,
-            train_loss: 1.0,
-            train_accuracy: 0.5,
-            validation_loss: validation_accuracy.map(|_| 1.0),
-            validation_accuracy,
-            learning_rate: 1e-3,
-            seconds: 0.0,
-        }
-    }
-
     #[test]
     fn the_best_epoch_is_the_first_most_accurate() {
-        let epochs = [
-            record(1, Some(0.5)),
-            record(2, Some(0.7)),
-            record(3, Some(0.7)),
-            record(4, Some(0.6)),
-        ];
+        let held_out: Vec<(usize, EpochStats)> = [0.5, 0.7, 0.7, 0.6]
+            .iter()
+            .enumerate()
+            .map(|(i, &accuracy)| {
+                let stats = EpochStats {
+                    loss: 1.0,
+                    accuracy,
+                    examples: 10,
+                };
+                (i + 3, stats)
+            })
+            .collect();
         assert_eq!(
-            best_of(&epochs),
+            best_of(&Code::REFERENCE, &held_out).unwrap(),
             Some(Kept::Best {
-                epoch: 2,
+                epoch: 4,
                 accuracy: 0.7
             })
         );
-        assert_eq!(best_of(&[record(1, None), record(2, None)]), None);
+        assert_eq!(best_of(&Code::REFERENCE, &[]).unwrap(), None);
     }
 
     #[test]

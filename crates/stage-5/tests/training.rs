@@ -5,14 +5,26 @@ use course_support::data::two_moons;
 use nalgebra::{DMatrix, dmatrix};
 use stage_5::init::init_weights;
 use stage_5::mlp::forward;
-use stage_5::training::{count_correct, evaluate, predict_classes, train_epoch};
-use stage_5::{Activation, Adam, BatchLoader, EpochStats, Init, Loss, Mlp, Optimizer, Targets};
+use stage_5::training::{best_epoch, count_correct, evaluate, predict_classes, train_epoch};
+use stage_5::{
+    Activation, Adam, BatchLoader, EpochStats, Init, Loss, Mlp, Optimizer, Order, Targets,
+};
+
+/// The loaders here shuffle with the reference's shuffle: this file tests
+/// the loop, and tests/data.rs tests your shuffle.
+fn order(shuffle: bool) -> Order {
+    if shuffle {
+        Order::Shuffled(reference::data::shuffle)
+    } else {
+        Order::AsGiven
+    }
+}
 
 fn moons_loader(batch: usize, shuffle: bool) -> (DMatrix<f32>, Vec<usize>, BatchLoader) {
     let data = two_moons(60, 0.1, 9);
     let inputs = data.input_matrix();
     let labels: Vec<usize> = data.labels.iter().map(|&y| y as usize).collect();
-    let loader = BatchLoader::new(&inputs, labels.clone(), batch, shuffle, 3).unwrap();
+    let loader = BatchLoader::new(&inputs, labels.clone(), batch, order(shuffle), 3).unwrap();
     (inputs, labels, loader)
 }
 
@@ -163,7 +175,8 @@ fn training_for_a_few_epochs_learns_the_moons() {
 
 #[test]
 fn evaluate_on_an_empty_loader_is_zero_not_nan() {
-    let mut empty = BatchLoader::new(&DMatrix::zeros(0, 2), Vec::new(), 8, false, 0).unwrap();
+    let mut empty =
+        BatchLoader::new(&DMatrix::zeros(0, 2), Vec::new(), 8, Order::AsGiven, 0).unwrap();
     let stats = evaluate(&small_mlp(3), &mut empty).expect("nothing to mismatch");
     assert_exact("evaluate on an empty loader", EpochStats::default(), stats);
 }
@@ -180,7 +193,8 @@ fn evaluate_matches_one_full_batch_and_changes_nothing() {
         .filter(|(r, l)| r.transpose().argmax().0 == **l)
         .count();
     for batch in [7, 32, 120, 500] {
-        let mut loader = BatchLoader::new(&inputs, labels.clone(), batch, false, 0).unwrap();
+        let mut loader =
+            BatchLoader::new(&inputs, labels.clone(), batch, Order::AsGiven, 0).unwrap();
         let before = mlp.clone();
         let stats = evaluate(&mlp, &mut loader).expect("the shapes fit");
         assert_exact(
@@ -217,7 +231,7 @@ fn two_epochs_on_the_bundled_mnist_sample_beat_85_percent() {
         &to_matrix(&data.train.images),
         labels(&data.train.labels),
         64,
-        true,
+        order(true),
         0,
     )
     .unwrap();
@@ -225,7 +239,7 @@ fn two_epochs_on_the_bundled_mnist_sample_beat_85_percent() {
         &to_matrix(&data.test.images),
         labels(&data.test.labels),
         500,
-        false,
+        Order::AsGiven,
         0,
     )
     .unwrap();
@@ -248,4 +262,71 @@ fn two_epochs_on_the_bundled_mnist_sample_beat_85_percent() {
         "test accuracy after 2 epochs on 5000 images: {}",
         stats.accuracy
     );
+}
+
+fn held_out(figures: &[(f32, f32)]) -> Vec<EpochStats> {
+    figures
+        .iter()
+        .map(|&(loss, accuracy)| EpochStats {
+            loss,
+            accuracy,
+            examples: 100,
+        })
+        .collect()
+}
+
+#[test]
+fn best_epoch_is_the_first_most_accurate() {
+    // (loss, accuracy) per epoch: epochs 1 and 2 (positions) tie on
+    // accuracy; the lowest loss is epoch 3's.
+    let epochs = held_out(&[(0.9, 0.80), (0.5, 0.91), (0.45, 0.91), (0.3, 0.90)]);
+    assert_exact_naming(
+        "best_epoch of held-out accuracies [0.80, 0.91, 0.91, 0.90]",
+        Some(1),
+        best_epoch(&epochs),
+        &[
+            (
+                "the last of equally accurate epochs (>= where > keeps the first; \
+                 Iterator::max_by also returns the last of equal elements)",
+                Some(2),
+            ),
+            ("choosing by the lowest held-out loss", Some(3)),
+            ("the last epoch, whatever its accuracy", Some(3)),
+        ],
+    );
+    assert_exact(
+        "best_epoch when accuracy only falls",
+        Some(0),
+        best_epoch(&held_out(&[(0.1, 0.9), (0.2, 0.8), (0.3, 0.7)])),
+    );
+    assert_exact(
+        "best_epoch of one epoch",
+        Some(0),
+        best_epoch(&held_out(&[(2.3, 0.1)])),
+    );
+    assert_exact("best_epoch of no epochs", None, best_epoch(&[]));
+}
+
+#[test]
+fn best_epoch_agrees_with_a_sort() {
+    // Accuracies from a seeded walk, with many ties (multiples of 1/8).
+    let mut state = 7u64;
+    for case in 0..200 {
+        let epochs: Vec<(f32, f32)> = (0..1 + case % 12)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1);
+                ((state >> 40) as f32 / 1e7, ((state >> 61) as f32) / 8.0)
+            })
+            .collect();
+        let mut ranked: Vec<usize> = (0..epochs.len()).collect();
+        // Most accurate first; a stable sort keeps equal ones in epoch order.
+        ranked.sort_by(|&a, &b| epochs[b].1.total_cmp(&epochs[a].1));
+        assert_exact(
+            &format!("best_epoch of (loss, accuracy) per epoch {epochs:?}"),
+            ranked.first().copied(),
+            best_epoch(&held_out(&epochs)),
+        );
+    }
 }

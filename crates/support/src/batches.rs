@@ -1,14 +1,27 @@
 //! [`BatchLoader`]: a data set cut into mini-batches, reshuffled (seeded)
-//! every epoch, without allocating per batch.
+//! every epoch by a [`Shuffle`] it is given, without allocating per batch.
 
 use std::sync::Arc;
 
 use nalgebra::{DMatrix, DMatrixViewMut};
 use rand::SeedableRng;
-use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
 use crate::shape::ShapeError;
+
+/// Puts a slice of example indices in a random order drawn from the
+/// generator: stage 5's `data::shuffle`, the reference's or yours.
+pub type Shuffle = fn(&mut [usize], &mut ChaCha8Rng);
+
+/// The order a loader visits its examples in.
+#[derive(Clone, Copy, Debug)]
+pub enum Order {
+    /// 0, 1, 2, … every epoch (for evaluation).
+    AsGiven,
+    /// A new order every epoch, from this shuffle and the loader's seeded
+    /// generator.
+    Shuffled(Shuffle),
+}
 
 /// Where a loader's examples come from: anything that can write example
 /// `i` as `features()` numbers, such as a matrix row, or a window of frames
@@ -86,7 +99,7 @@ pub struct BatchLoader {
     source: Arc<dyn ExampleSource>,
     labels: Vec<usize>,
     batch_size: usize,
-    shuffle: bool,
+    visit_order: Order,
     rng: ChaCha8Rng,
     order: Vec<usize>,
     position: usize,
@@ -99,13 +112,13 @@ pub struct BatchLoader {
 
 impl BatchLoader {
     /// A loader over `inputs` (examples, features) and one label per row.
-    /// With `shuffle`, each epoch visits the examples in a new order drawn
-    /// from a generator seeded with `seed`; without, always in order.
+    /// With [`Order::Shuffled`], each epoch visits the examples in a new
+    /// order drawn from a generator seeded with `seed`.
     pub fn new(
         inputs: &DMatrix<f32>,
         labels: Vec<usize>,
         batch_size: usize,
-        shuffle: bool,
+        order: Order,
         seed: u64,
     ) -> Result<Self, ShapeError> {
         if labels.len() != inputs.nrows() {
@@ -115,7 +128,7 @@ impl BatchLoader {
                 format!("{}", labels.len()),
             ));
         }
-        Self::from_examples(inputs.transpose(), labels, batch_size, shuffle, seed)
+        Self::from_examples(inputs.transpose(), labels, batch_size, order, seed)
     }
 
     /// A loader over the columns of `examples` (features, examples), one
@@ -124,14 +137,14 @@ impl BatchLoader {
         examples: DMatrix<f32>,
         labels: Vec<usize>,
         batch_size: usize,
-        shuffle: bool,
+        order: Order,
         seed: u64,
     ) -> Result<Self, ShapeError> {
         Self::from_source(
             Arc::new(MatrixRows(examples)),
             labels,
             batch_size,
-            shuffle,
+            order,
             seed,
         )
     }
@@ -141,7 +154,7 @@ impl BatchLoader {
         source: Arc<dyn ExampleSource>,
         labels: Vec<usize>,
         batch_size: usize,
-        shuffle: bool,
+        order: Order,
         seed: u64,
     ) -> Result<Self, ShapeError> {
         if labels.len() != source.len() {
@@ -172,7 +185,7 @@ impl BatchLoader {
             source,
             labels,
             batch_size,
-            shuffle,
+            visit_order: order,
             rng: ChaCha8Rng::seed_from_u64(seed),
             order: (0..n).collect(),
             position: n,
@@ -209,8 +222,8 @@ impl BatchLoader {
 
     /// Starts an epoch: reshuffles (when shuffling) and rewinds.
     pub fn start_epoch(&mut self) {
-        if self.shuffle {
-            self.order.shuffle(&mut self.rng);
+        if let Order::Shuffled(shuffle) = self.visit_order {
+            shuffle(&mut self.order, &mut self.rng);
         }
         self.position = 0;
     }
@@ -253,11 +266,19 @@ impl BatchLoader {
 mod tests {
     use super::*;
     use crate::check::assert_epoch_holds_its_rows;
+    use rand::seq::SliceRandom;
+
+    /// A shuffle for these tests: rand's.
+    const SHUFFLED: Order = Order::Shuffled(|order, rng| order.shuffle(rng));
+
+    fn order(shuffle: bool) -> Order {
+        if shuffle { SHUFFLED } else { Order::AsGiven }
+    }
 
     fn loader(n: usize, batch: usize, shuffle: bool, seed: u64) -> BatchLoader {
         // Row i is (i, 10 i), labelled i.
         let inputs = DMatrix::from_fn(n, 2, |i, j| (i * if j == 0 { 1 } else { 10 }) as f32);
-        BatchLoader::new(&inputs, (0..n).collect(), batch, shuffle, seed).unwrap()
+        BatchLoader::new(&inputs, (0..n).collect(), batch, order(shuffle), seed).unwrap()
     }
 
     fn epoch(l: &mut BatchLoader) -> Vec<Vec<usize>> {
@@ -305,7 +326,7 @@ mod tests {
     fn large_batches_hold_their_examples() {
         let (n, d, batch) = (300, 150, 130);
         let inputs = DMatrix::from_fn(n, d, |i, j| (i * 1000 + j) as f32);
-        let mut l = BatchLoader::new(&inputs, (0..n).collect(), batch, true, 5).unwrap();
+        let mut l = BatchLoader::new(&inputs, (0..n).collect(), batch, SHUFFLED, 5).unwrap();
         for _ in 0..2 {
             assert_eq!(assert_epoch_holds_its_rows(&mut l, &inputs), [130, 130, 40]);
         }
@@ -314,16 +335,16 @@ mod tests {
     #[test]
     fn bad_input_is_an_error() {
         let x = DMatrix::zeros(3, 2);
-        let e = BatchLoader::new(&x, vec![0, 1], 2, false, 0)
+        let e = BatchLoader::new(&x, vec![0, 1], 2, Order::AsGiven, 0)
             .err()
             .expect("an error");
         assert_eq!(
             e.to_string(),
             "BatchLoader labels: expected 3 labels, one per row of the inputs, found 2"
         );
-        assert!(BatchLoader::new(&x, vec![0, 1, 2], 0, false, 0).is_err());
+        assert!(BatchLoader::new(&x, vec![0, 1, 2], 0, Order::AsGiven, 0).is_err());
         assert_eq!(
-            BatchLoader::new(&x, vec![0, 1, 2], 0, false, 0)
+            BatchLoader::new(&x, vec![0, 1, 2], 0, Order::AsGiven, 0)
                 .err()
                 .expect("an error")
                 .to_string(),
@@ -331,7 +352,7 @@ mod tests {
         );
         let no_features = DMatrix::zeros(3, 0);
         assert_eq!(
-            BatchLoader::new(&no_features, vec![0, 1, 2], 2, false, 0)
+            BatchLoader::new(&no_features, vec![0, 1, 2], 2, Order::AsGiven, 0)
                 .err()
                 .expect("an error")
                 .to_string(),

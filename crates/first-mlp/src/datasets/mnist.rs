@@ -6,24 +6,33 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::ValueEnum;
+use course_support::stats::Standardization;
 use mnist::{Images, Mnist, Provenance};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
-use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::code::Code;
+
 /// The ten digits.
 pub const CLASSES: usize = 10;
+
+/// Mixed into the run's seed for the validation split's shuffle, so that it
+/// draws otherwise than the first epoch's.
+pub const SPLIT_SEED: u64 = 0x5eed;
 
 /// Pixel normalisation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Normalization {
-    /// (x − 0.1307) / 0.3081, MNIST's well-known mean and deviation.
-    Standard,
-    /// The mean and deviation of this run's training split.
+    /// The mean and deviation of this run's training split (stage 5's
+    /// `training_statistics`).
     Computed,
+    /// (x − 0.1307) / 0.3081, MNIST's well-known mean and deviation, which
+    /// were measured on all 60,000 training images, validation split
+    /// included.
+    Standard,
 }
 
 /// The folder to read: `data` if given, else the download cache (`cache`,
@@ -76,11 +85,6 @@ pub fn pixels(images: &Images, rows: &[usize]) -> DMatrix<f32> {
     m
 }
 
-/// (x − mean) / std, in place.
-pub fn normalize(m: &mut DMatrix<f32>, mean: f32, std: f32) {
-    m.apply(|v| *v = (*v - mean) / std);
-}
-
 /// The three sets as normalised pixel rows and class labels.
 pub struct Splits {
     pub train_x: DMatrix<f32>,
@@ -96,10 +100,25 @@ pub struct Splits {
 
 impl Splits {
     /// Holds out the fraction `validation` of the training set (chosen by
-    /// `seed`) and normalises every set the same way.
-    pub fn new(data: &Mnist, validation: f32, seed: u64, normalization: Normalization) -> Self {
+    /// `code`'s shuffle, seeded by `seed`) and normalises every set the same
+    /// way.
+    pub fn new(
+        data: &Mnist,
+        validation: f32,
+        seed: u64,
+        normalization: Normalization,
+        code: &Code,
+    ) -> Result<Self> {
         let mut order: Vec<usize> = (0..data.train.images.count).collect();
-        order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ 0x5eed));
+        code.run(
+            "shuffling the training set for the validation split",
+            || {
+                (code.shuffle)(
+                    &mut order,
+                    &mut ChaCha8Rng::seed_from_u64(seed ^ SPLIT_SEED),
+                );
+            },
+        )?;
         let held_out = (validation * order.len() as f32).round() as usize;
         let (validation_rows, train_rows) = order.split_at(held_out);
         let labels = |rows: &[usize], all: &[u8]| {
@@ -111,34 +130,28 @@ impl Splits {
         let mut validation_x = pixels(&data.train.images, validation_rows);
         let test_rows: Vec<usize> = (0..data.test.images.count).collect();
         let mut test_x = pixels(&data.test.images, &test_rows);
-        let (mean, std) = match normalization {
-            Normalization::Standard => mnist::STANDARD_NORMALIZATION,
-            Normalization::Computed => mean_and_std(&train_x),
+        let statistics = match normalization {
+            Normalization::Standard => {
+                let (mean, std) = mnist::STANDARD_NORMALIZATION;
+                Standardization { mean, std }
+            }
+            Normalization::Computed => code
+                .call("computing the training split's statistics", || {
+                    (code.training_statistics)(&train_x)
+                })?,
         };
         for m in [&mut train_x, &mut validation_x, &mut test_x] {
-            normalize(m, mean, std);
+            statistics.apply(m);
         }
-        Self {
+        Ok(Self {
             train_x,
             train_y: labels(train_rows, &data.train.labels),
             validation_x,
             validation_y: labels(validation_rows, &data.train.labels),
             test_x,
             test_y: data.test.labels.iter().map(|&l| usize::from(l)).collect(),
-            mean,
-            std,
-        }
+            mean: statistics.mean,
+            std: statistics.std,
+        })
     }
-}
-
-/// The mean and standard deviation of every value of `m` (summed in f64).
-fn mean_and_std(m: &DMatrix<f32>) -> (f32, f32) {
-    let n = m.len() as f64;
-    let mean = m.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
-    let var = m
-        .iter()
-        .map(|&v| (f64::from(v) - mean).powi(2))
-        .sum::<f64>()
-        / n;
-    (mean as f32, var.sqrt() as f32)
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use course_support::batches::{BatchLoader, ExampleSource};
+use course_support::batches::{BatchLoader, ExampleSource, Order};
 use engine::BlockCopy;
 use reference::context::ContextFrames;
 
@@ -92,19 +92,19 @@ pub fn windows(
     ))
 }
 
-/// Batches of windows (labelled by `labels`) cut by `whose` stage 6,
-/// shuffled by `seed` if `shuffle`.
+/// Batches of windows (labelled by `labels`) cut by `whose` stage 6, in
+/// `order` (shuffled with `seed`).
 pub fn loader(
     frames: ContextFrames,
     labels: Vec<usize>,
     batch_size: usize,
-    shuffle: bool,
+    order: Order,
     seed: u64,
     whose: Whose,
 ) -> Result<BatchLoader> {
     let source = Arc::new(Windows::new(frames, whose));
     Ok(
-        BatchLoader::from_source(source, labels, batch_size, shuffle, seed)?
+        BatchLoader::from_source(source, labels, batch_size, order, seed)?
             .with_copier(Arc::new(BlockCopy)),
     )
 }

@@ -103,7 +103,7 @@ pub struct TrainConfig {
     pub validation: f32,
     #[arg(long, value_enum, default_value = "kaiming-uniform")]
     pub init: InitArg,
-    #[arg(long, value_enum, default_value = "standard")]
+    #[arg(long, value_enum, default_value = "computed")]
     pub normalization: Normalization,
     /// Output folder for the plots, checkpoints and run.json.
     #[arg(long, default_value = "out/mnist")]
@@ -151,7 +151,7 @@ impl Default for TrainConfig {
             seed: 0,
             validation: 0.1,
             init: InitArg::KaimingUniform,
-            normalization: Normalization::Standard,
+            normalization: Normalization::Computed,
             out: PathBuf::from("out/mnist"),
             resume: None,
             quiet: false,

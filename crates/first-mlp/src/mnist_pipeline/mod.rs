@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Result, bail};
-use course_support::batches::BatchLoader;
+use course_support::batches::{BatchLoader, Order};
 use course_support::network::Mlp;
 use course_support::optim::Optimizer;
 use course_support::stats::EpochStats;
@@ -21,7 +21,9 @@ use serde::Serialize;
 use crate::checkpoint;
 use crate::code::{Code, Whose};
 use crate::comparison::{self, Comparison, RunFigures};
-use crate::datasets::mnist::{CLASSES, Splits, describe, locate};
+use crate::datasets::mnist::{
+    CLASSES, Normalization, SPLIT_SEED, Splits, describe, locate, pixels,
+};
 use crate::files::write_run_record;
 use crate::plots::{self, draw_confusion, draw_curves, draw_digits, render, render_png};
 use crate::report::{EpochRecord, Evaluation, summary};
@@ -88,7 +90,7 @@ pub fn run_with(config: TrainConfig, code: Code) -> Result<RunRecord> {
     let config = settle(config)?;
     let optimizer = training::new_optimizer(config.optimizer, config.lr, config.weight_decay);
     code.check_finished(config.activation.activation(), &optimizer, 5)?;
-    let (data, splits) = load(&config)?;
+    let (data, splits) = load(&config, &code)?;
     println!("{}", code.describe(5, config.teaching));
     let (mut mlp, mut optimizer, progress) = build(&config, &code, splits.train_x.ncols())?;
     println!("\n{}\n", summary(&mlp));
@@ -111,7 +113,7 @@ pub fn run_with(config: TrainConfig, code: Code) -> Result<RunRecord> {
     let data_record = DataRecord::new(&data, &splits);
     let reference = match code.whose {
         Whose::Yours if !config.no_compare => {
-            comparison::unless_failed(reference_run(&config, &splits, &data_record))
+            comparison::unless_failed(reference_run(&config, &data, &data_record))
         }
         _ => None,
     };
@@ -162,7 +164,7 @@ fn settle(config: TrainConfig) -> Result<TrainConfig> {
 }
 
 /// Reads the data and splits it, saying what it is.
-fn load(config: &TrainConfig) -> Result<(Mnist, Splits)> {
+fn load(config: &TrainConfig, code: &Code) -> Result<(Mnist, Splits)> {
     let dir = locate(
         config.data.as_deref(),
         config.cache.as_deref(),
@@ -179,7 +181,13 @@ fn load(config: &TrainConfig) -> Result<(Mnist, Splits)> {
         data.train.images.rows,
         data.train.images.cols
     );
-    let splits = Splits::new(&data, config.validation, config.seed, config.normalization);
+    let splits = Splits::new(
+        &data,
+        config.validation,
+        config.seed,
+        config.normalization,
+        code,
+    )?;
     println!(
         "      split: {} training, {} validation; pixels normalised with mean {:.4}, std {:.4}",
         splits.train_y.len(),
@@ -214,22 +222,22 @@ fn fit(
     progress: Progress,
     role: Role,
 ) -> Result<Fitted> {
-    let loader = |x, y: &[usize], batch_size, shuffle, seed| -> Result<BatchLoader> {
-        Ok(BatchLoader::new(x, y.to_vec(), batch_size, shuffle, seed)?
+    let loader = |x, y: &[usize], batch_size, order, seed| -> Result<BatchLoader> {
+        Ok(BatchLoader::new(x, y.to_vec(), batch_size, order, seed)?
             .with_copier(Arc::new(BlockCopy)))
     };
     let mut train = loader(
         &splits.train_x,
         &splits.train_y,
         config.batch_size,
-        true,
+        code.shuffled(),
         config.seed,
     )?;
     let mut validation = loader(
         &splits.validation_x,
         &splits.validation_y,
         EVAL_BATCH,
-        false,
+        Order::AsGiven,
         0,
     )?;
     let settings = FitSettings {
@@ -260,7 +268,7 @@ fn fit(
 /// or trained now to fill it.
 fn reference_run(
     config: &TrainConfig,
-    splits: &Splits,
+    data: &Mnist,
     data_record: &DataRecord,
 ) -> Result<RunFigures> {
     let theirs = TrainConfig {
@@ -276,6 +284,15 @@ fn reference_run(
             ..theirs.clone()
         };
         let code = Code::REFERENCE;
+        // The reference prepares the data its own way: your stage 5's
+        // shuffle and statistics are compared, not shared.
+        let splits = &Splits::new(
+            data,
+            theirs.validation,
+            theirs.seed,
+            theirs.normalization,
+            &code,
+        )?;
         let (mut mlp, mut optimizer, progress) = build(&theirs, &code, splits.train_x.ncols())?;
         let fitted = fit(
             &theirs,
@@ -340,7 +357,23 @@ fn report(
 ) -> Result<RunRecord> {
     let mut files = vec![fitted.best_path.clone(), fitted.last_path.clone()];
     let mine = figures_of(&fitted, &tested.stats);
-    let comparison = comparison::print_beside(&mine, reference.as_ref(), "val", None);
+    let data_differs = match &reference {
+        Some(_) => {
+            let sample: Vec<usize> = (0..data.train.images.count.min(1000)).collect();
+            let statistics_of = (config.normalization == Normalization::Computed)
+                .then(|| pixels(&data.train.images, &sample));
+            comparison::data_differences(
+                &config.code(),
+                &[
+                    (data.train.images.count, config.seed ^ SPLIT_SEED),
+                    (fitted.train_examples, config.seed),
+                ],
+                statistics_of.as_ref(),
+            )
+        }
+        None => Vec::new(),
+    };
+    let comparison = comparison::print_beside(&mine, reference.as_ref(), "val", None, data_differs);
     if comparison.is_some() {
         files.push(comparison::reference_dir(&config.out).join("run.json"));
     }
@@ -378,8 +411,14 @@ fn test(
     // The weights are read back from the checkpoint: no need to draw them.
     let mut mlp = config.build(splits.test_x.ncols(), CLASSES)?;
     checkpoint::load_into(model, &mut mlp)?;
-    let mut test = BatchLoader::new(&splits.test_x, splits.test_y.clone(), EVAL_BATCH, false, 0)?
-        .with_copier(Arc::new(BlockCopy));
+    let mut test = BatchLoader::new(
+        &splits.test_x,
+        splits.test_y.clone(),
+        EVAL_BATCH,
+        Order::AsGiven,
+        0,
+    )?
+    .with_copier(Arc::new(BlockCopy));
     let stats = code.call("testing", || (code.evaluate)(&mlp, &mut test))?;
     let logits = code.call("predicting the test set", || {
         (code.forward)(&mlp, &splits.test_x)

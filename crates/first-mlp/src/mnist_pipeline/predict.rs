@@ -5,12 +5,13 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use course_support::network::Mlp;
+use course_support::stats::Standardization;
 use nalgebra::DMatrix;
 use reference::training::predict_classes;
 
 use super::config::TrainConfig;
 use crate::checkpoint;
-use crate::datasets::mnist::{CLASSES, normalize, pixels};
+use crate::datasets::mnist::{CLASSES, pixels};
 use crate::report::Evaluation;
 
 /// The pixels of a digit.
@@ -49,7 +50,7 @@ fn predict_idx(mlp: &Mlp, path: &Path, labels: Option<&Path>) -> Result<()> {
     let rows: Vec<usize> = (0..images.count).collect();
     let mut x = pixels(&images, &rows);
     let (mean, std) = mnist::STANDARD_NORMALIZATION;
-    normalize(&mut x, mean, std);
+    Standardization { mean, std }.apply(&mut x);
     let predicted = predict_classes(&reference::mlp::forward(mlp, &x)?);
     let shown: Vec<String> = predicted.iter().take(20).map(|p| p.to_string()).collect();
     println!(
@@ -95,7 +96,7 @@ fn predict_picture(mlp: &Mlp, path: &Path) -> Result<()> {
         if invert { 1.0 - v } else { v }
     });
     let (mean, std) = mnist::STANDARD_NORMALIZATION;
-    normalize(&mut x, mean, std);
+    Standardization { mean, std }.apply(&mut x);
     let logits = reference::mlp::forward(mlp, &x)?;
     let probabilities = reference::activations::softmax(&logits);
     let class = predict_classes(&logits)[0];

@@ -11,6 +11,7 @@ mod predict;
 use std::path::PathBuf;
 
 use anyhow::Result;
+use course_support::batches::Order;
 use course_support::network::Mlp;
 use course_support::optim::Optimizer;
 use course_support::stats::EpochStats;
@@ -165,7 +166,7 @@ fn fit(
         train.frames,
         train.labels,
         batch_size,
-        true,
+        code.shuffled(),
         seed,
         code.windows,
     )?;
@@ -173,7 +174,7 @@ fn fit(
         dev.frames,
         dev.labels,
         batch_size,
-        false,
+        Order::AsGiven,
         seed,
         code.windows,
     )?;
@@ -232,7 +233,14 @@ fn test_kept(
     };
     let stats = if loss {
         let batch = config.batch_size.max(1);
-        let mut loader = loader(test.clone(), labels.to_vec(), batch, false, 0, code.windows)?;
+        let mut loader = loader(
+            test.clone(),
+            labels.to_vec(),
+            batch,
+            Order::AsGiven,
+            0,
+            code.windows,
+        )?;
         Some(code.call("testing", || (code.evaluate)(&model, &mut loader))?)
     } else {
         None
@@ -352,7 +360,16 @@ fn report(
         Kept::Last { epoch } => (epoch, 0.0),
     };
     let mine = figures_of(&fitted, &tested);
-    let comparison = comparison::print_beside(&mine, reference.as_ref(), "dev", Some(6));
+    let data_differs = match &reference {
+        Some(_) => comparison::data_differences(
+            &config.code(),
+            &[(fitted.train_examples, config.seed)],
+            None,
+        ),
+        None => Vec::new(),
+    };
+    let comparison =
+        comparison::print_beside(&mine, reference.as_ref(), "dev", Some(6), data_differs);
     if comparison.is_some() {
         files.push(comparison::reference_dir(&config.out).join("run.json"));
     }

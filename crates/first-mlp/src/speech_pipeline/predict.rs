@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Result, bail};
+use course_support::batches::Order;
 use course_support::network::Mlp;
 use reference::context::ContextFrames;
 use reference::training::predict_classes;
@@ -32,7 +33,7 @@ pub(super) fn predict_all(
         frames.clone(),
         vec![0; n],
         batch_size,
-        false,
+        Order::AsGiven,
         0,
         code.windows,
     )?;
