@@ -567,13 +567,13 @@ impl fmt::Display for Comparison {
 }
 
 /// Where `code`'s stage 5 prepares this run's data otherwise than the
-/// reference's: its shuffle of each of `orders`' number of indices with
-/// its seed, and its `training_statistics` of `sample` (when the run
-/// computes them). Each difference in words; none when `code` is the
+/// reference's: its shuffle for each of `orders` (what it orders, how many
+/// indices, the seed), and its `training_statistics` of `sample` (when the
+/// run computes them). Each difference in words; none when `code` is the
 /// reference.
 pub fn data_differences(
     code: &Code,
-    orders: &[(usize, u64)],
+    orders: &[(&str, usize, u64)],
     sample: Option<&DMatrix<f32>>,
 ) -> Vec<String> {
     let reference = Code::REFERENCE;
@@ -581,7 +581,7 @@ pub fn data_differences(
         return Vec::new();
     }
     let mut differences = Vec::new();
-    for &(examples, seed) in orders {
+    for &(what, examples, seed) in orders {
         let order = |code: &Code| {
             let mut order: Vec<usize> = (0..examples).collect();
             code.run("comparing shuffles", || {
@@ -592,7 +592,8 @@ pub fn data_differences(
         };
         if order(code) != order(&reference) {
             differences.push(format!(
-                "shuffle gives another order of the {examples} examples with seed {seed}"
+                "shuffle gives another order than the reference's for {what} ({examples} \
+                 examples)"
             ));
         }
     }

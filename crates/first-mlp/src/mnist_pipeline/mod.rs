@@ -365,8 +365,12 @@ fn report(
             comparison::data_differences(
                 &config.code(),
                 &[
-                    (data.train.images.count, config.seed ^ SPLIT_SEED),
-                    (fitted.train_examples, config.seed),
+                    (
+                        "the validation split",
+                        data.train.images.count,
+                        config.seed ^ SPLIT_SEED,
+                    ),
+                    ("the first epoch", fitted.train_examples, config.seed),
                 ],
                 statistics_of.as_ref(),
             )

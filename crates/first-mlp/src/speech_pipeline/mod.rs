@@ -363,7 +363,7 @@ fn report(
     let data_differs = match &reference {
         Some(_) => comparison::data_differences(
             &config.code(),
-            &[(fitted.train_examples, config.seed)],
+            &[("the first epoch", fitted.train_examples, config.seed)],
             None,
         ),
         None => Vec::new(),
