@@ -42,5 +42,8 @@ pub mod data;
 #[path = "stage-5/training.rs"]
 pub mod training;
 
+#[path = "stage-6/features.rs"]
+pub mod features;
+
 #[path = "stage-6/context.rs"]
 pub mod context;

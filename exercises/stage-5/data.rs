@@ -18,8 +18,8 @@ use rand_chacha::ChaCha8Rng;
 /// position down, with one draw per position.
 pub fn shuffle(order: &mut [usize], rng: &mut ChaCha8Rng) {
     // TODO: walk the positions from the last one down to the second. At
-    // each, draw one position uniformly with `rng.random_range`, among those
-    // not yet settled, and swap the two. Every one of the n! orders must be
+    // each, draw one position (a usize) uniformly with `rng.random_range`,
+    // among those not yet settled, and swap the two. Every one of the n! orders must be
     // equally likely, and the same generator state must give the same order
     // as the course's shuffle (its runs are compared with yours).
     todo!("shuffle")

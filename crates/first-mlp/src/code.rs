@@ -21,6 +21,7 @@ use course_support::gradients::{Loss, Targets};
 use course_support::network::{Init, Mlp};
 use course_support::optim::Optimizer;
 use course_support::shape::ShapeError;
+use course_support::speech::Phone;
 use course_support::stats::{EpochStats, Standardization};
 use nalgebra::DMatrix;
 use rand::SeedableRng;
@@ -60,6 +61,12 @@ pub type Evaluate = fn(&Mlp, &mut BatchLoader) -> Result<EpochStats, ShapeError>
 pub type TrainingStatistics = fn(&DMatrix<f32>) -> Result<Standardization, ShapeError>;
 /// Stage 5's `best_epoch`.
 pub type BestEpoch = fn(&[EpochStats]) -> Option<usize>;
+/// Stage 6's `cmvn`.
+pub type Cmvn = fn(&mut DMatrix<f32>);
+/// Stage 6's `mel_filter_bank`.
+pub type MelFilterBank = fn(usize, usize, f32) -> Result<DMatrix<f32>, ShapeError>;
+/// Stage 6's `frame_labels`.
+pub type FrameLabels = fn(&[Phone], usize, f32, f32) -> Result<Vec<usize>, ShapeError>;
 /// Stage 3's `forward`.
 pub type Forward = fn(&Mlp, &DMatrix<f32>) -> Result<DMatrix<f32>, ShapeError>;
 /// Stage 3's `init_weights`, as `Mlp::new` calls it.
@@ -75,6 +82,9 @@ pub struct Code {
     pub shuffle: Shuffle,
     pub training_statistics: TrainingStatistics,
     pub best_epoch: BestEpoch,
+    pub cmvn: Cmvn,
+    pub mel_filter_bank: MelFilterBank,
+    pub frame_labels: FrameLabels,
     pub forward: Forward,
     pub init_weights: DrawWeights,
     /// Whose stage 6 cuts the speech pipeline's windows of context: its
@@ -96,6 +106,9 @@ impl Code {
         shuffle: reference::data::shuffle,
         training_statistics: reference::data::training_statistics,
         best_epoch: reference::training::best_epoch,
+        cmvn: reference::features::cmvn,
+        mel_filter_bank: reference::features::mel_filter_bank,
+        frame_labels: reference::features::frame_labels,
         forward: reference::mlp::forward,
         init_weights: reference::init::init_weights,
         windows: Whose::Reference,
@@ -109,6 +122,9 @@ impl Code {
         shuffle: yours::data::shuffle,
         training_statistics: yours::data::training_statistics,
         best_epoch: yours::training::best_epoch,
+        cmvn: yours::features::cmvn,
+        mel_filter_bank: yours::features::mel_filter_bank,
+        frame_labels: yours::features::frame_labels,
         forward: yours::mlp::forward,
         init_weights: yours::init::init_weights,
         windows: Whose::Yours,
@@ -279,6 +295,13 @@ fn probe_yours(
     }
     if last_stage >= 6 {
         unfinished(code.run("checking stage 6", || {
+            let _ = yours::features::mel_filter_bank(4, 16, 8000.0);
+            let phones = [Phone {
+                class: 0,
+                milliseconds: 30.0,
+            }];
+            let _ = yours::features::frame_labels(&phones, 2, 10.0, 25.0);
+            yours::features::cmvn(&mut input.clone());
             let frames = yours::context::ContextFrames {
                 frames: vec![0.5; 6],
                 frame_size: 2,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use first_mlp::code::Unfinished;
+use first_mlp::code::{Code, Unfinished};
 use first_mlp::{demo, figures, mnist_pipeline, speech_corpus, speech_pipeline};
 
 // mimalloc keeps freed blocks for reuse where glibc's malloc hands large ones
@@ -62,6 +62,10 @@ enum Command {
         sentences: PathBuf,
         #[arg(long, default_value = "data/speech-corpus")]
         out: PathBuf,
+        /// Compute the MFCCs' filter bank and the frames' labels with your
+        /// stage 6 (exercises/) instead of the reference's.
+        #[arg(long)]
+        yours: bool,
     },
     /// Train the stage-1 perceptrons and stage-4 MLPs, print their runs, and
     /// draw every figure of the book into a folder of your choice.
@@ -108,7 +112,11 @@ fn main() -> ExitCode {
 fn run(command: Command) -> Result<()> {
     match command {
         Command::Train(config) => mnist_pipeline::run(*config).map(|_| ()),
-        Command::SpeechCorpus { sentences, out } => speech_corpus::make(&sentences, &out),
+        Command::SpeechCorpus {
+            sentences,
+            out,
+            yours,
+        } => speech_corpus::make(&sentences, &out, &Code::chosen(yours)),
         Command::SpeechTrain(config) => speech_pipeline::run(*config).map(|_| ()),
         Command::Predict {
             wav: Some(wav),

@@ -9,8 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+use course_support::speech::Phone;
 use speech::hw1p2::{self, PHONEMES};
 use speech::mfcc::{MfccConfig, mfcc, read_wav};
+
+use crate::code::Code;
 
 /// The MBROLA US phone set (as espeak-ng writes it) mapped to the 40 classes.
 pub const PHONE_MAP: [(&str, &str); 54] = [
@@ -95,28 +98,37 @@ pub fn parse_pho(text: &str) -> Result<Vec<(String, f32)>> {
 }
 
 /// The class of each 10 ms frame: the phone sounding at the frame's centre
-/// (12.5 ms into its 25 ms), or the last phone past the end.
-pub fn frame_labels(phones: &[(String, f32)], frames: usize) -> Result<Vec<&'static str>> {
-    let mut ends = Vec::with_capacity(phones.len());
-    let mut t = 0.0;
-    for (phone, ms) in phones {
-        t += ms;
-        let class = class_of(phone)
-            .with_context(|| format!("MBROLA phone {phone:?} has no class in PHONE_MAP"))?;
-        ends.push((t, class));
-    }
-    if ends.is_empty() {
-        bail!("no phones");
-    }
-    Ok((0..frames)
-        .map(|f| {
-            let centre = f as f32 * 10.0 + 12.5;
-            ends.iter()
-                .find(|(end, _)| centre < *end)
-                .unwrap_or(ends.last().expect("not empty"))
-                .1
+/// (12.5 ms into its 25 ms), or the last phone past the end, by `code`'s
+/// stage 6 `frame_labels`.
+pub fn frame_labels(
+    code: &Code,
+    phones: &[(String, f32)],
+    frames: usize,
+) -> Result<Vec<&'static str>> {
+    let phones = phones
+        .iter()
+        .map(|(phone, ms)| {
+            let class = class_of(phone)
+                .and_then(hw1p2::phoneme_index)
+                .with_context(|| format!("MBROLA phone {phone:?} has no class in PHONE_MAP"))?;
+            Ok(Phone {
+                class,
+                milliseconds: *ms,
+            })
         })
-        .collect())
+        .collect::<Result<Vec<_>>>()?;
+    let classes = code.call("labelling the frames", || {
+        (code.frame_labels)(&phones, frames, 10.0, 25.0)
+    })?;
+    classes
+        .iter()
+        .map(|&class| {
+            PHONEMES
+                .get(class)
+                .copied()
+                .with_context(|| format!("frame_labels gave class {class}, not one of the 40"))
+        })
+        .collect()
 }
 
 fn run(command: &mut Command, what: &str) -> Result<Vec<u8>> {
@@ -134,7 +146,7 @@ fn run(command: &mut Command, what: &str) -> Result<Vec<u8>> {
 /// `dev-clean` (us1 and us2, the other sentences) and `test-clean` (the
 /// held-out voice us3, every sentence; its transcripts are kept too, in
 /// `test-clean/transcript`, so the held-out voice can be scored).
-pub fn make(sentences: &Path, out: &Path) -> Result<()> {
+pub fn make(sentences: &Path, out: &Path, code: &Code) -> Result<()> {
     let text = fs::read_to_string(sentences)
         .with_context(|| format!("reading {}", sentences.display()))?;
     let sentences: Vec<&str> = text
@@ -145,6 +157,13 @@ pub fn make(sentences: &Path, out: &Path) -> Result<()> {
     let train_count = sentences.len() * 4 / 5;
     let scratch = tempfile::tempdir()?;
     let config = MfccConfig::default();
+    let filters = code.call("building the mel filter bank", || {
+        (code.mel_filter_bank)(
+            config.mel_filters,
+            config.fft_size,
+            config.sample_rate as f32,
+        )
+    })?;
     let mut seen = [false; 40];
     for voice in ["us1", "us2", "us3"] {
         for (index, sentence) in sentences.iter().enumerate() {
@@ -171,9 +190,9 @@ pub fn make(sentences: &Path, out: &Path) -> Result<()> {
                 "mbrola",
             )?;
             let samples = read_wav(&wav_path, config.sample_rate)?;
-            let frames = mfcc(&samples, &config);
+            let frames = mfcc(&samples, &config, &filters)?;
             let phones = parse_pho(&String::from_utf8_lossy(&pho))?;
-            let labels = frame_labels(&phones, frames.nrows())
+            let labels = frame_labels(code, &phones, frames.nrows())
                 .with_context(|| format!("{voice}: {sentence}"))?;
             for l in &labels {
                 seen[hw1p2::phoneme_index(l).expect("a class")] = true;
@@ -229,10 +248,10 @@ mod tests {
             ]
         );
         assert_eq!(
-            frame_labels(&phones, 5).unwrap(),
+            frame_labels(&Code::REFERENCE, &phones, 5).unwrap(),
             ["[SIL]", "AA", "AA", "AA", "[SIL]"]
         );
-        let e = frame_labels(&[("Q".to_owned(), 10.0)], 1)
+        let e = frame_labels(&Code::REFERENCE, &[("Q".to_owned(), 10.0)], 1)
             .unwrap_err()
             .to_string();
         assert_eq!(e, "MBROLA phone \"Q\" has no class in PHONE_MAP");

@@ -148,18 +148,6 @@ fn read_labels(path: &Path, frames: usize) -> Result<Vec<usize>, LayoutError> {
         .collect()
 }
 
-/// Cepstral mean and variance normalisation: each coefficient of an
-/// utterance scaled to mean 0 and standard deviation 1 over its frames.
-pub fn normalize_utterance(frames: &mut DMatrix<f32>) {
-    let n = frames.nrows().max(1) as f32;
-    for mut column in frames.column_iter_mut() {
-        let mean = column.sum() / n;
-        let var = column.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
-        let std = var.sqrt().max(1e-8);
-        column.apply(|v| *v = (*v - mean) / std);
-    }
-}
-
 /// Writes one utterance in the layout (for building corpora and tests).
 pub fn write_utterance(
     split: &Path,
@@ -248,16 +236,5 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("nowhere/mfcc"), "{e}");
-    }
-
-    #[test]
-    fn cmvn_gives_zero_mean_unit_deviation_per_coefficient() {
-        let mut m = DMatrix::from_row_slice(4, 2, &[1.0, 10.0, 2.0, 10.0, 3.0, 10.0, 4.0, 10.0]);
-        normalize_utterance(&mut m);
-        let expected = [-1.3416408, -0.4472136, 0.4472136, 1.3416408];
-        for (r, e) in expected.iter().enumerate() {
-            assert!((m[(r, 0)] - e).abs() < 1e-6, "{m}");
-            assert_eq!(m[(r, 1)], 0.0, "a constant coefficient becomes 0, not NaN");
-        }
     }
 }

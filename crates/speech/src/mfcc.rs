@@ -1,6 +1,7 @@
 //! An MFCC front end: 16 kHz audio to one vector of D coefficients per 10 ms.
 //!
-//! The steps, each a line or two below: pre-emphasis (y[t] = x[t] − 0.97
+//! The steps, each a line or two below (the filter bank is stage 6's
+//! exercise, passed in): pre-emphasis (y[t] = x[t] − 0.97
 //! x[t−1], lifting the high frequencies speech tapers off); 25 ms frames
 //! every 10 ms, each multiplied by a Hamming (or Hann) window; the power
 //! spectrum of each frame by FFT; a bank of triangular filters spaced evenly
@@ -55,42 +56,6 @@ impl Default for MfccConfig {
     }
 }
 
-/// Hertz to mel (HTK): 2595 log10(1 + f / 700).
-pub fn hz_to_mel(hz: f32) -> f32 {
-    2595.0 * (1.0 + hz / 700.0).log10()
-}
-
-/// Mel to hertz, the inverse of [`hz_to_mel`].
-pub fn mel_to_hz(mel: f32) -> f32 {
-    700.0 * (10f32.powf(mel / 2595.0) - 1.0)
-}
-
-/// Triangular filters evenly spaced in mel from 0 Hz to the Nyquist
-/// frequency: (filters, fft_size / 2 + 1) weights on the power spectrum.
-pub fn mel_filter_bank(config: &MfccConfig) -> DMatrix<f32> {
-    let bins = config.fft_size / 2 + 1;
-    let nyquist = config.sample_rate as f32 / 2.0;
-    let top = hz_to_mel(nyquist);
-    // filters + 2 edges, evenly spaced in mel, as (fractional) FFT bins.
-    let edges: Vec<f32> = (0..config.mel_filters + 2)
-        .map(|i| {
-            mel_to_hz(top * i as f32 / (config.mel_filters + 1) as f32) / nyquist
-                * (bins - 1) as f32
-        })
-        .collect();
-    DMatrix::from_fn(config.mel_filters, bins, |m, k| {
-        let (left, centre, right) = (edges[m], edges[m + 1], edges[m + 2]);
-        let k = k as f32;
-        if k <= left || k >= right {
-            0.0
-        } else if k <= centre {
-            (k - left) / (centre - left)
-        } else {
-            (right - k) / (right - centre)
-        }
-    })
-}
-
 /// The number of frames for `samples` samples: one per hop while a whole
 /// frame fits.
 pub fn frame_count(samples: usize, config: &MfccConfig) -> usize {
@@ -101,10 +66,40 @@ pub fn frame_count(samples: usize, config: &MfccConfig) -> usize {
     }
 }
 
-/// MFCCs of `samples` (mono, at `config.sample_rate`): (frames, coefficients).
-pub fn mfcc(samples: &[f32], config: &MfccConfig) -> DMatrix<f32> {
+/// A mel filter bank that does not fit the front end's spectrum.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "mel filter bank: expected shape ({filters}, {bins}) for {filters} filters on an FFT of \
+     {fft_size}, found shape ({}, {})",
+    found.0,
+    found.1
+)]
+pub struct FilterBankShape {
+    pub filters: usize,
+    pub bins: usize,
+    pub fft_size: usize,
+    pub found: (usize, usize),
+}
+
+/// MFCCs of `samples` (mono, at `config.sample_rate`): (frames,
+/// coefficients). `filters` is the mel filter bank, (mel_filters,
+/// fft_size / 2 + 1) weights on the power spectrum: stage 6's
+/// `mel_filter_bank`, the reference's or yours.
+pub fn mfcc(
+    samples: &[f32],
+    config: &MfccConfig,
+    filters: &DMatrix<f32>,
+) -> Result<DMatrix<f32>, FilterBankShape> {
     let frames = frame_count(samples.len(), config);
     let bins = config.fft_size / 2 + 1;
+    if filters.shape() != (config.mel_filters, bins) {
+        return Err(FilterBankShape {
+            filters: config.mel_filters,
+            bins,
+            fft_size: config.fft_size,
+            found: filters.shape(),
+        });
+    }
     let window: Vec<f32> = (0..config.frame_length)
         .map(|n| {
             let phase = 2.0 * PI * n as f32 / (config.frame_length - 1) as f32;
@@ -114,7 +109,6 @@ pub fn mfcc(samples: &[f32], config: &MfccConfig) -> DMatrix<f32> {
             }
         })
         .collect();
-    let filters = mel_filter_bank(config);
     let fft = FftPlanner::<f32>::new().plan_fft_forward(config.fft_size);
     let (m, d) = (config.mel_filters, config.coefficients);
     // The orthonormal DCT-II: c_j = s_j Σ_i x_i cos(π j (i + ½) / M).
@@ -148,11 +142,11 @@ pub fn mfcc(samples: &[f32], config: &MfccConfig) -> DMatrix<f32> {
         for k in 0..bins {
             power[k] = buffer[k].norm_sqr() / config.fft_size as f32;
         }
-        let log_mel = (&filters * &power).map(|e| e.max(1e-10).ln());
+        let log_mel = (filters * &power).map(|e| e.max(1e-10).ln());
         let coefficients = &dct * log_mel;
         out.row_mut(f).copy_from(&coefficients.transpose());
     }
-    out
+    Ok(out)
 }
 
 /// What is wrong with a WAV file.
@@ -204,19 +198,19 @@ pub fn read_wav(path: &Path, sample_rate: u32) -> Result<Vec<f32>, WavError> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn mel_scale_round_trips_and_has_its_landmarks() {
-        // 1000 Hz is about 1000 mel on the HTK scale.
-        assert!((hz_to_mel(1000.0) - 999.99).abs() < 0.1);
-        for hz in [0.0, 300.0, 4000.0, 8000.0] {
-            assert!((mel_to_hz(hz_to_mel(hz)) - hz).abs() < 0.05 * hz.max(1.0));
-        }
+    /// The reference's filter bank (stage 6), for a front end of `config`.
+    fn filters(config: &MfccConfig) -> DMatrix<f32> {
+        reference::features::mel_filter_bank(
+            config.mel_filters,
+            config.fft_size,
+            config.sample_rate as f32,
+        )
+        .unwrap()
     }
 
     #[test]
     fn filters_are_triangles_that_tile_the_spectrum() {
-        let config = MfccConfig::default();
-        let bank = mel_filter_bank(&config);
+        let bank = filters(&MfccConfig::default());
         assert_eq!(bank.shape(), (40, 257));
         for row in bank.row_iter() {
             assert!(
@@ -229,6 +223,13 @@ mod tests {
         for k in 10..240 {
             assert!((sums[k] - 1.0).abs() < 1e-4, "bin {k}: {}", sums[k]);
         }
+    }
+
+    #[test]
+    fn a_bank_of_another_shape_is_an_error() {
+        let config = MfccConfig::default();
+        let e = mfcc(&[0.0; 800], &config, &DMatrix::zeros(40, 256)).unwrap_err();
+        assert_eq!((e.bins, e.found), (257, (40, 256)));
     }
 
     /// Against an independent NumPy implementation of the same steps
@@ -248,7 +249,8 @@ mod tests {
             panic!()
         };
         let expected = DMatrix::from_row_slice(shape[0], shape[1], &data);
-        let got = mfcc(&signal, &MfccConfig::default());
+        let config = MfccConfig::default();
+        let got = mfcc(&signal, &config, &filters(&config)).unwrap();
         assert_eq!(got.shape(), expected.shape());
         let worst = (&got - &expected).abs().max();
         let scale = expected.abs().max();
@@ -264,6 +266,7 @@ mod tests {
         assert_eq!(frame_count(399, &config), 0);
         assert_eq!(frame_count(400, &config), 1);
         assert_eq!(frame_count(16_000, &config), 98);
-        assert_eq!(mfcc(&vec![0.1; 16_000], &config).shape(), (98, 28));
+        let got = mfcc(&vec![0.1; 16_000], &config, &filters(&config)).unwrap();
+        assert_eq!(got.shape(), (98, 28));
     }
 }

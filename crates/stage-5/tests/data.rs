@@ -63,6 +63,13 @@ fn every_position_drawn_from_all(order: &mut [usize], rng: &mut ChaCha8Rng) {
     }
 }
 
+fn every_position_drawn_from_all_downwards(order: &mut [usize], rng: &mut ChaCha8Rng) {
+    let n = order.len();
+    for i in (1..n).rev() {
+        order.swap(i, rng.random_range(0..n));
+    }
+}
+
 fn never_stays_in_place(order: &mut [usize], rng: &mut ChaCha8Rng) {
     for i in (1..order.len()).rev() {
         order.swap(i, rng.random_range(0..i));
@@ -122,6 +129,11 @@ fn every_order_of_three_is_equally_likely() {
             "drawing every position's partner from all n positions (n^n draws cannot spread \
              evenly over n! orders)",
             every_position_drawn_from_all as fn(&mut [usize], &mut ChaCha8Rng),
+        ),
+        (
+            "drawing every position's partner from all n positions (n^(n-1) draws cannot \
+             spread evenly over n! orders)",
+            every_position_drawn_from_all_downwards,
         ),
         (
             "drawing from the positions before i only (Sattolo's algorithm: no element stays \

@@ -15,4 +15,5 @@ pub mod gradients;
 pub mod network;
 pub mod optim;
 pub mod shape;
+pub mod speech;
 pub mod stats;

@@ -10,7 +10,7 @@ use course_support::batches::{BatchLoader, ExampleSource, Order};
 use engine::BlockCopy;
 use reference::context::ContextFrames;
 
-use crate::code::Whose;
+use crate::code::{Cmvn, Whose};
 use speech::hw1p2::{self, Utterance};
 
 /// Stage 6's windows as examples for a `BatchLoader`, cut by the reference
@@ -58,11 +58,12 @@ impl ExampleSource for Windows {
     }
 }
 
-/// A split as windows and labels, utterances concatenated in sorted order.
+/// A split as windows and labels, utterances concatenated in sorted order,
+/// each normalised on its own by `cmvn` (stage 6's) if given.
 pub fn windows(
     utterances: &[Utterance],
     context: usize,
-    cmvn: bool,
+    cmvn: Option<Cmvn>,
 ) -> Result<(ContextFrames, Vec<usize>)> {
     let d = utterances.first().map_or(0, |u| u.frames.ncols());
     let mut frames = Vec::new();
@@ -76,8 +77,8 @@ pub fn windows(
             );
         }
         let mut m = u.frames.clone();
-        if cmvn {
-            hw1p2::normalize_utterance(&mut m);
+        if let Some(cmvn) = cmvn {
+            cmvn(&mut m);
         }
         frames.extend(m.transpose().iter());
         labels.extend(u.labels.iter().flatten());
@@ -126,8 +127,9 @@ pub struct SpeechData {
 
 impl SpeechData {
     /// Reads train-clean-100, dev-clean and test-clean from `dir`, with
-    /// `context` frames on each side, normalised per utterance if `cmvn`.
-    pub fn load(dir: &Path, context: usize, cmvn: bool) -> Result<Self> {
+    /// `context` frames on each side, normalised per utterance by `cmvn` if
+    /// given.
+    pub fn load(dir: &Path, context: usize, cmvn: Option<Cmvn>) -> Result<Self> {
         let read = |split: &str, transcripts: bool| {
             hw1p2::read_split(&dir.join(split), transcripts)
                 .with_context(|| format!("reading the {split} split of {}", dir.display()))

@@ -17,7 +17,12 @@ pub(super) fn draw_speech_front_end(root: &PixelArea<'_>) -> Result<()> {
     let samples = read_wav(&example.join("us1-000.wav"), config.sample_rate)?;
     let pho = fs::read_to_string(example.join("us1-000.pho"))?;
     let phones = crate::speech_corpus::parse_pho(&pho)?;
-    let coefficients = mfcc(&samples, &config);
+    let filters = reference::features::mel_filter_bank(
+        config.mel_filters,
+        config.fft_size,
+        config.sample_rate as f32,
+    )?;
+    let coefficients = mfcc(&samples, &config, &filters)?;
     let frames = coefficients.nrows();
     let sentence = fs::read_to_string(example.join("sentence.txt"))?;
     let root = root

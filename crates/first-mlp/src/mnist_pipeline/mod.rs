@@ -117,6 +117,26 @@ pub fn run_with(config: TrainConfig, code: Code) -> Result<RunRecord> {
         }
         _ => None,
     };
+    // Where your data preparation differs from the reference's, to name in
+    // the verdict.
+    let reference = reference.map(|figures| {
+        let sample: Vec<usize> = (0..data.train.images.count.min(1000)).collect();
+        let statistics_of = (config.normalization == Normalization::Computed)
+            .then(|| pixels(&data.train.images, &sample));
+        let differs = comparison::data_differences(
+            &code,
+            &[
+                (
+                    "the validation split",
+                    data.train.images.count,
+                    config.seed ^ SPLIT_SEED,
+                ),
+                ("the first epoch", fitted.train_examples, config.seed),
+            ],
+            statistics_of.as_ref(),
+        );
+        (figures, differs)
+    });
     report(
         &config,
         &data,
@@ -353,31 +373,18 @@ fn report(
     fitted: Fitted,
     tested: Tested,
     data_record: DataRecord,
-    reference: Option<RunFigures>,
+    reference: Option<(RunFigures, Vec<String>)>,
 ) -> Result<RunRecord> {
     let mut files = vec![fitted.best_path.clone(), fitted.last_path.clone()];
     let mine = figures_of(&fitted, &tested.stats);
-    let data_differs = match &reference {
-        Some(_) => {
-            let sample: Vec<usize> = (0..data.train.images.count.min(1000)).collect();
-            let statistics_of = (config.normalization == Normalization::Computed)
-                .then(|| pixels(&data.train.images, &sample));
-            comparison::data_differences(
-                &config.code(),
-                &[
-                    (
-                        "the validation split",
-                        data.train.images.count,
-                        config.seed ^ SPLIT_SEED,
-                    ),
-                    ("the first epoch", fitted.train_examples, config.seed),
-                ],
-                statistics_of.as_ref(),
-            )
-        }
-        None => Vec::new(),
-    };
-    let comparison = comparison::print_beside(&mine, reference.as_ref(), "val", None, data_differs);
+    let (reference, data_differs) = reference.unzip();
+    let comparison = comparison::print_beside(
+        &mine,
+        reference.as_ref(),
+        "val",
+        None,
+        data_differs.unwrap_or_default(),
+    );
     if comparison.is_some() {
         files.push(comparison::reference_dir(&config.out).join("run.json"));
     }

@@ -9,7 +9,7 @@ use course_support::activation::Activation;
 use course_support::network::{Init, Mlp};
 use serde::{Deserialize, Serialize};
 
-use crate::code::Code;
+use crate::code::{Cmvn, Code};
 use speech::hw1p2::PHONEMES;
 
 /// A speech training run. Defaults follow the HW1P2 starter: context 20,
@@ -98,6 +98,12 @@ impl SpeechConfig {
     /// Whose code this run trains with.
     pub fn code(&self) -> Code {
         Code::chosen(self.yours)
+    }
+
+    /// The per-utterance normalisation to apply: `code`'s stage 6 `cmvn`,
+    /// unless `--no-cmvn`.
+    pub fn cmvn(&self, code: &Code) -> Option<Cmvn> {
+        (!self.no_cmvn).then_some(code.cmvn)
     }
 
     /// The network this configuration describes for windows of `inputs`

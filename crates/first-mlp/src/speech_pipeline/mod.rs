@@ -66,7 +66,7 @@ pub fn run_with(config: SpeechConfig, code: Code) -> Result<SpeechRecord> {
         dev,
         test,
         test_has_labels,
-    } = load(&config)?;
+    } = load(&config, &code)?;
     let inputs = train.frames.input_size();
     let sizes = [train.labels.len(), dev.labels.len(), test.frames.len()];
     println!("{}", code.describe(6, false));
@@ -98,7 +98,7 @@ pub fn run_with(config: SpeechConfig, code: Code) -> Result<SpeechRecord> {
     let reference = compare
         .then(|| comparison::unless_failed(reference_run(&config, sizes)))
         .flatten();
-    report(&config, fitted, tested, reference)
+    report(&config, &code, fitted, tested, reference)
 }
 
 /// The configuration to run: `config`, or with --resume the checkpoint's,
@@ -120,8 +120,10 @@ fn settle(mut config: SpeechConfig) -> Result<SpeechConfig> {
 }
 
 /// Reads the three splits, saying how big they are.
-fn load(config: &SpeechConfig) -> Result<SpeechData> {
-    let data = SpeechData::load(&config.data, config.context, !config.no_cmvn)?;
+fn load(config: &SpeechConfig, code: &Code) -> Result<SpeechData> {
+    let data = code.call("reading the speech data and normalising it (cmvn)", || {
+        SpeechData::load(&config.data, config.context, config.cmvn(code))
+    })?;
     let train = &data.train.frames;
     println!(
         "Data: {} ({} train, {} dev, {} test frames of {} coefficients); context {} → {} inputs",
@@ -269,7 +271,7 @@ fn reference_run(config: &SpeechConfig, sizes: [usize; 3]) -> Result<RunFigures>
             ..theirs.clone()
         };
         let code = Code::REFERENCE;
-        let data = SpeechData::load(&theirs.data, theirs.context, !theirs.no_cmvn)?;
+        let data = SpeechData::load(&theirs.data, theirs.context, theirs.cmvn(&code))?;
         let inputs = data.train.frames.input_size();
         let (mut mlp, mut optimizer, progress) = build(&theirs, &code, inputs)?;
         let fitted = fit(
@@ -330,6 +332,7 @@ fn print_result(fitted: &Fitted, tested: &Tested) {
 /// how it did beside the reference's.
 fn report(
     config: &SpeechConfig,
+    code: &Code,
     fitted: Fitted,
     tested: Tested,
     reference: Option<RunFigures>,
@@ -362,7 +365,7 @@ fn report(
     let mine = figures_of(&fitted, &tested);
     let data_differs = match &reference {
         Some(_) => comparison::data_differences(
-            &config.code(),
+            code,
             &[("the first epoch", fitted.train_examples, config.seed)],
             None,
         ),

@@ -9,7 +9,7 @@ use course_support::batches::Order;
 use course_support::network::Mlp;
 use reference::context::ContextFrames;
 use reference::training::predict_classes;
-use speech::hw1p2::{self, PHONEMES, Utterance};
+use speech::hw1p2::{PHONEMES, Utterance};
 use speech::mfcc::{MfccConfig, mfcc, read_wav};
 
 use super::config::SpeechConfig;
@@ -73,24 +73,32 @@ pub fn collapse(predicted: &[usize]) -> String {
 pub fn predict_wav(model: &Path, wav: &Path, csv: Option<&Path>) -> Result<()> {
     let (config, _): (SpeechConfig, usize) =
         checkpoint::read_config(model, "not a speech model's configuration")?;
+    let code = config.code();
     let front_end = MfccConfig::default();
     let samples = read_wav(wav, front_end.sample_rate)?;
-    let mut frames = mfcc(&samples, &front_end);
+    let filters = code.call("building the mel filter bank", || {
+        (code.mel_filter_bank)(
+            front_end.mel_filters,
+            front_end.fft_size,
+            front_end.sample_rate as f32,
+        )
+    })?;
+    let mut frames = mfcc(&samples, &front_end, &filters)?;
     if frames.nrows() == 0 {
         bail!("{}: shorter than one 25 ms frame", wav.display());
     }
-    if !config.no_cmvn {
-        hw1p2::normalize_utterance(&mut frames);
+    if let Some(cmvn) = config.cmvn(&code) {
+        code.run("normalising the frames (cmvn)", || cmvn(&mut frames))?;
     }
     let utterance = Utterance {
         name: wav.display().to_string(),
         frames,
         labels: None,
     };
-    let (windows, _) = windows(std::slice::from_ref(&utterance), config.context, false)?;
+    let (windows, _) = windows(std::slice::from_ref(&utterance), config.context, None)?;
     let mut mlp = config.build(windows.input_size())?;
     checkpoint::load_into(model, &mut mlp)?;
-    let predicted = predict_all(&config.code(), &mlp, &windows, config.batch_size)?;
+    let predicted = predict_all(&code, &mlp, &windows, config.batch_size)?;
     let text = submission_csv(&predicted);
     match csv {
         Some(path) => {
