@@ -218,12 +218,39 @@ pub fn assert_matrix_close(
         .zip(got.iter())
         .all(|(&e, &g)| is_close(e, g, tolerance));
     if !all_close {
-        let worst = largest_difference(expected, got);
         panic!(
-            "{what}: largest difference {:e} at (row {}, column {}): expected {}, got {} \
-             (tolerance {tolerance:e})\nexpected {expected}got {got}",
-            worst.max_abs, worst.at.0, worst.at.1, worst.expected, worst.got
+            "{what}: {}{}",
+            describe_worst(expected, got, tolerance),
+            both_matrices(expected, got)
         );
+    }
+}
+
+/// The worst entry of `got` against `expected` (same shapes), in words.
+fn describe_worst(expected: &DMatrix<f64>, got: &DMatrix<f64>, tolerance: f64) -> String {
+    let worst = largest_difference(expected, got);
+    format!(
+        "largest difference {:e} at (row {}, column {}): expected {}, got {} (tolerance \
+         {tolerance:e})",
+        worst.max_abs,
+        worst.at.0,
+        worst.at.1,
+        show(worst.expected),
+        show(worst.got)
+    )
+}
+
+/// Both matrices, when they are small enough to read; a failure that
+/// printed two 40 x 257 matrices would bury its first line.
+fn both_matrices(expected: &DMatrix<f64>, got: &DMatrix<f64>) -> String {
+    if expected.len().max(got.len()) <= 64 {
+        format!("\nexpected {expected}got {got}")
+    } else {
+        format!(
+            "\n(the {} x {} matrices are too large to print)",
+            expected.nrows(),
+            expected.ncols()
+        )
     }
 }
 
@@ -255,7 +282,16 @@ pub fn assert_matrix_close_naming(
                 .all(|(&x, &y)| (x.is_nan() && y.is_nan()) || is_close(x, y, tolerance))
     };
     match mistakes.iter().find(|(_, wrong)| matches(wrong)) {
-        Some((mistake, _)) => panic!("{what}: expected {expected}got {got}this matches {mistake}"),
+        Some((mistake, _)) if expected.shape() == got.shape() => panic!(
+            "{what}: {}: this matches {mistake}{}",
+            describe_worst(expected, got, tolerance),
+            both_matrices(expected, got)
+        ),
+        Some((mistake, _)) => panic!(
+            "{what}: expected shape {:?}, got shape {:?}: this matches {mistake}",
+            expected.shape(),
+            got.shape()
+        ),
         None => assert_matrix_close(what, expected, got, tolerance),
     }
 }
@@ -401,7 +437,14 @@ mod tests {
         let message = failure(&|| {
             assert_matrix_close_naming("m", &expected, &nan, 1e-6, &[("no shift", nan.clone())])
         });
-        assert!(message.ends_with("this matches no shift"), "{message}");
+        assert!(message.contains(": this matches no shift"), "{message}");
+        // Large matrices are not printed, so the verdict stays in view.
+        let big = DMatrix::from_element(40, 257, 1.0);
+        let message = failure(&|| {
+            assert_matrix_close_naming("b", &big, &(&big * 2.0), 1e-6, &[("double", &big * 2.0)])
+        });
+        assert!(message.contains(": this matches double"), "{message}");
+        assert!(message.len() < 400, "{} bytes: {message}", message.len());
     }
 
     #[test]
