@@ -72,13 +72,13 @@ pub fn frame_labels(
     hop_ms: f32,
     window_ms: f32,
 ) -> Result<Vec<usize>, ShapeError> {
-    let Some(last) = phones.last() else {
+    if phones.is_empty() {
         return Err(ShapeError::value(
             "frame_labels phones",
             "at least 1 phone",
             "0",
         ));
-    };
+    }
     if let Some((i, bad)) = phones
         .iter()
         .enumerate()
@@ -101,11 +101,8 @@ pub fn frame_labels(
             phone += 1;
             end += f64::from(phones[phone].milliseconds);
         }
-        labels.push(if centre < end {
-            phones[phone].class
-        } else {
-            last.class
-        });
+        // Past the last phone's end the loop stops at the last phone.
+        labels.push(phones[phone].class);
     }
     Ok(labels)
 }

@@ -151,6 +151,20 @@ fn the_course_filter_bank_agrees_with_librosa() {
 }
 
 #[test]
+fn the_smallest_filter_bank_is_one_filter_on_two_bins() {
+    // An FFT of 2 samples has bins at 0 Hz and at the Nyquist frequency;
+    // one filter spans them both and peaks in between, at neither bin
+    // (librosa gives the same zeros).
+    assert_matrix_close_naming(
+        "mel_filter_bank(1 filter, FFT 2, 8 kHz)",
+        &DMatrix::zeros(1, 2),
+        &bank(1, 2, 8000.0),
+        1e-6,
+        &[],
+    );
+}
+
+#[test]
 fn filter_bank_refuses_what_has_no_filters() {
     for (filters, fft_size, rate) in [
         (0, 512, 16000.0),
