@@ -20,7 +20,8 @@ use nalgebra::DMatrix;
 pub fn linear_forward(linear: &Linear, input: &DMatrix<f32>) -> Result<DMatrix<f32>, ShapeError> {
     // TODO: Z = A Wᵀ + b, (batch, out). An input that is not (batch, in) is an
     // Err(ShapeError) (built with `ShapeError::new`) naming the shape it
-    // needed and the shape it got, before any arithmetic.
+    // needed, with `None` for the free batch size, and the shape it got,
+    // before any arithmetic.
     todo!("linear_forward")
 }
 // ANCHOR_END: linear_forward

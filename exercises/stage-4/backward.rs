@@ -81,7 +81,7 @@ pub fn mlp_backward(
 ) -> Result<MlpGradients, ShapeError> {
     // TODO: every layer's parameter gradients (none for an activation), and
     // dL/d(the network's input). A trace that is not one matrix longer than
-    // the list of layers is an error (`ShapeError::value`).
+    // the list of layers is an error (`ShapeError::count`).
     todo!("mlp_backward")
 }
 // ANCHOR_END: mlp_backward

@@ -48,8 +48,8 @@ impl ContextFrames {
         // TODO: the window, for every i from the first frame to the last and
         // every K, including K larger than N. An index past the last frame,
         // or an `out` of another length than `input_size()`, is an error
-        // (`ShapeError::value`) saying what was needed and what came; it
-        // never panics.
+        // (`ShapeError::below` for the index, `ShapeError::count` for the
+        // length) saying what was needed and what came; it never panics.
         todo!("window")
     }
     // ANCHOR_END: window

@@ -21,7 +21,7 @@ pub fn linear_forward(linear: &Linear, input: &DMatrix<f32>) -> Result<DMatrix<f
     if input.ncols() != linear.in_features() {
         return Err(ShapeError::new(
             "linear_forward input",
-            format!("(batch, {})", linear.in_features()),
+            (None, Some(linear.in_features())),
             input.shape(),
         ));
     }

@@ -111,10 +111,10 @@ pub fn mlp_backward(
     grad_output: &DMatrix<f32>,
 ) -> Result<MlpGradients, ShapeError> {
     if trace.len() != mlp.layers.len() + 1 {
-        return Err(ShapeError::value(
-            "mlp_backward trace",
-            format!("{} matrices (forward_trace's output)", mlp.layers.len() + 1),
-            format!("{}", trace.len()),
+        return Err(ShapeError::count(
+            "mlp_backward trace (forward_trace's matrices)",
+            mlp.layers.len() + 1,
+            trace.len(),
         ));
     }
     let mut grad = grad_output.clone();

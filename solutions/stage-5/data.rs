@@ -30,10 +30,10 @@ pub fn shuffle(order: &mut [usize], rng: &mut ChaCha8Rng) {
 /// with.
 pub fn training_statistics(train: &DMatrix<f32>) -> Result<Standardization, ShapeError> {
     if train.is_empty() {
-        return Err(ShapeError::new(
+        return Err(ShapeError::value(
             "training_statistics input",
             "at least one value",
-            train.shape(),
+            format!("a matrix of shape {:?}", train.shape()),
         ));
     }
     // Two passes, summed in f64: one pass (the mean of squares minus the

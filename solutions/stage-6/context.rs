@@ -46,17 +46,13 @@ impl ContextFrames {
     pub fn window(&self, i: usize, out: &mut [f32]) -> Result<(), ShapeError> {
         let (n, d, k) = (self.len(), self.frame_size, self.context);
         if i >= n {
-            return Err(ShapeError::value(
-                "ContextFrames::window index",
-                format!("a frame below {n}"),
-                i.to_string(),
-            ));
+            return Err(ShapeError::below("ContextFrames::window index", n, i));
         }
         if out.len() != self.input_size() {
-            return Err(ShapeError::value(
-                "ContextFrames::window output",
-                format!("{} values ((2K + 1) · D)", self.input_size()),
-                out.len().to_string(),
+            return Err(ShapeError::count(
+                "ContextFrames::window output ((2K + 1) · D values)",
+                self.input_size(),
+                out.len(),
             ));
         }
         // Frames first..last (exclusive) exist; the rest of the window is padding.

@@ -59,7 +59,10 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let command = Cli::parse().command.unwrap_or(Command::Status);
     match run(command) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(Finished::Fine) => std::process::ExitCode::SUCCESS,
+        // The summary has said which tests fail; the status says so too,
+        // for scripts and `&&`.
+        Ok(Finished::TestsFail) => std::process::ExitCode::FAILURE,
         Err(error) => {
             eprintln!("Error: {error:#}");
             std::process::ExitCode::FAILURE
@@ -67,17 +70,29 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn run(command: Command) -> Result<()> {
+/// How a command that did its job ended.
+enum Finished {
+    Fine,
+    /// `test` ran the stage's tests, and some fail (or it did not compile).
+    TestsFail,
+}
+
+fn run(command: Command) -> Result<Finished> {
     let root = workspace_root();
     let stages = stages::read(&root)?;
+    let done = |result: Result<()>| result.map(|()| Finished::Fine);
     match command {
-        Command::Status => status(&root, &stages),
+        Command::Status => done(status(&root, &stages)),
         Command::Test { stage, backtrace } => {
-            let stage = find(&stages, stage)?;
-            test(&root, stage, backtrace).map(|_| ())
+            let outcome = test(&root, find(&stages, stage)?, backtrace)?;
+            Ok(if outcome.ran && outcome.failed.is_empty() {
+                Finished::Fine
+            } else {
+                Finished::TestsFail
+            })
         }
-        Command::Hint { stage, item, all } => hint(&root, find(&stages, stage)?, item, all),
-        Command::Watch { stage, backtrace } => watch(&root, find(&stages, stage)?, backtrace),
+        Command::Hint { stage, item, all } => done(hint(&root, find(&stages, stage)?, item, all)),
+        Command::Watch { stage, backtrace } => done(watch(&root, find(&stages, stage)?, backtrace)),
     }
 }
 

@@ -270,18 +270,18 @@ impl Trainer {
             ));
         }
         if labels.len() != input.nrows() {
-            return Err(ShapeError::value(
-                "fast step labels",
-                format!("{} labels, one per row", input.nrows()),
-                format!("{} labels", labels.len()),
+            return Err(ShapeError::count(
+                "fast step labels (one per row)",
+                input.nrows(),
+                labels.len(),
             ));
         }
         let classes = self.plans[self.plans.len() - 1].outputs;
         if let Some((row, &class)) = labels.iter().enumerate().find(|(_, c)| **c >= classes) {
-            return Err(ShapeError::value(
+            return Err(ShapeError::below(
                 format!("class target of row {row}"),
-                format!("a class below {classes}"),
-                format!("{class}"),
+                classes,
+                class,
             ));
         }
         Ok(())
@@ -554,11 +554,11 @@ impl Trainer {
             };
             if found != (plan.outputs, plan.inputs) {
                 return Err(ShapeError::new(
-                    format!("fast path: weights of layer {}", plan.index),
                     format!(
-                        "({}, {}), as when the trainer was built",
-                        plan.outputs, plan.inputs
+                        "fast path: weights of layer {} (as when the trainer was built)",
+                        plan.index
                     ),
+                    (Some(plan.outputs), Some(plan.inputs)),
                     found,
                 ));
             }

@@ -4,6 +4,7 @@ use course_support::activation::Activation;
 use course_support::gradients::{Loss, Targets};
 use course_support::network::{Init, Layer, Linear, Mlp};
 use course_support::optim::{Adam, Optimizer};
+use course_support::shape::{Expected, Found, ShapeError};
 use engine::{Trainer, input};
 use nalgebra::DMatrix;
 use rand::{RngExt, SeedableRng};
@@ -331,21 +332,23 @@ fn bad_input_is_an_error_and_changes_nothing() {
     let mut trainer = Trainer::new(&mlp, 5).unwrap();
     let (x, _) = batch(5, 4, 3, 0);
     let (wide, _) = batch(5, 7, 3, 0);
+    let sizes = |err: ShapeError| (err.expected, err.found);
     let err = trainer
         .step(&mut mlp, &mut adam, input(&wide), &[0; 5])
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("(5, 4)") && err.contains("(5, 7)"), "{err}");
+        .unwrap_err();
+    assert_eq!(
+        sizes(err),
+        (Expected::Shape(Some(5), Some(4)), Found::Shape(5, 7))
+    );
     let err = trainer
         .step(&mut mlp, &mut adam, input(&x), &[0, 1, 2, 3, 0])
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("row 3") && err.contains("below 3"), "{err}");
+        .unwrap_err();
+    assert!(err.what.contains("row 3"), "{err}");
+    assert_eq!(sizes(err), (Expected::Below(3), Found::Number(3)));
     let err = trainer
         .step(&mut mlp, &mut adam, input(&x), &[0, 1])
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("5 labels"), "{err}");
+        .unwrap_err();
+    assert_eq!(sizes(err), (Expected::Count(5), Found::Number(2)));
     let empty = DMatrix::<f32>::zeros(0, 4);
     let err = trainer
         .step(&mut mlp, &mut adam, input(&empty), &[])

@@ -41,7 +41,10 @@ fn step_fires_at_zero_and_above() {
         (-3.0, 0.0),
     ] {
         let at_zero: &[(&str, f32)] = if z == 0.0 {
-            &[("z > 0 as the test, where 0 counts as firing (z ≥ 0)", 0.0)]
+            &[(
+                "testing z > 0, which leaves 0 out: z = 0 fires (z ≥ 0)",
+                0.0,
+            )]
         } else {
             &[]
         };

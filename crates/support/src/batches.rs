@@ -122,10 +122,10 @@ impl BatchLoader {
         seed: u64,
     ) -> Result<Self, ShapeError> {
         if labels.len() != inputs.nrows() {
-            return Err(ShapeError::value(
-                "BatchLoader labels",
-                format!("{} labels, one per row of the inputs", inputs.nrows()),
-                format!("{}", labels.len()),
+            return Err(ShapeError::count(
+                "BatchLoader labels (one per row of the inputs)",
+                inputs.nrows(),
+                labels.len(),
             ));
         }
         Self::from_examples(inputs.transpose(), labels, batch_size, order, seed)
@@ -158,10 +158,10 @@ impl BatchLoader {
         seed: u64,
     ) -> Result<Self, ShapeError> {
         if labels.len() != source.len() {
-            return Err(ShapeError::value(
-                "BatchLoader labels",
-                format!("{} labels, one per example", source.len()),
-                format!("{}", labels.len()),
+            return Err(ShapeError::count(
+                "BatchLoader labels (one per example)",
+                source.len(),
+                labels.len(),
             ));
         }
         if batch_size == 0 {
@@ -266,6 +266,7 @@ impl BatchLoader {
 mod tests {
     use super::*;
     use crate::check::assert_epoch_holds_its_rows;
+    use crate::shape::{Expected, Found};
     use rand::seq::SliceRandom;
 
     /// A shuffle for these tests: rand's.
@@ -339,8 +340,8 @@ mod tests {
             .err()
             .expect("an error");
         assert_eq!(
-            e.to_string(),
-            "BatchLoader labels: expected 3 labels, one per row of the inputs, found 2"
+            (e.expected, e.found),
+            (Expected::Count(3), Found::Number(2))
         );
         assert!(BatchLoader::new(&x, vec![0, 1, 2], 0, Order::AsGiven, 0).is_err());
         assert_eq!(

@@ -219,18 +219,18 @@ pub fn check_mlp(
     rows.push(Some(input.nrows()));
     let mut gradients = analytic.flat();
     if gradients.len() != tensors.len() {
-        return Err(ShapeError::value(
-            "gradients to check",
-            format!("{} tensors, one per weight and bias", tensors.len()),
-            format!("{}", gradients.len()),
+        return Err(ShapeError::count(
+            "gradients to check (one tensor per weight and bias)",
+            tensors.len(),
+            gradients.len(),
         ));
     }
     for ((name, values), gradient) in tensors.iter().zip(&gradients) {
         if values.len() != gradient.len() {
-            return Err(ShapeError::value(
-                format!("gradient of {name}"),
-                format!("{} values like the tensor", values.len()),
-                format!("{}", gradient.len()),
+            return Err(ShapeError::count(
+                format!("gradient of {name} (as many values as the tensor)"),
+                values.len(),
+                gradient.len(),
             ));
         }
     }

@@ -31,19 +31,19 @@ impl Targets {
             }
             Self::Classes(classes) => {
                 if classes.len() != batch {
-                    return Err(ShapeError::value(
-                        "class targets",
-                        format!("{batch} labels, one per row"),
-                        format!("{} labels", classes.len()),
+                    return Err(ShapeError::count(
+                        "class targets (one label per row)",
+                        batch,
+                        classes.len(),
                     ));
                 }
                 let mut one_hot = DMatrix::zeros(batch, outputs);
                 for (row, &class) in classes.iter().enumerate() {
                     if class >= outputs {
-                        return Err(ShapeError::value(
+                        return Err(ShapeError::below(
                             format!("class target of row {row}"),
-                            format!("a class below {outputs}"),
-                            format!("{class}"),
+                            outputs,
+                            class,
                         ));
                     }
                     one_hot[(row, class)] = 1.0;

@@ -57,12 +57,8 @@ impl Linear {
     pub fn new(weights: DMatrix<f32>, bias: DVector<f32>) -> Result<Self, ShapeError> {
         if bias.len() != weights.nrows() {
             return Err(ShapeError::new(
-                "Linear bias",
-                format!(
-                    "({}, 1) to match the weights' {} rows",
-                    weights.nrows(),
-                    weights.nrows()
-                ),
+                "Linear bias (one value per row of the weights)",
+                (Some(weights.nrows()), Some(1)),
                 (bias.len(), 1),
             ));
         }

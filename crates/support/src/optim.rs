@@ -125,18 +125,18 @@ impl Adam {
 /// Checks that `params` and `grads` pair up, tensor by tensor.
 pub fn check_pairs(params: &[&mut [f32]], grads: &[&[f32]]) -> Result<(), ShapeError> {
     if params.len() != grads.len() {
-        return Err(ShapeError::value(
-            "optimizer step",
-            format!("{} gradients, one per parameter tensor", params.len()),
-            format!("{}", grads.len()),
+        return Err(ShapeError::count(
+            "optimizer step gradients (one per parameter tensor)",
+            params.len(),
+            grads.len(),
         ));
     }
     for (i, (p, g)) in params.iter().zip(grads).enumerate() {
         if p.len() != g.len() {
-            return Err(ShapeError::value(
-                format!("gradient {i}"),
-                format!("{} values like its parameter", p.len()),
-                format!("{}", g.len()),
+            return Err(ShapeError::count(
+                format!("gradient {i} values (as many as its parameter's)"),
+                p.len(),
+                g.len(),
             ));
         }
     }
