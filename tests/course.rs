@@ -1,5 +1,6 @@
 //! The shape of the course: every exercise has a solution with the same
-//! anchors, every exercise marks its work with `// TODO`, no solution is left
+//! anchors, and the same text outside its work (the two cannot drift
+//! apart), every exercise marks its work with `// TODO`, no solution is left
 //! unfinished, every stage has a crate with a `reference` feature, and the
 //! reference and the stages build nothing of the engine or the bench, and
 //! given code lives in one crate.
@@ -56,6 +57,68 @@ fn every_exercise_has_a_solution_with_the_same_anchors() {
             anchors(&solution),
             "{}: the exercise and its solution must have the same anchors, in the same order",
             file.display()
+        );
+    }
+}
+
+/// A file split at its anchors: the lines outside every anchored region
+/// but the module's doc comment (`//!`), and the item headers inside them:
+/// each `fn`, `struct`, `enum`, `impl`, `const` or `type` line up to its
+/// opening brace or semicolon. What an anchored item's body and doc comment
+/// say is the exercise's or the solution's own (a TODO, or code and how it
+/// works); everything else is shared.
+fn shared_text(text: &str) -> (Vec<&str>, Vec<&str>) {
+    let (mut outside, mut headers) = (Vec::new(), Vec::new());
+    let (mut in_anchor, mut in_header) = (false, false);
+    for line in text.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("// ANCHOR: ") {
+            in_anchor = true;
+        } else if trimmed.starts_with("// ANCHOR_END: ") {
+            in_anchor = false;
+        } else if in_anchor {
+            let item = ["fn ", "struct ", "enum ", "impl", "const ", "type "]
+                .iter()
+                .any(|k| trimmed.trim_start_matches("pub ").starts_with(k));
+            if item || in_header {
+                headers.push(line);
+                in_header = !(trimmed.ends_with('{') || trimmed.ends_with(';'));
+            }
+            continue;
+        }
+        if !trimmed.starts_with("//!") {
+            outside.push(line);
+        }
+    }
+    (outside, headers)
+}
+
+#[test]
+fn every_exercise_is_its_solution_but_for_the_work() {
+    for file in &stage_files("exercises") {
+        let exercise = fs::read_to_string(root().join("exercises").join(file)).unwrap();
+        let solution = fs::read_to_string(root().join("solutions").join(file)).unwrap();
+        let (exercise_outside, exercise_headers) = shared_text(&exercise);
+        let (solution_outside, solution_headers) = shared_text(&solution);
+        let first_difference = |a: &[&str], b: &[&str]| {
+            a.iter().zip(b).position(|(x, y)| x != y).map_or_else(
+                || format!("one has {} lines, the other {}", a.len(), b.len()),
+                |i| format!("exercise: {:?}\nsolution: {:?}", a[i], b[i]),
+            )
+        };
+        assert!(
+            exercise_outside == solution_outside,
+            "{}: outside its anchored work, the exercise must be the solution's text (given \
+             code, imports, types); first difference:\n{}",
+            file.display(),
+            first_difference(&exercise_outside, &solution_outside)
+        );
+        assert!(
+            exercise_headers == solution_headers,
+            "{}: the exercise's functions must have the solution's signatures; first \
+             difference:\n{}",
+            file.display(),
+            first_difference(&exercise_headers, &solution_headers)
         );
     }
 }
