@@ -163,6 +163,7 @@ fn train_or_follows_the_hand_trace() {
         p.weights.as_slice().to_vec(),
     );
     assert_exact("OR final bias", -1.0, p.bias);
+    assert_exact("OR accuracy after training", 1.0, accuracy_of(&p, &data));
 }
 
 #[test]
@@ -233,14 +234,15 @@ proptest! {
     /// The batch form agrees with predicting one row at a time.
     #[test]
     fn predict_batch_matches_predict(
-        rows in 1usize..12,
+        (rows, values) in (1usize..12).prop_flat_map(|rows| {
+            (Just(rows), proptest::collection::vec(-3.0f32..3.0, rows * 3))
+        }),
         weights in proptest::collection::vec(-3.0f32..3.0, 3),
         bias in -3.0f32..3.0,
-        values in proptest::collection::vec(-3.0f32..3.0, 36),
     ) {
         show_first_panic_only();
         let p = Perceptron::new(DVector::from_vec(weights), bias);
-        let inputs = DMatrix::from_row_slice(rows, 3, &values[..rows * 3]);
+        let inputs = DMatrix::from_row_slice(rows, 3, &values);
         let batch = p.predict_batch(&inputs);
         prop_assert!(batch.len() == rows, "predict_batch's length for {} rows: expected {}, got {}", rows, rows, batch.len());
         for i in 0..rows {

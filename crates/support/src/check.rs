@@ -135,8 +135,20 @@ pub fn assert_value_error<T: std::fmt::Debug>(
 pub fn assert_exact<T: PartialEq + std::fmt::Debug>(what: &str, expected: T, got: T) {
     assert!(
         expected == got,
-        "{what}: expected {expected:?}, got {got:?}"
+        "{what}: expected {}, got {}",
+        shorten(&expected),
+        shorten(&got)
     );
+}
+
+/// A value as `{:?}` writes it, cut after its first 300 characters: a list
+/// of a hundred epochs says what it needs to in its first few.
+fn shorten(value: &impl std::fmt::Debug) -> String {
+    let text = format!("{value:?}");
+    match text.char_indices().nth(300) {
+        Some((end, _)) => format!("{}… ({} characters)", &text[..end], text.chars().count()),
+        None => text,
+    }
 }
 
 /// [`assert_exact`], naming the mistake when `got` equals one of
@@ -157,7 +169,11 @@ pub fn assert_exact_naming<T: PartialEq + std::fmt::Debug>(
         .map_or_else(String::new, |(mistake, _)| {
             format!(": this matches {mistake}")
         });
-    panic!("{what}: expected {expected:?}, got {got:?}{named}");
+    panic!(
+        "{what}: expected {}, got {}{named}",
+        shorten(&expected),
+        shorten(&got)
+    );
 }
 
 /// Where two matrices differ most, in the spirit of the `cmp` report of
