@@ -19,6 +19,9 @@ mod fixtures {
 }
 use fixtures::*;
 
+// A panic inside nalgebra says which of your lines called it.
+course_support::name_library_panics!();
+
 /// f32 results against f64 reference values: a few units in the last place.
 const VALUE_TOLERANCE: f64 = 2e-6;
 

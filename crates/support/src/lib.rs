@@ -12,8 +12,24 @@ pub mod check;
 pub mod data;
 pub mod gradcheck;
 pub mod gradients;
+pub mod library_panics;
 pub mod network;
 pub mod optim;
 pub mod shape;
 pub mod speech;
 pub mod stats;
+
+#[doc(hidden)]
+pub use ctor;
+
+/// Installs the [`library_panics`] note before a test binary's tests
+/// start: one line at the top of each stage's test file.
+#[macro_export]
+macro_rules! name_library_panics {
+    () => {
+        #[$crate::ctor::ctor(unsafe, crate_path = $crate::ctor)]
+        fn name_library_panics() {
+            $crate::library_panics::install();
+        }
+    };
+}
