@@ -4,7 +4,8 @@
 //! shows exactly which frames it holds, and padding (zeros) cannot be
 //! mistaken for a frame.
 
-use course_support::check::{assert_exact, assert_value_error, show_first_panic_only};
+use course_support::check::{assert_error_is, assert_exact, show_first_panic_only};
+use course_support::shape::{Expected, Found};
 use proptest::prelude::*;
 use stage_6::context::ContextFrames;
 
@@ -88,11 +89,12 @@ fn an_empty_split_has_no_windows() {
         !numbered(3, 2, 1).is_empty(),
         "a split of 3 frames is not empty"
     );
-    assert_value_error(
+    // An index below 0 was needed: there is none.
+    assert_error_is(
         "window(0) of an empty split",
         empty.window(0, &mut [0.0; 6]),
-        0,
-        0,
+        Expected::Below(0),
+        Found::Number(0),
     );
 }
 
@@ -100,13 +102,18 @@ fn an_empty_split_has_no_windows() {
 fn bad_requests_are_errors() {
     let c = numbered(3, 2, 1);
     let mut out = vec![0.0; 6];
-    assert_value_error("window(3) of 3 frames", c.window(3, &mut out), 3, 3);
+    assert_error_is(
+        "window(3) of 3 frames",
+        c.window(3, &mut out),
+        Expected::Below(3),
+        Found::Number(3),
+    );
     let mut short = vec![0.0; 5];
-    assert_value_error(
+    assert_error_is(
         "window into 5 values, where (2K + 1) D = 6",
         c.window(0, &mut short),
-        6,
-        5,
+        Expected::Count(6),
+        Found::Number(5),
     );
 }
 

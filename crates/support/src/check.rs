@@ -130,6 +130,31 @@ pub fn assert_value_error<T: std::fmt::Debug>(
     );
 }
 
+/// Fails unless `result` is a [`ShapeError`] whose `expected` and `found`
+/// are exactly these: the right kind (a shape with its free sizes, a count,
+/// a bound) and the right numbers. The error's name and words are yours.
+#[track_caller]
+pub fn assert_error_is<T: std::fmt::Debug>(
+    what: &str,
+    result: Result<T, ShapeError>,
+    expected: Expected,
+    found: Found,
+) {
+    match result {
+        Ok(value) => panic!(
+            "{what}: expected an error with {expected:?} expected and {found:?} found, got \
+             Ok({value:?})"
+        ),
+        Err(error) => assert!(
+            error.expected == expected && error.found == found,
+            "{what}: expected an error with {expected:?} expected and {found:?} found, got \
+             {:?} expected and {:?} found ({error})",
+            error.expected,
+            error.found
+        ),
+    }
+}
+
 /// Fails unless `got` is exactly `expected`, with the same kind of message.
 #[track_caller]
 pub fn assert_exact<T: PartialEq + std::fmt::Debug>(what: &str, expected: T, got: T) {
