@@ -6,9 +6,10 @@
 //! dL/dZ = R, so backward(R) must match the slopes of L.
 
 use course_support::check::{
-    assert_exact, assert_exact_naming, assert_matrix_close, assert_matrix_close_naming,
-    assert_shape_error, show_first_panic_only, to_f64,
+    assert_error_is, assert_exact, assert_exact_naming, assert_matrix_close,
+    assert_matrix_close_naming, assert_shape_error, show_first_panic_only, to_f64,
 };
+use course_support::shape::{Expected, Found};
 use nalgebra::{DMatrix, DVector, dmatrix, dvector};
 use proptest::prelude::*;
 use rand::SeedableRng;
@@ -184,13 +185,16 @@ fn every_backward_pass_rejects_inputs_that_do_not_fit() {
     .unwrap();
     let trace = forward_trace(&mlp, &DMatrix::zeros(4, 2)).unwrap();
     let short = &trace[..trace.len() - 1];
-    let result = mlp_backward(&mlp, short, &DMatrix::zeros(4, 2));
-    assert!(
-        result.is_err(),
-        "mlp_backward with a trace of {} matrices for {} layers: expected an error (a trace \
-         holds one more matrix than there are layers), got Ok",
-        short.len(),
-        mlp.layers.len()
+    // A trace holds one more matrix than there are layers.
+    assert_error_is(
+        &format!(
+            "mlp_backward with a trace of {} matrices for {} layers",
+            short.len(),
+            mlp.layers.len()
+        ),
+        mlp_backward(&mlp, short, &DMatrix::zeros(4, 2)),
+        Expected::Count(mlp.layers.len() + 1),
+        Found::Number(short.len()),
     );
 }
 
