@@ -356,6 +356,19 @@ fn test_utterance() -> DMatrix<f32> {
     })
 }
 
+/// CMVN with two passes in f32 and a deviation of 0 guarded: the classic
+/// mistake of statistics summed in single precision.
+fn cmvn_in_f32(frames: &DMatrix<f32>) -> DMatrix<f32> {
+    let mut out = frames.clone();
+    let n = out.nrows() as f32;
+    for mut column in out.column_iter_mut() {
+        let mean = column.sum() / n;
+        let std = (column.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n).sqrt();
+        column.apply(|v| *v = if std > 0.0 { (*v - mean) / std } else { 0.0 });
+    }
+    out
+}
+
 #[test]
 fn cmvn_agrees_with_numpy() {
     let input = test_utterance();
@@ -390,18 +403,9 @@ fn cmvn_agrees_with_numpy() {
         }
         out
     };
-    // Two passes in f32, a deviation of 0 guarded: a constant coefficient's
-    // mean rounds, so it is divided by a tiny deviation instead.
-    let in_f32 = {
-        let mut out = input.clone();
-        let n = out.nrows() as f32;
-        for mut column in out.column_iter_mut() {
-            let mean = column.sum() / n;
-            let std = (column.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / n).sqrt();
-            column.apply(|v| *v = if std > 0.0 { (*v - mean) / std } else { 0.0 });
-        }
-        to_f64(&out)
-    };
+    // A constant coefficient's f32 mean rounds, so it is divided by a tiny
+    // deviation instead of becoming 0.
+    let in_f32 = to_f64(&cmvn_in_f32(&input));
     let whole = {
         let n = x.len() as f64;
         let mean = x.sum() / n;
@@ -474,15 +478,7 @@ fn cmvn_gives_each_coefficient_mean_0_and_deviation_1() {
         let scale = 10f32.powi(j as i32 - 2);
         1e3 * scale + scale * ((t * (j + 3)) as f32 * 0.7).sin()
     });
-    let in_f32 = {
-        let mut out = m.clone();
-        for mut column in out.column_iter_mut() {
-            let mean = column.sum() / 300.0;
-            let std = (column.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / 300.0).sqrt();
-            column.apply(|v| *v = (*v - mean) / std);
-        }
-        out
-    };
+    let in_f32 = cmvn_in_f32(&m);
     cmvn(&mut m);
     let named = if (&m - &in_f32).abs().max() < 1e-6 {
         "; this matches the statistics summed in f32 (each value is about 1000 times its \
