@@ -13,7 +13,8 @@ use reference::activations::{Maxout, softmax};
 use reference::init::{init_scale, init_weights};
 
 use crate::plots::{
-    Area, CLASS_COLOURS, FONT, draw_legend, draw_line_with_dots, legend_line, plot_error, tick,
+    Area, CLASS_COLOURS, DASH, FONT, TITLE_SIZE, X_LABEL_AREA, axes, draw_legend,
+    draw_line_with_dots, legend_dashes, legend_line, plot_error, tick,
 };
 
 /// An activation function (or any function of one variable) and its
@@ -35,32 +36,32 @@ pub(super) fn draw_curve(
         });
     let pad = 0.08 * (hi - lo).max(1.0);
     let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 22))
+        .caption(title, (FONT, TITLE_SIZE))
         .margin(12)
-        .x_label_area_size(30)
-        .y_label_area_size(40)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(60)
         .build_cartesian_2d(-4f32..4f32, (lo - pad)..(hi + pad))
         .map_err(plot_error)?;
-    chart
-        .configure_mesh()
-        .light_line_style(WHITE.mix(0.0))
+    axes(&mut chart)
         .x_desc("x")
+        .y_desc("f(x), f′(x)")
+        .y_labels(6)
         .x_label_formatter(&tick)
         .y_label_formatter(&tick)
         .draw()
         .map_err(plot_error)?;
-    let blue = CLASS_COLOURS[0];
-    let red = CLASS_COLOURS[1];
+    let blue = CLASS_COLOURS[0].stroke_width(2);
+    let red = CLASS_COLOURS[1].stroke_width(2);
     chart
-        .draw_series(LineSeries::new(values, blue.stroke_width(2)))
+        .draw_series(LineSeries::new(values, blue))
         .map_err(plot_error)?
         .label("f(x)")
         .legend(legend_line(blue));
     chart
-        .draw_series(DashedLineSeries::new(slopes, 6, 4, red.stroke_width(2)))
+        .draw_series(DashedLineSeries::new(slopes, DASH.0, DASH.1, red))
         .map_err(plot_error)?
         .label("f′(x)")
-        .legend(legend_line(red));
+        .legend(legend_dashes(red));
     draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)
 }
 
@@ -143,15 +144,13 @@ pub fn init_spread() -> Result<Vec<(String, Vec<f32>)>> {
 pub(super) fn draw_init_spread(root: &Area<'_>) -> Result<()> {
     let runs = init_spread()?;
     let mut chart = ChartBuilder::on(root)
-        .caption("Spread of activations, layer by layer", (FONT, 20))
+        .caption("Spread of activations, layer by layer", (FONT, TITLE_SIZE))
         .margin(12)
-        .x_label_area_size(30)
-        .y_label_area_size(50)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(70)
         .build_cartesian_2d(1usize..10, (1e-9f32..3.0).log_scale())
         .map_err(plot_error)?;
-    chart
-        .configure_mesh()
-        .light_line_style(WHITE.mix(0.0))
+    axes(&mut chart)
         .x_desc("layer")
         .y_desc("standard deviation")
         .y_label_formatter(&|v| format!("{v:.0e}"))

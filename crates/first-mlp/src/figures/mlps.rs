@@ -13,7 +13,8 @@ use reference::activations::softmax;
 use reference::train::train_step;
 
 use crate::plots::{
-    Area, CLASS_COLOURS, FONT, PixelArea, draw_classes, draw_legend, legend_line, plot_error, tick,
+    AXIS_SIZE, Area, CLASS_COLOURS, FONT, PixelArea, TITLE_SIZE, X_LABEL_AREA, axes, draw_classes,
+    draw_legend, legend_line, plot_error, tick,
 };
 
 /// An MLP trained for the figures, with its loss after every step.
@@ -99,15 +100,16 @@ pub fn class_accuracy(mlp: &Mlp, data: &Dataset) -> Result<f32> {
 pub(super) fn draw_losses(root: &Area<'_>, runs: &[TrainedMlp]) -> Result<()> {
     let steps = runs.iter().map(|r| r.losses.len()).max().unwrap_or(1);
     let mut chart = ChartBuilder::on(root)
-        .caption("Cross-entropy per step (full-batch Adam)", (FONT, 20))
+        .caption(
+            "Cross-entropy per step (full-batch Adam)",
+            (FONT, TITLE_SIZE),
+        )
         .margin(12)
-        .x_label_area_size(30)
-        .y_label_area_size(50)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(70)
         .build_cartesian_2d(0..steps, (1e-4f32..3.0).log_scale())
         .map_err(plot_error)?;
-    chart
-        .configure_mesh()
-        .light_line_style(WHITE.mix(0.0))
+    axes(&mut chart)
         .x_desc("step")
         .y_desc("loss")
         .y_label_formatter(&|v| format!("{v:.0e}"))
@@ -123,7 +125,7 @@ pub(super) fn draw_losses(root: &Area<'_>, runs: &[TrainedMlp]) -> Result<()> {
             .draw_series(LineSeries::new(points, colour.stroke_width(2)))
             .map_err(plot_error)?
             .label(format!("{} ({:.0}% right)", run.name, 100.0 * run.accuracy))
-            .legend(legend_line(colour));
+            .legend(legend_line(colour.stroke_width(2)));
     }
     draw_legend(&mut chart, SeriesLabelPosition::UpperRight)
 }
@@ -144,16 +146,18 @@ pub(super) fn draw_regions(root: &PixelArea<'_>, run: &TrainedMlp) -> Result<()>
     let mut chart = ChartBuilder::on(root)
         .caption(
             format!("{}: {:.0}% right", run.name, 100.0 * run.accuracy),
-            (FONT, 18),
+            (FONT, AXIS_SIZE),
         )
-        .margin(10)
-        .x_label_area_size(28)
-        .y_label_area_size(36)
+        .margin(8)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(60)
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(plot_error)?;
-    chart
-        .configure_mesh()
-        .light_line_style(WHITE.mix(0.0))
+    axes(&mut chart)
+        .x_desc("x1")
+        .y_desc("x2")
+        .x_labels(6)
+        .y_labels(6)
         .x_label_formatter(&tick)
         .y_label_formatter(&tick)
         .draw()

@@ -14,7 +14,7 @@ use anyhow::Result;
 use course_support::activation::Activation;
 
 use crate::mnist_pipeline::TrainConfig;
-use crate::plots::{self, Figure, render, render_png};
+use crate::plots::{self, Figure, TITLE_SIZE, render, render_png};
 
 pub use activations::init_spread;
 pub use mlps::{TrainedMlp, class_accuracy, train_stage_4_mlps};
@@ -24,11 +24,11 @@ pub use perceptrons::{CLOUD_SEED, TrainedPerceptron, train_stage_1_perceptrons};
 pub fn all() -> Result<Vec<Figure>> {
     let runs = train_stage_1_perceptrons();
     let mut figures = vec![
-        render("perceptron-gates.svg", (960, 340), |root| {
+        render("perceptron-gates.svg", (750, 280), |root| {
             perceptrons::draw_gates(root, &runs[..3])
         })?,
         render("perceptron-clouds.svg", (640, 480), |root| {
-            perceptrons::draw_boundary(root, &runs[3], (-3.0, 3.0), (-2.5, 3.0))
+            perceptrons::draw_boundary(root, &runs[3], (-3.0, 3.0), (-2.5, 3.0), 7, TITLE_SIZE)
         })?,
         render("perceptron-mistakes.svg", (640, 400), |root| {
             perceptrons::draw_mistakes(root, &runs)
@@ -64,7 +64,7 @@ pub fn all() -> Result<Vec<Figure>> {
     figures.push(render("training-loss.svg", (640, 400), |root| {
         mlps::draw_losses(root, &mlps)
     })?);
-    figures.push(render_png("training-regions.png", (960, 420), |root| {
+    figures.push(render_png("training-regions.png", (750, 380), |root| {
         let panels = root.split_evenly((1, mlps.len()));
         for (panel, run) in panels.iter().zip(&mlps) {
             mlps::draw_regions(panel, run)?;
@@ -74,7 +74,7 @@ pub fn all() -> Result<Vec<Figure>> {
     figures.extend(mnist_sample_figures()?);
     figures.push(render_png(
         "speech-frontend.png",
-        (960, 640),
+        (750, 590),
         speech::draw_speech_front_end,
     )?);
     Ok(figures)
@@ -125,10 +125,28 @@ mod tests {
                 .iter()
                 .all(|f| f.bytes.starts_with(b"<svg") || f.bytes.starts_with(b"\x89PNG"))
         );
+        // The book scales a figure wider than its 750 px column down, text
+        // and all: each fits, so the text sizes in `plots` are what a reader
+        // sees.
+        for figure in &figures {
+            let width = width(figure);
+            assert!(width <= 750, "{} is {width} px wide", figure.file_name);
+        }
         let dir = tempfile::tempdir().unwrap();
         let written = plots::write_all(&figures[..1], dir.path()).unwrap();
         assert_eq!(fs::read(&written[0]).unwrap(), figures[0].bytes);
         // Only the figure is left behind: no temporary files.
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    /// A figure's width in pixels.
+    fn width(figure: &Figure) -> u32 {
+        if figure.bytes.starts_with(b"<svg") {
+            let svg = String::from_utf8_lossy(&figure.bytes);
+            let after = svg.split_once("width=\"").expect("an SVG width").1;
+            after[..after.find('"').unwrap()].parse().unwrap()
+        } else {
+            image::load_from_memory(&figure.bytes).unwrap().width()
+        }
     }
 }

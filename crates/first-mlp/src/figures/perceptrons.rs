@@ -7,7 +7,8 @@ use plotters::prelude::*;
 use reference::perceptron::{Perceptron, TrainingReport};
 
 use crate::plots::{
-    Area, CLASS_COLOURS, FONT, draw_classes, draw_legend, draw_line_with_dots, plot_error, tick,
+    AXIS_SIZE, Area, CLASS_COLOURS, FONT, TITLE_SIZE, X_LABEL_AREA, axes, draw_classes,
+    draw_legend, draw_line_with_dots, plot_error, tick,
 };
 
 /// A perceptron trained for the figures, with what its training did.
@@ -53,17 +54,22 @@ pub const CLOUD_SEED: u64 = 1;
 pub(super) fn draw_gates(root: &Area<'_>, runs: &[TrainedPerceptron]) -> Result<()> {
     let panels = root.split_evenly((1, runs.len()));
     for (panel, run) in panels.iter().zip(runs) {
-        draw_boundary(panel, run, (-0.5, 1.5), (-0.5, 1.5))?;
+        // Ticks every 0.5, none at the edges: narrow panels have no room
+        // for more.
+        draw_boundary(panel, run, (-0.4, 1.4), (-0.4, 1.4), 5, AXIS_SIZE)?;
     }
     Ok(())
 }
 
-/// The examples of one run over the two half-planes its perceptron predicts.
+/// The examples of one run over the two half-planes its perceptron predicts,
+/// with about `ticks` ticks per axis and the title at `title_size`.
 pub(super) fn draw_boundary(
     root: &Area<'_>,
     run: &TrainedPerceptron,
     x_range: (f32, f32),
     y_range: (f32, f32),
+    ticks: usize,
+    title_size: i32,
 ) -> Result<()> {
     let accuracy = data::accuracy(
         run.perceptron
@@ -73,7 +79,7 @@ pub(super) fn draw_boundary(
     );
     let epochs = run.report.mistakes_per_epoch.len();
     let title = if run.report.converged {
-        format!("{}: separated after {epochs} epochs", run.name)
+        format!("{}: separated in {epochs} epochs", run.name)
     } else {
         format!(
             "{}: {:.0}% after {epochs} epochs",
@@ -82,17 +88,17 @@ pub(super) fn draw_boundary(
         )
     };
     let mut chart = ChartBuilder::on(root)
-        .caption(title, (FONT, 18))
-        .margin(10)
-        .x_label_area_size(28)
-        .y_label_area_size(36)
+        .caption(title, (FONT, title_size))
+        .margin(8)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(60)
         .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)
         .map_err(plot_error)?;
-    chart
-        .configure_mesh()
-        .light_line_style(WHITE.mix(0.0))
+    axes(&mut chart)
         .x_desc("x1")
         .y_desc("x2")
+        .x_labels(ticks)
+        .y_labels(ticks)
         .x_label_formatter(&tick)
         .y_label_formatter(&tick)
         .draw()
@@ -147,15 +153,14 @@ pub(super) fn draw_mistakes(root: &Area<'_>, runs: &[TrainedPerceptron]) -> Resu
         .max()
         .unwrap_or(1);
     let mut chart = ChartBuilder::on(root)
-        .caption("Perceptron mistakes per epoch", (FONT, 20))
+        .caption("Perceptron mistakes per epoch", (FONT, TITLE_SIZE))
         .margin(12)
-        .x_label_area_size(30)
-        .y_label_area_size(40)
-        .build_cartesian_2d(1usize..EPOCHS, 0usize..most + 1)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(50)
+        // Headroom above the highest line for the legend.
+        .build_cartesian_2d(1usize..EPOCHS, 0usize..most + 3)
         .map_err(plot_error)?;
-    chart
-        .configure_mesh()
-        .light_line_style(WHITE.mix(0.0))
+    axes(&mut chart)
         .x_desc("epoch")
         .y_desc("mistakes")
         .draw()

@@ -5,12 +5,21 @@ use std::fs;
 
 use anyhow::Result;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 use speech::mfcc::{MfccConfig, mfcc, read_wav};
 
-use crate::plots::{CLASS_COLOURS, FONT, PixelArea, plot_error};
+use crate::plots::{
+    AXIS_SIZE, CLASS_COLOURS, FONT, PixelArea, TICK_SIZE, TITLE_SIZE, X_LABEL_AREA, axes,
+    plot_error, tick,
+};
+
+/// The width of every panel's y-axis area, the same in all so that their
+/// time axes line up.
+const Y_LABEL_AREA: u32 = 70;
 
 /// One utterance of the bundled corpus, step by step: the waveform, its
-/// spectrogram, its MFCCs, and the phoneme of each stretch underneath.
+/// spectrogram, its MFCCs, and the phoneme of each stretch underneath, all
+/// on one time axis.
 pub(super) fn draw_speech_front_end(root: &PixelArea<'_>) -> Result<()> {
     let example = crate::files::workspace_root().join("data/speech-corpus/example");
     let config = MfccConfig::default();
@@ -26,18 +35,26 @@ pub(super) fn draw_speech_front_end(root: &PixelArea<'_>) -> Result<()> {
     let frames = coefficients.nrows();
     let sentence = fs::read_to_string(example.join("sentence.txt"))?;
     let root = root
-        .titled(sentence.trim(), (FONT, 18))
+        .titled(sentence.trim(), (FONT, TITLE_SIZE))
         .map_err(plot_error)?;
-    let (top, rest) = root.split_vertically(150);
-    let (middle, rest) = rest.split_vertically(180);
-    let (bottom, labels) = rest.split_vertically(200);
+    let (top, rest) = root.split_vertically(130);
+    let (middle, rest) = rest.split_vertically(160);
+    let (bottom, labels) = rest.split_vertically(170);
 
-    draw_waveform(&top, &samples, config.sample_rate)?;
+    let rate = config.sample_rate as f32;
+    let timing = Timing {
+        seconds: samples.len() as f32 / rate,
+        hop: config.hop as f32 / rate,
+        // A frame's cell is centred on the middle of its window.
+        start: (config.frame_length - config.hop) as f32 / 2.0 / rate,
+    };
+    draw_waveform(&top, &samples, rate, timing.seconds)?;
     heat_map(
         &middle,
-        "spectrogram (0-8 kHz, log power)",
+        ("spectrogram (log power)", "kHz"),
         &spectrogram(&samples, &config, frames),
-        frames,
+        rate / config.fft_size as f32 / 1000.0,
+        &timing,
         false,
     )?;
     let rows: Vec<Vec<f32>> = (0..frames)
@@ -45,29 +62,38 @@ pub(super) fn draw_speech_front_end(root: &PixelArea<'_>) -> Result<()> {
         .collect();
     heat_map(
         &bottom,
-        "MFCCs (28 per 10 ms frame, each scaled to its own range)",
+        ("MFCCs (each row scaled to its own range)", "coefficient"),
         &rows,
-        frames,
+        1.0,
+        &timing,
         true,
     )?;
-    let seconds = samples.len() as f32 / config.sample_rate as f32;
-    draw_phonemes(&labels, &phones, seconds)
+    draw_phonemes(&labels, &phones, timing.seconds)
+}
+
+/// Where the frames sit in time: frame f covers `start + f * hop` to
+/// `start + (f + 1) * hop` seconds of an utterance of `seconds`.
+struct Timing {
+    seconds: f32,
+    hop: f32,
+    start: f32,
 }
 
 /// The samples as a line, thinned to about 2000 points.
-fn draw_waveform(area: &PixelArea<'_>, samples: &[f32], sample_rate: u32) -> Result<()> {
-    let seconds = samples.len() as f32 / sample_rate as f32;
+fn draw_waveform(area: &PixelArea<'_>, samples: &[f32], rate: f32, seconds: f32) -> Result<()> {
     let mut wave = ChartBuilder::on(area)
         .margin_left(10)
         .margin_right(10)
-        .y_label_area_size(60)
-        .caption("waveform", (FONT, 14))
+        .y_label_area_size(Y_LABEL_AREA)
+        .caption("waveform", (FONT, AXIS_SIZE))
         .build_cartesian_2d(0f32..seconds, -1f32..1f32)
         .map_err(plot_error)?;
-    wave.configure_mesh()
+    axes(&mut wave)
         .disable_mesh()
         .disable_x_axis()
         .y_labels(3)
+        .y_label_formatter(&tick)
+        .y_desc("amplitude")
         .draw()
         .map_err(plot_error)?;
     let step = (samples.len() / 2000).max(1);
@@ -76,7 +102,7 @@ fn draw_waveform(area: &PixelArea<'_>, samples: &[f32], sample_rate: u32) -> Res
             .iter()
             .enumerate()
             .step_by(step)
-            .map(|(i, &v)| (i as f32 / sample_rate as f32, v)),
+            .map(|(i, &v)| (i as f32 / rate, v)),
         CLASS_COLOURS[0],
     ))
     .map_err(plot_error)?;
@@ -115,31 +141,70 @@ fn spectrogram(samples: &[f32], config: &MfccConfig, frames: usize) -> Vec<Vec<f
 }
 
 /// The phonemes (`(phone, milliseconds)` in order), each written at the
-/// middle of its stretch of an utterance of `seconds`; silences left blank.
+/// middle of its stretch of an utterance of `seconds`, silences left blank,
+/// over the time axis. A label that would touch the one before it goes on
+/// the next line down.
 fn draw_phonemes(area: &PixelArea<'_>, phones: &[(String, f32)], seconds: f32) -> Result<()> {
+    const LINES: usize = 2;
+    let mut chart = ChartBuilder::on(area)
+        .margin_left(10)
+        .margin_right(10)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(Y_LABEL_AREA)
+        .build_cartesian_2d(0f32..seconds, 0f32..LINES as f32)
+        .map_err(plot_error)?;
+    axes(&mut chart)
+        .disable_mesh()
+        .disable_y_axis()
+        .x_label_formatter(&tick)
+        .x_desc("time (s)")
+        .y_desc("phoneme")
+        .draw()
+        .map_err(plot_error)?;
+    let style = (FONT, TICK_SIZE)
+        .into_font()
+        .into_text_style(area)
+        .pos(Pos::new(HPos::Center, VPos::Center));
+    // Where each line's last label ends, in pixels.
+    let mut ends = [i32::MIN; LINES];
     let mut t = 0.0;
-    let (width, _) = area.dim_in_pixel();
-    let plot_width = width as f32 - 80.0;
     for (phone, ms) in phones {
         let class = crate::speech_corpus::class_of(phone).unwrap_or("?");
-        let centre = (t + ms / 2.0) / 1000.0 / seconds;
+        let centre = (t + ms / 2.0) / 1000.0;
         t += ms;
-        if class != "[SIL]" {
-            let x = 70 + (centre * plot_width) as i32;
-            area.draw(&Text::new(class.to_owned(), (x - 6, 8), (FONT, 11)))
-                .map_err(plot_error)?;
+        if class == "[SIL]" {
+            continue;
         }
+        let (width, _) = area.estimate_text_size(class, &style).map_err(plot_error)?;
+        let x = chart.backend_coord(&(centre, 0.0)).0;
+        let (left, right) = (x - width as i32 / 2, x + width as i32 / 2);
+        // The first line with room, or else the one whose label ends first.
+        let line = (0..LINES)
+            .find(|&l| ends[l] + 8 <= left)
+            .unwrap_or_else(|| (0..LINES).min_by_key(|&l| ends[l]).unwrap_or(0));
+        ends[line] = right;
+        let y = LINES as f32 - 0.5 - line as f32;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                class.to_owned(),
+                (centre, y),
+                style.clone(),
+            )))
+            .map_err(plot_error)?;
     }
     Ok(())
 }
 
-/// Columns of values (one per frame) as a blue heat map; with `per_row`,
-/// each row is scaled to its own range (MFCC 0, the energy, dwarfs the rest).
+/// Columns of values (one per frame) as a blue heat map, titled and with its
+/// y axis labelled by `(title, y_desc)`, each row `row_height` high on the
+/// y axis; with `per_row`, each row is scaled to its own range (MFCC 0, the
+/// energy, dwarfs the rest).
 fn heat_map(
     area: &PixelArea<'_>,
-    title: &str,
+    (title, y_desc): (&str, &str),
     columns: &[Vec<f32>],
-    frames: usize,
+    row_height: f32,
+    timing: &Timing,
     per_row: bool,
 ) -> Result<()> {
     let height = columns.first().map_or(1, |c| c.len());
@@ -156,24 +221,27 @@ fn heat_map(
     let mut chart = ChartBuilder::on(area)
         .margin_left(10)
         .margin_right(10)
-        .y_label_area_size(60)
-        .caption(title, (FONT, 14))
-        .build_cartesian_2d(0..frames, 0..height)
+        .y_label_area_size(Y_LABEL_AREA)
+        .caption(title, (FONT, AXIS_SIZE))
+        .build_cartesian_2d(0f32..timing.seconds, 0f32..height as f32 * row_height)
         .map_err(plot_error)?;
-    chart
-        .configure_mesh()
+    axes(&mut chart)
         .disable_mesh()
         .disable_x_axis()
-        .y_labels(2)
+        .y_labels(5)
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .y_desc(y_desc)
         .draw()
         .map_err(plot_error)?;
     let cells = columns.iter().enumerate().flat_map(|(f, column)| {
         let ranges = &ranges;
+        let t = timing.start + f as f32 * timing.hop;
         column.iter().enumerate().map(move |(k, &v)| {
             let (lo, hi) = ranges[k];
             let level = f64::from((v - lo) / (hi - lo).max(1e-6));
+            let y = k as f32 * row_height;
             Rectangle::new(
-                [(f, k), (f + 1, k + 1)],
+                [(t, y), (t + timing.hop, y + row_height)],
                 CLASS_COLOURS[0].mix(level).filled(),
             )
         })

@@ -467,7 +467,7 @@ fn write_plots(
                 "Training digits and their labels",
             )
         })?,
-        render("curves.svg", (900, 360), |root| {
+        render("curves.svg", (750, 360), |root| {
             draw_curves(root, epochs, reference, "validation")
         })?,
         render("confusion.svg", (560, 520), |root| {

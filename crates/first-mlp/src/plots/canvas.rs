@@ -7,8 +7,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
 use course_support::data::Dataset;
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf32;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use crate::files::write_atomically;
@@ -95,11 +98,31 @@ pub fn draw_legend<'a, CT: plotters::coord::CoordTranslate>(
     chart
         .configure_series_labels()
         .position(position)
+        .margin(8)
+        // Room for a sample as long as `legend_line`'s, with a gap.
+        .legend_area_size(LEGEND_SAMPLE + 10)
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.3))
-        .label_font((FONT, 15))
+        .label_font((FONT, LEGEND_SIZE))
         .draw()
         .map_err(plot_error)
+}
+
+/// The shared look of a chart's axes: tick labels and axis labels at the
+/// figures' sizes, and only the major grid lines (the minor ones clutter).
+pub fn axes<'a, 'b, X, Y, DB>(
+    chart: &'b mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
+) -> MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged + ValueFormatter<X::ValueType>,
+    Y: Ranged + ValueFormatter<Y::ValueType>,
+    DB: DrawingBackend,
+{
+    let mut mesh = chart.configure_mesh();
+    mesh.light_line_style(WHITE.mix(0.0))
+        .label_style((FONT, TICK_SIZE))
+        .axis_desc_style((FONT, AXIS_SIZE));
+    mesh
 }
 
 /// A labelled line through `points` with a dot at each one.
@@ -118,7 +141,7 @@ where
         .draw_series(LineSeries::new(points.clone(), colour.stroke_width(2)))
         .map_err(plot_error)?
         .label(label)
-        .legend(legend_line(colour));
+        .legend(legend_line(colour.stroke_width(2)));
     chart
         .draw_series(
             points
@@ -129,9 +152,24 @@ where
     Ok(())
 }
 
-/// A short line in `colour`, the legend's sample of a series.
-pub fn legend_line(colour: RGBColor) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
-    move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(2))
+/// The length of a legend's sample line, in pixels: long enough to show
+/// three dashes of a dashed one.
+const LEGEND_SAMPLE: i32 = 30;
+
+/// A short line in `style`, the legend's sample of a solid series.
+pub fn legend_line(style: ShapeStyle) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new([(x, y), (x + LEGEND_SAMPLE, y)], style)
+}
+
+/// Dashes and gaps of a dashed series, in pixels.
+pub const DASH: (i32, i32) = (6, 4);
+
+/// A short dashed line in `style`, the legend's sample of a series drawn
+/// with `DashedLineSeries` and `DASH`.
+pub fn legend_dashes(
+    style: ShapeStyle,
+) -> impl Fn((i32, i32)) -> DashedPathElement<std::array::IntoIter<(i32, i32), 2>, i32> {
+    move |(x, y)| DashedPathElement::new([(x, y), (x + LEGEND_SAMPLE, y)], DASH.0, DASH.1, style)
 }
 
 /// A tick label with one decimal, never "-0.0".
@@ -149,6 +187,23 @@ pub fn plot_error(e: impl std::fmt::Display) -> anyhow::Error {
 
 /// The font of every label.
 pub const FONT: &str = "sans-serif";
+
+// Text sizes. Plotters draws text of size s at s / 1.24 pixels. The book's
+// figures are at most 750 px wide, its column, so it shows them at their own
+// size and these read at 12.9, 13.7, 14.5 and 16.1 px.
+/// Tick labels, and the small print in a plot.
+pub const TICK_SIZE: i32 = 16;
+/// Legends.
+pub const LEGEND_SIZE: i32 = 17;
+/// Axis labels and the titles of panels.
+pub const AXIS_SIZE: i32 = 18;
+/// Titles.
+pub const TITLE_SIZE: i32 = 20;
+
+/// The height of an x-axis label area: ticks, their labels, and the axis
+/// label under them without touching.
+pub const X_LABEL_AREA: u32 = 50;
+
 /// Blue and red: the two classes, or the two series of a plot.
 pub const CLASS_COLOURS: [RGBColor; 2] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40)];
 

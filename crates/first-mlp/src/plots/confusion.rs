@@ -4,7 +4,7 @@ use anyhow::Result;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::canvas::{Area, CLASS_COLOURS, FONT, plot_error};
+use super::canvas::{Area, CLASS_COLOURS, FONT, TICK_SIZE, TITLE_SIZE, axes, plot_error};
 use crate::report::Evaluation;
 
 /// The confusion matrix with the classes labelled by their indices.
@@ -20,17 +20,20 @@ pub fn draw_confusion_named(
     names: &[&str],
 ) -> Result<()> {
     let classes = evaluation.confusion.len();
+    // Many classes leave too little room across a column for a name: the
+    // predicted classes' names then run down the page.
+    let many = classes > 12;
     let mut chart = ChartBuilder::on(root)
         .caption(
             format!(
                 "Confusion matrix (test accuracy {:.2}%)",
                 100.0 * evaluation.accuracy
             ),
-            (FONT, 18),
+            (FONT, TITLE_SIZE),
         )
         .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(40)
+        .x_label_area_size(if many { 80 } else { 56 })
+        .y_label_area_size(70)
         // Cells span c ± 0.5, so the integer ticks fall at their centres.
         .build_cartesian_2d(-0.5f32..classes as f32 - 0.5, -0.5f32..classes as f32 - 0.5)
         .map_err(plot_error)?;
@@ -48,17 +51,34 @@ pub fn draw_confusion_named(
             .get(c)
             .map_or_else(|| c.to_string(), |n| (*n).to_owned())
     };
-    chart
-        .configure_mesh()
+    axes(&mut chart)
         .disable_mesh()
         .x_desc("predicted")
         .y_desc("true")
         .x_labels(classes)
         .y_labels(classes)
-        .x_label_formatter(&|v| label(v, false))
+        .x_label_formatter(&|v| if many { String::new() } else { label(v, false) })
         .y_label_formatter(&|v| label(v, true))
         .draw()
         .map_err(plot_error)?;
+    if many {
+        // Plotters would centre a turned tick label on its tick, half of it
+        // over the plot: the names are drawn here instead, reading upwards
+        // and ending just under their column.
+        let style = TextStyle::from(
+            (FONT, TICK_SIZE)
+                .into_font()
+                .transform(FontTransform::Rotate270),
+        )
+        .pos(Pos::new(HPos::Right, VPos::Center));
+        for c in 0..classes {
+            let name = EmptyElement::at((c as f32, -0.5))
+                + Text::new(label(&(c as f32), false), (0, 10), style.clone());
+            chart
+                .draw_series(std::iter::once(name))
+                .map_err(plot_error)?;
+        }
+    }
     let most = evaluation
         .confusion
         .iter()
@@ -78,9 +98,9 @@ pub fn draw_confusion_named(
                     CLASS_COLOURS[0].mix(0.05 + 0.95 * shade).filled(),
                 )))
                 .map_err(plot_error)?;
-            if n > 0 && classes <= 12 {
+            if n > 0 && !many {
                 let colour = if shade > 0.5 { WHITE } else { BLACK };
-                let style = (FONT, 11)
+                let style = (FONT, TICK_SIZE)
                     .into_font()
                     .color(&colour)
                     .pos(Pos::new(HPos::Center, VPos::Center));

@@ -4,7 +4,10 @@
 use anyhow::Result;
 use plotters::prelude::*;
 
-use super::canvas::{Area, CLASS_COLOURS, FONT, draw_legend, draw_line_with_dots, plot_error};
+use super::canvas::{
+    AXIS_SIZE, Area, CLASS_COLOURS, DASH, FONT, X_LABEL_AREA, axes, draw_legend,
+    draw_line_with_dots, legend_dashes, plot_error,
+};
 use crate::report::EpochRecord;
 
 /// A figure of an epoch: the training one, or the held-out one (if recorded).
@@ -62,16 +65,15 @@ pub fn draw_curves(
             .fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
         let pad = 0.05 * (hi - lo).max(1e-3);
         let mut chart = ChartBuilder::on(panel)
-            .caption(format!("{name} per epoch"), (FONT, 18))
+            .caption(format!("{name} per epoch"), (FONT, AXIS_SIZE))
             .margin(12)
-            .x_label_area_size(30)
-            .y_label_area_size(50)
+            .x_label_area_size(X_LABEL_AREA)
+            .y_label_area_size(70)
             .build_cartesian_2d(first..last, (lo - pad)..(hi + pad))
             .map_err(plot_error)?;
-        chart
-            .configure_mesh()
-            .light_line_style(WHITE.mix(0.0))
+        axes(&mut chart)
             .x_desc("epoch")
+            .y_desc(name)
             .draw()
             .map_err(plot_error)?;
         let points = |run: &[EpochRecord], f: Figure| -> Vec<(usize, f32)> {
@@ -91,16 +93,12 @@ pub fn draw_curves(
             if !theirs.is_empty() {
                 // Lighter and on top: where the runs agree, the line shows
                 // both.
-                let colour = colour.mix(0.5);
+                let style = colour.mix(0.5).stroke_width(2);
                 chart
-                    .draw_series(DashedLineSeries::new(theirs, 6, 4, colour.stroke_width(2)))
+                    .draw_series(DashedLineSeries::new(theirs, DASH.0, DASH.1, style))
                     .map_err(plot_error)?
                     .label(format!("{label}, reference"))
-                    .legend(move |(x, y)| {
-                        EmptyElement::at((x, y))
-                            + PathElement::new([(0, 0), (8, 0)], colour.stroke_width(2))
-                            + PathElement::new([(12, 0), (20, 0)], colour.stroke_width(2))
-                    });
+                    .legend(legend_dashes(style));
             }
         }
         draw_legend(&mut chart, legend)?;

@@ -4,7 +4,7 @@ use anyhow::Result;
 use mnist::Images;
 use plotters::prelude::*;
 
-use super::canvas::{FONT, PixelArea, plot_error};
+use super::canvas::{FONT, LEGEND_SIZE, PixelArea, TITLE_SIZE, plot_error};
 
 /// A grid of 4 × 8 digits, each with a caption.
 pub fn draw_digits(
@@ -13,11 +13,12 @@ pub fn draw_digits(
     picks: &[(usize, String)],
     title: &str,
 ) -> Result<()> {
-    let root = root.titled(title, (FONT, 18)).map_err(plot_error)?;
+    let root = root.titled(title, (FONT, TITLE_SIZE)).map_err(plot_error)?;
     let cells = root.split_evenly((4, 8));
     for (cell, (index, caption)) in cells.iter().zip(picks) {
         let (w, h) = cell.dim_in_pixel();
-        let scale = ((w.min(h) as i32 - 18) / 28).max(1);
+        // Room under the digit for its caption.
+        let scale = ((w.min(h) as i32 - 22) / 28).max(1);
         let left = (w as i32 - 28 * scale) / 2;
         for (k, &p) in images.image(*index).iter().enumerate() {
             let (r, c) = ((k / 28) as i32, (k % 28) as i32);
@@ -34,7 +35,7 @@ pub fn draw_digits(
         cell.draw(&Text::new(
             caption.clone(),
             (left, 28 * scale + 2),
-            (FONT, 12),
+            (FONT, LEGEND_SIZE),
         ))
         .map_err(plot_error)?;
     }

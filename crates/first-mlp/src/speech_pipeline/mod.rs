@@ -349,7 +349,7 @@ fn report(
             draw_confusion_named(root, evaluation, &PHONEMES)
         })?);
     }
-    figures.push(render("curves.svg", (900, 360), |root| {
+    figures.push(render("curves.svg", (750, 360), |root| {
         draw_curves(
             root,
             &fitted.epochs,
