@@ -1,13 +1,19 @@
 //! `cargo xtask`: the course's own checks.
 //!
 //! - `cargo xtask test`: the whole test suite on the reference (the bench's
-//!   among them), then `check`, then the book build when mdbook is installed.
+//!   among them), then `check`, then the book build when mdbook is
+//!   installed, then the browser check when Chromium and the check's npm
+//!   packages are (both required under CI).
 //! - `cargo xtask check`: proves the course is sound, in the spirit of
 //!   rustlings' check of its own exercises: every stage passes on the
 //!   reference; every untouched exercise compiles and fails, every one of its
 //!   tests fails, and the failures name the exercise file; every exercise has
 //!   a `// TODO`; rustfmt and `clippy -D warnings` are clean.
 //! - `cargo xtask book`: `mdbook build book`, failing on any warning.
+//! - `cargo xtask browser`: builds the book, then opens every page in
+//!   headless Chromium (`book/browser/check.mjs`): screenshots in
+//!   `target/book-screenshots/`, and a failure for anything a reader would
+//!   see wrong.
 //! - `cargo xtask mutants [STAGE]`: cargo-mutants over the reference files,
 //!   against each stage's tests; every survivor must be listed as equivalent.
 
@@ -29,12 +35,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Task {
-    /// Run every test on the reference, then the course check, then the book build.
+    /// Run every test on the reference, then the course check, then the book
+    /// build and the browser check.
     Test,
     /// Prove the course is sound (see the crate docs).
     Check,
     /// Build the book with mdbook, failing on any warning.
     Book,
+    /// Build the book, open every page in headless Chromium, take
+    /// screenshots, and fail on what a reader would see wrong.
+    Browser,
     /// Mutate every reference file with cargo-mutants and run its stage's
     /// tests; print the totals per file; fail on an unlisted survivor.
     Mutants {
@@ -49,6 +59,7 @@ fn main() -> ExitCode {
         Task::Test => test(),
         Task::Check => check(),
         Task::Book => book(true),
+        Task::Browser => book(true).and_then(|()| browser(true)),
         Task::Mutants { stage } => stages().and_then(|all| mutants::run(&all, stage.as_deref())),
     };
     match result {
@@ -147,7 +158,8 @@ fn test() -> Result<()> {
         cargo().args(["test", "--workspace", "--features", &features]),
     )?;
     check()?;
-    book(false)
+    book(false)?;
+    browser(false)
 }
 
 fn check() -> Result<()> {
@@ -406,4 +418,33 @@ fn book(required: bool) -> Result<()> {
     }
     println!("book built in book/book/index.html");
     Ok(())
+}
+
+/// Opens the built book in headless Chromium (`book/browser/check.mjs`).
+/// Without Node.js, Chromium or the check's npm packages it is skipped with
+/// a note, unless `required` or under CI, where `.ci/run` installs them.
+fn browser(required: bool) -> Result<()> {
+    let required = required || std::env::var_os("CI").is_some();
+    let dir = root().join("book/browser");
+    let chromium = std::env::var_os("CHROMIUM").unwrap_or_else(|| "/usr/bin/chromium".into());
+    let missing = if !Path::new(&chromium).exists() {
+        Some(format!(
+            "Chromium is not at {} (`apt-get install chromium`, or set CHROMIUM)",
+            Path::new(&chromium).display()
+        ))
+    } else if !dir.join("node_modules/playwright-core").is_dir() {
+        Some("the check's npm packages are not installed (`npm ci --prefix book/browser`)".into())
+    } else {
+        None
+    };
+    if let Some(missing) = missing {
+        if required {
+            bail!("{missing}");
+        }
+        println!("\n==> the book in a browser\nskipped: {missing}");
+        return Ok(());
+    }
+    let mut node = Command::new("node");
+    node.current_dir(root()).arg(dir.join("check.mjs"));
+    run("the browser check", &mut node)
 }
