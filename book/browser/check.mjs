@@ -3,8 +3,8 @@
 // would see wrong: a console error, a request that failed or left the
 // machine, a missing image, a broken link or anchor, raw TeX, markup inside
 // a formula, a formula KaTeX could not render or one wider than the column,
-// a KaTeX font that did not load, a table wider than the column, and figure
-// text smaller than 12 px as displayed.
+// a KaTeX font that did not load, a table or code block wider than the
+// column, and figure text smaller than 12 px as displayed.
 //
 // usage: node check.mjs [BOOK_DIR] [SCREENSHOT_DIR]
 // (defaults: ../book and ../../target/book-screenshots, beside this file;
@@ -137,6 +137,15 @@ function inspectPage() {
       found.push(`table "${head}…" is ${Math.round(box.width)} px wide in a ${Math.round(column.width)} px column, with no scroll`);
     } else {
       found.push(`table "${head}…" is ${Math.round(box.width)} px wide in a ${Math.round(column.width)} px column: the reader must scroll it sideways`);
+    }
+  }
+
+  // A code block or printed output whose lines run past the column hides
+  // their ends behind a sideways scroll the reader may never notice.
+  for (const code of main.querySelectorAll("pre > code")) {
+    if (code.scrollWidth > code.clientWidth + 1) {
+      const longest = code.textContent.split("\n").reduce((a, b) => (b.length > a.length ? b : a), "");
+      found.push(`code wider than the column (${code.scrollWidth} px in ${code.clientWidth}): "${longest.trim().slice(0, 70)}…"`);
     }
   }
 

@@ -88,8 +88,9 @@ pub(super) fn adam_update_exact(
 // ANCHOR: adam_reciprocal
 /// The update of the leading multiple of 16 parameters, 16 at a time, when
 /// the processor has AVX-512; returns how many it updated (0 without it).
-/// A vector division has a low throughput, so 1/d is estimated to 14 bits (`rcp14`) and refined by one Newton step,
-/// r ← r (2 − d r), to within a few units in the last place of f32.
+/// A vector division has a low throughput, so 1/d is estimated to 14 bits
+/// (`rcp14`) and refined by one Newton step, r ← r (2 − d r), to within a
+/// few units in the last place of f32.
 ///
 /// With its data in the cache the loop is bound by its arithmetic, so it
 /// saves operations: the step size η′ = η / (1 − β₁ᵗ) is folded into the
