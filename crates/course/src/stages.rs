@@ -29,7 +29,8 @@ impl Stage {
 }
 
 /// The stages of the book at `root`, from its `book/src/SUMMARY.md`: each
-/// part headed `# Stage N: title` and its first chapter.
+/// top-level chapter titled `Stage N: title` (the solutions, listed under
+/// their own part, are nested and not chapters of a stage).
 pub fn read(root: &Path) -> Result<Vec<Stage>> {
     let path = root.join("book/src/SUMMARY.md");
     let summary =
@@ -39,34 +40,31 @@ pub fn read(root: &Path) -> Result<Vec<Stage>> {
 
 fn parse(summary: &str) -> Result<Vec<Stage>> {
     let mut stages: Vec<Stage> = Vec::new();
-    let mut part: Option<(u8, String)> = None;
     for line in summary.lines() {
-        if let Some(heading) = line.strip_prefix("# Stage ") {
-            let (number, title) = heading
-                .split_once(':')
-                .with_context(|| format!("a stage heading without a title: {line:?}"))?;
-            let number = number
-                .trim()
-                .parse()
-                .with_context(|| format!("a stage heading without a number: {line:?}"))?;
-            part = Some((number, title.trim().to_owned()));
-        } else if line.starts_with("# ") {
-            part = None;
-        } else if let (Some((number, title)), Some(link)) = (&part, line.strip_prefix("- [")) {
-            let chapter = link
-                .split_once("](")
-                .and_then(|(_, rest)| rest.strip_suffix(')'))
-                .with_context(|| format!("a chapter line without a link: {line:?}"))?;
-            stages.push(Stage {
-                number: *number,
-                title: title.clone(),
-                chapter: Path::new("book/src").join(chapter),
-            });
-            part = None;
-        }
+        let Some(entry) = line.strip_prefix("- [Stage ") else {
+            continue;
+        };
+        let (heading, link) = entry
+            .split_once("](")
+            .with_context(|| format!("a stage chapter without a link: {line:?}"))?;
+        let (number, title) = heading
+            .split_once(':')
+            .with_context(|| format!("a stage chapter without a title: {line:?}"))?;
+        let number = number
+            .trim()
+            .parse()
+            .with_context(|| format!("a stage chapter without a number: {line:?}"))?;
+        let chapter = link
+            .strip_suffix(')')
+            .with_context(|| format!("a stage chapter's link not closed: {line:?}"))?;
+        stages.push(Stage {
+            number,
+            title: title.trim().to_owned(),
+            chapter: Path::new("book/src").join(chapter),
+        });
     }
     if stages.is_empty() {
-        bail!("no part headed `# Stage N: title`");
+        bail!("no chapter listed as `- [Stage N: title](chapter.md)`");
     }
     Ok(stages)
 }
@@ -77,11 +75,12 @@ mod tests {
 
     #[test]
     fn the_stages_come_from_the_table_of_contents() {
-        let summary = "# Summary\n\n[Introduction](introduction.md)\n\n\
-             # Stage 1: the perceptron\n\n- [The perceptron](stage-1/perceptron.md)\n  \
-             - [Solution](stage-1/solution.md)\n\n# Stage 2: activation functions\n\n\
-             - [Activation functions](stage-2/activations.md)\n\n# Performance\n\n\
-             - [Making it fast](performance/fast.md)\n";
+        let summary = "# Summary\n\n[Introduction](introduction.md)\n\n# The stages\n\n\
+             - [Stage 1: the perceptron](stage-1/perceptron.md)\n\
+             - [Stage 2: activation functions](stage-2/activations.md)\n\n# Performance\n\n\
+             - [Making it fast](performance/fast.md)\n\n# Solutions\n\n\
+             - [The solutions](solutions.md)\n  \
+             - [Stage 1: the perceptron](stage-1/solution.md)\n";
         let stages = parse(summary).unwrap();
         assert_eq!(
             stages,
