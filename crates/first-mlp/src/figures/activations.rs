@@ -14,7 +14,7 @@ use reference::init::{init_scale, init_weights};
 
 use crate::plots::{
     Area, CLASS_COLOURS, DASH, FONT, TITLE_SIZE, X_LABEL_AREA, axes, draw_legend,
-    draw_line_with_dots, legend_dashes, legend_line, plot_error, tick,
+    draw_line_with_dots, legend_dashes, legend_line, plot_error, power_of_ten, tick,
 };
 
 /// An activation function (or any function of one variable) and its
@@ -153,7 +153,7 @@ pub(super) fn draw_init_spread(root: &Area<'_>) -> Result<()> {
     axes(&mut chart)
         .x_desc("layer")
         .y_desc("standard deviation")
-        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .y_label_formatter(&power_of_ten)
         .draw()
         .map_err(plot_error)?;
     let palette = [

@@ -14,7 +14,7 @@ use reference::train::train_step;
 
 use crate::plots::{
     AXIS_SIZE, Area, CLASS_COLOURS, FONT, PixelArea, TITLE_SIZE, X_LABEL_AREA, axes, draw_classes,
-    draw_legend, legend_line, plot_error, tick,
+    draw_legend, legend_line, plot_error, power_of_ten, tick,
 };
 
 /// An MLP trained for the figures, with its loss after every step.
@@ -112,7 +112,7 @@ pub(super) fn draw_losses(root: &Area<'_>, runs: &[TrainedMlp]) -> Result<()> {
     axes(&mut chart)
         .x_desc("step")
         .y_desc("loss")
-        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .y_label_formatter(&power_of_ten)
         .draw()
         .map_err(plot_error)?;
     for (run, colour) in runs.iter().zip([CLASS_COLOURS[1], CLASS_COLOURS[0]]) {

@@ -157,12 +157,15 @@ pub(super) fn draw_mistakes(root: &Area<'_>, runs: &[TrainedPerceptron]) -> Resu
         .margin(12)
         .x_label_area_size(X_LABEL_AREA)
         .y_label_area_size(50)
-        // Headroom above the highest line for the legend.
-        .build_cartesian_2d(1usize..EPOCHS, 0usize..most + 3)
+        // Headroom above the highest line for the legend, and half a unit
+        // below 0 and before epoch 1, so the dots there sit clear of the axes.
+        .build_cartesian_2d(0.5f32..EPOCHS as f32 + 0.5, -0.5f32..(most + 3) as f32)
         .map_err(plot_error)?;
     axes(&mut chart)
         .x_desc("epoch")
         .y_desc("mistakes")
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| format!("{v:.0}"))
         .draw()
         .map_err(plot_error)?;
     let palette = [
@@ -172,13 +175,13 @@ pub(super) fn draw_mistakes(root: &Area<'_>, runs: &[TrainedPerceptron]) -> Resu
         CLASS_COLOURS[0],
     ];
     for (run, colour) in runs.iter().zip(palette) {
-        let points: Vec<(usize, usize)> = run
+        let points: Vec<(f32, f32)> = run
             .report
             .mistakes_per_epoch
             .iter()
             .take(EPOCHS)
             .enumerate()
-            .map(|(i, &m)| (i + 1, m))
+            .map(|(i, &m)| ((i + 1) as f32, m as f32))
             .collect();
         draw_line_with_dots(&mut chart, points, colour, run.name)?;
     }

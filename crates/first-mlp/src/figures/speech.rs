@@ -32,7 +32,22 @@ pub(super) fn draw_speech_front_end(root: &PixelArea<'_>) -> Result<()> {
         config.sample_rate as f32,
     )?;
     let coefficients = mfcc(&samples, &config, &filters)?;
-    let frames = coefficients.nrows();
+    let rate = config.sample_rate as f32;
+    // The recording ends in digital silence, whose spectrum and MFCCs are
+    // constant: show the utterance up to a tenth of a second after its last
+    // spoken phone.
+    let spoken_ms: f32 = phones.iter().map(|(_, ms)| ms).sum::<f32>()
+        - phones
+            .iter()
+            .rev()
+            .take_while(|(phone, _)| crate::speech_corpus::class_of(phone) == Some("[SIL]"))
+            .map(|(_, ms)| ms)
+            .sum::<f32>();
+    let shown = ((spoken_ms / 1000.0 + 0.1) * rate) as usize;
+    let samples = &samples[..shown.min(samples.len())];
+    let frames = coefficients
+        .nrows()
+        .min(samples.len().saturating_sub(config.frame_length) / config.hop + 1);
     let sentence = fs::read_to_string(example.join("sentence.txt"))?;
     let root = root
         .titled(sentence.trim(), (FONT, TITLE_SIZE))
@@ -41,18 +56,17 @@ pub(super) fn draw_speech_front_end(root: &PixelArea<'_>) -> Result<()> {
     let (middle, rest) = rest.split_vertically(160);
     let (bottom, labels) = rest.split_vertically(170);
 
-    let rate = config.sample_rate as f32;
     let timing = Timing {
         seconds: samples.len() as f32 / rate,
         hop: config.hop as f32 / rate,
         // A frame's cell is centred on the middle of its window.
         start: (config.frame_length - config.hop) as f32 / 2.0 / rate,
     };
-    draw_waveform(&top, &samples, rate, timing.seconds)?;
+    draw_waveform(&top, samples, rate, timing.seconds)?;
     heat_map(
         &middle,
         ("spectrogram (log power)", "kHz"),
-        &spectrogram(&samples, &config, frames),
+        &spectrogram(samples, &config, frames),
         rate / config.fft_size as f32 / 1000.0,
         &timing,
         false,
@@ -165,6 +179,20 @@ fn draw_phonemes(area: &PixelArea<'_>, phones: &[(String, f32)], seconds: f32) -
         .into_font()
         .into_text_style(area)
         .pos(Pos::new(HPos::Center, VPos::Center));
+    // A light line at each boundary between phones, so that each label's
+    // stretch shows.
+    let mut boundary = 0.0;
+    for (_, ms) in phones {
+        boundary += ms / 1000.0;
+        if boundary < seconds {
+            chart
+                .draw_series(std::iter::once(PathElement::new(
+                    vec![(boundary, 0.0), (boundary, LINES as f32)],
+                    BLACK.mix(0.25),
+                )))
+                .map_err(plot_error)?;
+        }
+    }
     // Where each line's last label ends, in pixels.
     let mut ends = [i32::MIN; LINES];
     let mut t = 0.0;
@@ -219,6 +247,7 @@ fn heat_map(
         .map(|k| range(if per_row { Some(k) } else { None }))
         .collect();
     let mut chart = ChartBuilder::on(area)
+        .margin_top(8)
         .margin_left(10)
         .margin_right(10)
         .y_label_area_size(Y_LABEL_AREA)

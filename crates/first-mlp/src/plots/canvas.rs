@@ -180,6 +180,20 @@ pub fn tick(v: &f32) -> String {
     format!("{:.1}", rounded + 0.0)
 }
 
+/// A tick of a log axis as a power of ten, 10⁻³, rather than 1e-3.
+pub fn power_of_ten(v: &f32) -> String {
+    const SUPERSCRIPTS: [char; 10] = ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'];
+    let exponent = v.log10().round() as i32;
+    let digits: String = exponent
+        .unsigned_abs()
+        .to_string()
+        .chars()
+        .map(|d| SUPERSCRIPTS[d.to_digit(10).unwrap_or(0) as usize])
+        .collect();
+    let sign = if exponent < 0 { "⁻" } else { "" };
+    format!("10{sign}{digits}")
+}
+
 /// A plotters error (generic over the backend) as an `anyhow::Error`.
 pub fn plot_error(e: impl std::fmt::Display) -> anyhow::Error {
     anyhow!("plotters: {e}")

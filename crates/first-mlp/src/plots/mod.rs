@@ -13,7 +13,7 @@ mod digits;
 pub use canvas::{
     AXIS_SIZE, Area, CLASS_COLOURS, DASH, FONT, Figure, PixelArea, TICK_SIZE, TITLE_SIZE,
     X_LABEL_AREA, axes, draw_classes, draw_legend, draw_line_with_dots, legend_dashes, legend_line,
-    plot_error, render, render_png, tick, write_all,
+    plot_error, power_of_ten, render, render_png, tick, write_all,
 };
 pub use confusion::{draw_confusion, draw_confusion_named};
 pub use curves::draw_curves;
