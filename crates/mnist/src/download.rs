@@ -3,12 +3,14 @@
 //! Each file is streamed into a temporary file beside its destination. Only
 //! when its decompressed content has the expected sha256 is it renamed into
 //! place; a failed, cut-short or corrupted download leaves nothing behind,
-//! and the next mirror is tried.
+//! and the next mirror is tried. Timeouts bound a silent or slow server, the
+//! body is capped by the file's known size, and temporary files that a killed
+//! run left behind are removed by the next.
 
 use std::fs;
 use std::io::{Read, Write};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -20,6 +22,37 @@ pub const MIRRORS: [&str; 2] = [
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 ];
 
+/// How long a download may wait. A silent server fails after `per_read`,
+/// a slow one after `global`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// To open the connection.
+    pub connect: Duration,
+    /// For any one read (response headers or a piece of the body).
+    pub per_read: Duration,
+    /// For one file from one mirror, body included. A `.download-*` file
+    /// untouched for longer belongs to no live download: it is removed.
+    pub global: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(15),
+            per_read: Duration::from_secs(30),
+            // The largest file (9.9 MB) at 20 kB/s.
+            global: Duration::from_secs(600),
+        }
+    }
+}
+
+/// The most bytes a gzip of `spec`'s content can take: stored (incompressible)
+/// deflate blocks add 5 bytes per 65,535, the gzip header and trailer 18
+/// and a file name in the header a little more.
+pub fn max_download_size(spec: &FileSpec) -> u64 {
+    spec.size + spec.size / 1024 + 4096
+}
+
 /// Makes sure every file of `specs` is in `dir`, downloading `NAME.gz` from
 /// the first mirror that serves a verified copy. Files already present and
 /// verified are left alone. `progress` shows a bar per download.
@@ -29,13 +62,26 @@ pub fn ensure(
     dir: &Path,
     progress: bool,
 ) -> Result<(), MnistError> {
+    ensure_with(specs, mirrors, dir, progress, &Limits::default())
+}
+
+/// [`ensure`] with the given time limits.
+pub fn ensure_with(
+    specs: &[FileSpec],
+    mirrors: &[&str],
+    dir: &Path,
+    progress: bool,
+    limits: &Limits,
+) -> Result<(), MnistError> {
     fs::create_dir_all(dir).map_err(|source| MnistError::Io {
         path: dir.to_owned(),
         source,
     })?;
+    remove_stale_temporaries(dir, limits.global);
     let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_connect(Some(Duration::from_secs(20)))
-        .timeout_global(Some(Duration::from_secs(600)))
+        .timeout_connect(Some(limits.connect))
+        .timeout_per_read(Some(limits.per_read))
+        .timeout_global(Some(limits.global))
         .build()
         .into();
     for spec in specs {
@@ -79,7 +125,16 @@ fn fetch_verified(
         .get("content-length")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
-    let mut reader = response.into_body().into_reader();
+    let limit = max_download_size(spec);
+    if let Some(length) = length
+        && length > limit
+    {
+        return Err(format!(
+            "the server announces {length} bytes, more than the {limit} a gzip of this file can take"
+        ));
+    }
+    // One byte past the limit tells a body that is too long.
+    let mut reader = response.into_body().into_reader().take(limit + 1);
     let mut temp = tempfile::Builder::new()
         .prefix(".download-")
         .tempfile_in(dir)
@@ -111,6 +166,11 @@ fn fetch_verified(
         temp.write_all(&buffer[..n])
             .map_err(|e| format!("writing {}: {e}", temp.path().display()))?;
         received += n as u64;
+        if received > limit {
+            return Err(format!(
+                "the body goes past {limit} bytes, more than a gzip of this file can take"
+            ));
+        }
         bar.set_position(received);
     }
     bar.finish_and_clear();
@@ -121,6 +181,7 @@ fn fetch_verified(
     }
 
     let raw = fs::read(temp.path()).map_err(|e| format!("reading back: {e}"))?;
+    // Decompressed no further than the IDX header declares (no bomb).
     let content = idx::decompress(raw, Path::new(url)).map_err(|e| match e {
         MnistError::Gzip { reason, .. } => format!("not a valid gzip stream: {reason}"),
         other => other.to_string(),
@@ -136,4 +197,27 @@ fn fetch_verified(
     temp.persist(&target)
         .map_err(|e| format!("renaming into {}: {e}", target.display()))?;
     Ok(())
+}
+
+/// Removes the `.download-*` files in `dir` not modified for longer than
+/// `age`: a killed run's leftovers (a live download writes more often).
+/// Best effort: a file that cannot be removed is left for the next run.
+fn remove_stale_temporaries(dir: &Path, age: Duration) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let now = SystemTime::now();
+    for entry in entries.flatten() {
+        let stale = entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".download-")
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| now.duration_since(t).is_ok_and(|d| d > age));
+        if stale {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }

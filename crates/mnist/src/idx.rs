@@ -5,13 +5,18 @@
 //! uses type 0x08 (unsigned bytes): images have 3 dimensions (count, rows,
 //! columns), labels 1 (count).
 
-use std::fs;
-use std::io::Read;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use flate2::read::GzDecoder;
+use flate2::bufread::MultiGzDecoder;
 
 use crate::MnistError;
+
+/// The most data an IDX file may declare. Larger than any MNIST-family file
+/// (EMNIST's largest holds 547 MB), small enough that a forged header cannot
+/// make a reader ask for more memory than a laptop has.
+pub const MAX_DATA_BYTES: u64 = 1 << 30;
 
 /// Images, row by row, one byte (0 = white, 255 = black ink) per pixel.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,20 +29,32 @@ pub struct Images {
 }
 
 impl Images {
-    /// The pixels of image `index`.
+    /// The pixels of image `index`; panics if there is no such image.
     pub fn image(&self, index: usize) -> &[u8] {
-        let size = self.rows * self.cols;
-        &self.pixels[index * size..(index + 1) * size]
+        assert!(
+            index < self.count,
+            "image {index} asked of {} images",
+            self.count
+        );
+        // No overflow when pixels.len() = count · rows · cols, as the
+        // readers guarantee; saturating keeps a hand-made value from wrapping.
+        let size = self.rows.saturating_mul(self.cols);
+        let start = index.saturating_mul(size);
+        &self.pixels[start..start.saturating_add(size)]
     }
 
     /// The first `count` images.
     pub fn take(&self, count: usize) -> Self {
         let count = count.min(self.count);
+        // rows · cols first: with 0 columns, count · rows alone may overflow.
+        let len = count
+            .saturating_mul(self.rows.saturating_mul(self.cols))
+            .min(self.pixels.len());
         Self {
             count,
             rows: self.rows,
             cols: self.cols,
-            pixels: self.pixels[..count * self.rows * self.cols].to_vec(),
+            pixels: self.pixels[..len].to_vec(),
         }
     }
 }
@@ -45,28 +62,173 @@ impl Images {
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const UNSIGNED_BYTE: u8 = 0x08;
 
-/// The bytes of a file, decompressed when they start with gzip's magic.
+/// The content of an IDX file, decompressed when it is gzip. Reads the
+/// header, then exactly the data it declares (at most [`MAX_DATA_BYTES`]),
+/// so that neither a forged size nor a gzip bomb makes it read or hold more.
 pub fn read_decompressed(path: &Path) -> Result<Vec<u8>, MnistError> {
-    let raw = fs::read(path).map_err(|source| MnistError::Io {
+    let file = File::open(path).map_err(|source| MnistError::Io {
         path: path.to_owned(),
         source,
     })?;
-    decompress(raw, path)
+    read_from(file, path)
 }
 
-/// `raw` itself, or its decompressed content if it is gzip.
+/// `raw` itself, or, if it is gzip, the IDX file it holds, decompressed no
+/// further than its header declares (see [`read_from`]).
 pub fn decompress(raw: Vec<u8>, path: &Path) -> Result<Vec<u8>, MnistError> {
     if !raw.starts_with(&GZIP_MAGIC) {
         return Ok(raw);
     }
-    let mut out = Vec::with_capacity(raw.len() * 4);
-    GzDecoder::new(raw.as_slice())
-        .read_to_end(&mut out)
-        .map_err(|e| MnistError::Gzip {
+    read_from(raw.as_slice(), path)
+}
+
+/// Reads an IDX file (raw, or gzip of any number of members) from `input`
+/// as a stream: the header, then exactly the data it declares, then a check
+/// that nothing follows. Memory and reading stop at what the header
+/// declares, never at what the stream would produce.
+pub fn read_from(input: impl Read, path: &Path) -> Result<Vec<u8>, MnistError> {
+    let mut input = BufReader::new(input);
+    let head = input.fill_buf().map_err(|source| MnistError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    if head.starts_with(&GZIP_MAGIC) {
+        // Multi-member: gzip allows concatenated members (`cat a.gz b.gz`).
+        read_idx(MultiGzDecoder::new(input), path, true)
+    } else {
+        read_idx(input, path, false)
+    }
+}
+
+/// The bytes of one IDX file from a (decompressed) stream.
+fn read_idx(mut input: impl Read, path: &Path, gzip: bool) -> Result<Vec<u8>, MnistError> {
+    let read_error = |source: io::Error| {
+        // The decoder reports a corrupt or cut stream as these kinds.
+        let corrupt = matches!(
+            source.kind(),
+            io::ErrorKind::InvalidInput | io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof
+        );
+        if gzip && corrupt {
+            MnistError::Gzip {
+                path: path.to_owned(),
+                reason: source.to_string(),
+            }
+        } else {
+            MnistError::Io {
+                path: path.to_owned(),
+                source,
+            }
+        }
+    };
+    let format = |offset: u64, expected: String, found: String| MnistError::Format {
+        path: path.to_owned(),
+        offset,
+        expected,
+        found,
+    };
+    let mut bytes = Vec::new();
+    let read_up_to = |input: &mut dyn Read, bytes: &mut Vec<u8>, n: u64| {
+        input.take(n).read_to_end(bytes).map_err(read_error)
+    };
+    read_up_to(&mut input, &mut bytes, 4)?;
+    if bytes.len() < 4 {
+        return Err(format(
+            bytes.len() as u64,
+            "an IDX header (a 4-byte magic number, then 4 bytes per dimension)".to_owned(),
+            format!("a file of {} bytes", bytes.len()),
+        ));
+    }
+    let item_size: u64 = match (bytes[0], bytes[1], bytes[2]) {
+        (0, 0, 0x08 | 0x09) => 1,
+        (0, 0, 0x0b) => 2,
+        (0, 0, 0x0c | 0x0d) => 4,
+        (0, 0, 0x0e) => 8,
+        _ => {
+            return Err(format(
+                0,
+                "an IDX magic number: 0, 0, a type code (0x08, 0x09, 0x0b-0x0e), \
+                 the number of dimensions"
+                    .to_owned(),
+                format!(
+                    "0x{:08x}",
+                    u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+                ),
+            ));
+        }
+    };
+    let header_len = 4 + 4 * usize::from(bytes[3]);
+    read_up_to(&mut input, &mut bytes, header_len as u64 - 4)?;
+    if bytes.len() < header_len {
+        return Err(format(
+            bytes.len() as u64,
+            format!("a {header_len}-byte IDX header"),
+            format!("a file of {} bytes", bytes.len()),
+        ));
+    }
+    let dims = dimensions(&bytes, header_len);
+    let len = data_len(&dims, item_size, path)?;
+    read_up_to(&mut input, &mut bytes, len)?;
+    let available = (bytes.len() - header_len) as u64;
+    if available < len {
+        return Err(format(
+            bytes.len() as u64,
+            data_expected(len, &dims, header_len),
+            format!("only {available} (truncated)"),
+        ));
+    }
+    // One byte more: none may follow, and reaching the end makes the
+    // decoder check gzip's CRC.
+    let mut tail = Vec::new();
+    read_up_to(&mut input, &mut tail, 1)?;
+    if !tail.is_empty() {
+        // A corrupt gzip often inflates to too much before its CRC is
+        // reached: read on a bounded way, so the corruption is named.
+        if gzip {
+            read_up_to_sink(&mut input, 1 << 20).map_err(read_error)?;
+        }
+        return Err(format(
+            bytes.len() as u64,
+            data_expected(len, &dims, header_len),
+            format!("more than {len} (trailing bytes)"),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Reads and drops up to `n` bytes.
+fn read_up_to_sink(input: &mut impl Read, n: u64) -> io::Result<u64> {
+    io::copy(&mut input.take(n), &mut io::sink())
+}
+
+/// The dimensions written after the magic number, up to `header_len`.
+fn dimensions(bytes: &[u8], header_len: usize) -> Vec<u32> {
+    bytes[4..header_len]
+        .chunks_exact(4)
+        .map(|d| u32::from_be_bytes([d[0], d[1], d[2], d[3]]))
+        .collect()
+}
+
+/// The bytes of data the dimensions declare, checked: a product that
+/// overflows or exceeds [`MAX_DATA_BYTES`] is an error naming the dimensions.
+fn data_len(dims: &[u32], item_size: u64, path: &Path) -> Result<u64, MnistError> {
+    dims.iter()
+        .try_fold(item_size, |n, &d| n.checked_mul(u64::from(d)))
+        .filter(|&n| n <= MAX_DATA_BYTES)
+        .ok_or_else(|| MnistError::TooLarge {
             path: path.to_owned(),
-            reason: e.to_string(),
-        })?;
-    Ok(out)
+            dims: dims.to_vec(),
+            max_bytes: MAX_DATA_BYTES,
+        })
+}
+
+/// "N bytes of data (a x b x c) after the H-byte header".
+fn data_expected(len: u64, dims: &[u32], header_len: usize) -> String {
+    let shape = if dims.len() > 1 {
+        format!(" ({})", crate::dims_text(dims))
+    } else {
+        String::new()
+    };
+    format!("{len} bytes of data{shape} after the {header_len}-byte header")
 }
 
 /// Reads an IDX image file (raw or gzip).
@@ -82,8 +244,9 @@ pub fn read_labels(path: &Path) -> Result<Vec<u8>, MnistError> {
 /// Parses the decompressed bytes of an IDX image file; `path` names it in errors.
 pub fn parse_images(bytes: &[u8], path: &Path) -> Result<Images, MnistError> {
     let dims = header(bytes, 3, 0x0803, path)?;
-    let (count, rows, cols) = (dims[0], dims[1], dims[2]);
-    let pixels = payload(bytes, 16, count * rows * cols, path)?;
+    let pixels = payload(bytes, &dims, path)?;
+    // Each dimension is at most the data's length, so these fit a usize.
+    let [count, rows, cols] = [dims[0], dims[1], dims[2]].map(|d| d as usize);
     Ok(Images {
         count,
         rows,
@@ -95,7 +258,7 @@ pub fn parse_images(bytes: &[u8], path: &Path) -> Result<Images, MnistError> {
 /// Parses the decompressed bytes of an IDX label file.
 pub fn parse_labels(bytes: &[u8], path: &Path) -> Result<Vec<u8>, MnistError> {
     let dims = header(bytes, 1, 0x0801, path)?;
-    let labels = payload(bytes, 8, dims[0], path)?;
+    let labels = payload(bytes, &dims, path)?;
     if let Some(i) = labels.iter().position(|&l| l > 9) {
         return Err(MnistError::Format {
             path: path.to_owned(),
@@ -108,7 +271,7 @@ pub fn parse_labels(bytes: &[u8], path: &Path) -> Result<Vec<u8>, MnistError> {
 }
 
 /// Checks the magic number and returns the dimensions.
-fn header(bytes: &[u8], dims: usize, magic: u32, path: &Path) -> Result<Vec<usize>, MnistError> {
+fn header(bytes: &[u8], dims: usize, magic: u32, path: &Path) -> Result<Vec<u32>, MnistError> {
     let format = |offset: u64, expected: String, found: String| MnistError::Format {
         path: path.to_owned(),
         offset,
@@ -137,33 +300,25 @@ fn header(bytes: &[u8], dims: usize, magic: u32, path: &Path) -> Result<Vec<usiz
             format!("0x{found:08x}{detail}"),
         ));
     }
-    Ok((0..dims)
-        .map(|d| {
-            let at = 4 + 4 * d;
-            u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize
-        })
-        .collect())
+    Ok(dimensions(bytes, header_len))
 }
 
-/// The `len` bytes after the header, which must be exactly what is left.
-fn payload<'a>(
-    bytes: &'a [u8],
-    header_len: usize,
-    len: usize,
-    path: &Path,
-) -> Result<&'a [u8], MnistError> {
-    let available = bytes.len() - header_len;
+/// The bytes after the header, which must be exactly what `dims` declare.
+fn payload<'a>(bytes: &'a [u8], dims: &[u32], path: &Path) -> Result<&'a [u8], MnistError> {
+    let header_len = 4 + 4 * dims.len();
+    let len = data_len(dims, 1, path)?;
+    let available = (bytes.len() - header_len) as u64;
     if available != len {
-        let (expected, found) = if available < len {
-            ("truncated", format!("only {available}"))
+        let found = if available < len {
+            format!("only {available} (truncated)")
         } else {
-            ("trailing bytes", format!("{available}"))
+            format!("{available} (trailing bytes)")
         };
         return Err(MnistError::Format {
             path: path.to_owned(),
-            offset: bytes.len().min(header_len + len) as u64,
-            expected: format!("{len} bytes of data after the {header_len}-byte header"),
-            found: format!("{found} ({expected})"),
+            offset: (bytes.len() as u64).min(header_len as u64 + len),
+            expected: data_expected(len, dims, header_len),
+            found,
         });
     }
     Ok(&bytes[header_len..])

@@ -39,17 +39,39 @@ pub enum MnistError {
         expected: String,
         found: String,
     },
+    /// The header declares more data than a file may hold (or than fits
+    /// 64 bits at all): the declared dimensions, not a wrapped product.
+    #[error(
+        "{}: the IDX header declares dimensions {}, more than the {max_bytes} bytes of data an IDX file may hold",
+        path.display(),
+        dims_text(dims)
+    )]
+    TooLarge {
+        path: PathBuf,
+        dims: Vec<u32>,
+        max_bytes: u64,
+    },
     #[error("{}: no {name} (or {name}.gz) there", dir.display())]
     Missing { dir: PathBuf, name: String },
     #[error("downloading {name} failed from every mirror:\n{attempts}")]
     Download { name: String, attempts: String },
 }
 
-/// One of the four files, with the sha256 of its decompressed content.
+/// Dimensions as written in messages: "60000 x 28 x 28".
+fn dims_text(dims: &[u32]) -> String {
+    dims.iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(" x ")
+}
+
+/// One of the four files, with the sha256 and size of its decompressed content.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FileSpec {
     pub name: &'static str,
     pub sha256: &'static str,
+    /// Bytes once decompressed; bounds what a download may send.
+    pub size: u64,
 }
 
 /// The canonical MNIST files. The checksums are of the decompressed bytes, so
@@ -58,18 +80,22 @@ pub const FULL: [FileSpec; 4] = [
     FileSpec {
         name: "train-images-idx3-ubyte",
         sha256: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+        size: 47040016,
     },
     FileSpec {
         name: "train-labels-idx1-ubyte",
         sha256: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+        size: 60008,
     },
     FileSpec {
         name: "t10k-images-idx3-ubyte",
         sha256: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+        size: 7840016,
     },
     FileSpec {
         name: "t10k-labels-idx1-ubyte",
         sha256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+        size: 10008,
     },
 ];
 
@@ -78,18 +104,22 @@ pub const SAMPLE: [FileSpec; 4] = [
     FileSpec {
         name: "train-images-idx3-ubyte",
         sha256: "1e3ffdb2f57e22d9e5363dde25c2d057542c2e72baa312f0f3b03948bb3802b7",
+        size: 3920016,
     },
     FileSpec {
         name: "train-labels-idx1-ubyte",
         sha256: "685aeb7baef68233efa643639a5e9c15bb48be09a628f96fb7f606ca2a1ea7bc",
+        size: 5008,
     },
     FileSpec {
         name: "t10k-images-idx3-ubyte",
         sha256: "de7c252b04f05e1f8309634180ccdf286dc6dbac8c579b74e76e02ae0331ca52",
+        size: 784016,
     },
     FileSpec {
         name: "t10k-labels-idx1-ubyte",
         sha256: "832c0d20f0dc42e575488c75a83a970787d4c8d4d05831b2ef03701b4a478a90",
+        size: 1008,
     },
 ];
 

@@ -217,3 +217,147 @@ fn a_truncated_or_corrupted_local_file_is_a_clear_error() {
         "{err}"
     );
 }
+
+/// Short limits, so that the servers below fail fast.
+fn short_limits() -> mnist::download::Limits {
+    mnist::download::Limits {
+        connect: std::time::Duration::from_secs(2),
+        per_read: std::time::Duration::from_millis(300),
+        global: std::time::Duration::from_secs(3),
+    }
+}
+
+/// Accepts, reads the request, then says nothing until the client leaves.
+fn serve_silence() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a local port");
+    let base = format!("http://{}/", listener.local_addr().unwrap());
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+            });
+        }
+    });
+    base
+}
+
+/// Sends a header, then one byte of body every 50 ms, forever.
+fn serve_trickle() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a local port");
+    let base = format!("http://{}/", listener.local_addr().unwrap());
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            thread::spawn(move || {
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                let head = "HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n";
+                let _ = stream.write_all(head.as_bytes());
+                while stream.write_all(&[0x1f]).is_ok() {
+                    thread::sleep(std::time::Duration::from_millis(50));
+                }
+            });
+        }
+    });
+    base
+}
+
+/// Sends up to 256 MiB of body, announced or not, and reports how much it
+/// managed to write before the client hung up.
+fn serve_too_much(announce: bool) -> (String, std::sync::mpsc::Receiver<u64>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a local port");
+    let base = format!("http://{}/", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let total: u64 = 256 << 20;
+            let head = if announce {
+                format!("HTTP/1.1 200 OK\r\nContent-Length: {total}\r\n\r\n")
+            } else {
+                "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_owned()
+            };
+            let _ = stream.write_all(head.as_bytes());
+            let chunk = vec![0u8; 64 * 1024];
+            let mut sent = 0u64;
+            while sent < total && stream.write_all(&chunk).is_ok() {
+                sent += chunk.len() as u64;
+            }
+            let _ = tx.send(sent);
+        }
+    });
+    (base, rx)
+}
+
+#[test]
+fn a_silent_or_slow_server_times_out() {
+    let dir = tempfile::tempdir().unwrap();
+    for mirror in [serve_silence(), serve_trickle()] {
+        let err = mnist::download::ensure_with(
+            &SAMPLE[3..],
+            &[&mirror],
+            dir.path(),
+            false,
+            &short_limits(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, MnistError::Download { .. }), "{err}");
+        assert!(leftovers(dir.path()).is_empty());
+    }
+}
+
+/// The test labels' gzip is 526 bytes: a server sending 256 MiB for it is
+/// cut off after a few KiB, whether it announces the size or not.
+#[test]
+fn a_body_larger_than_the_file_can_be_is_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    for announce in [false, true] {
+        let (mirror, sent) = serve_too_much(announce);
+        let err = mnist::download::ensure_with(
+            &SAMPLE[3..],
+            &[&mirror],
+            dir.path(),
+            false,
+            &short_limits(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, MnistError::Download { .. }), "{err}");
+        // The server stops when the client hangs up; socket buffers hold a
+        // few MiB at most. (The timeout only guards against a hang.)
+        let sent = sent
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the server finishes");
+        assert!(sent < 32 << 20, "the client took {sent} bytes");
+        assert!(leftovers(dir.path()).is_empty());
+    }
+    assert!(mnist::download::max_download_size(&SAMPLE[3]) < 1 << 20);
+}
+
+/// A killed run leaves `.download-*` files; the next run removes the stale
+/// ones and keeps one a live download may be writing.
+#[test]
+fn stale_temporary_files_are_removed_on_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    for spec in SAMPLE {
+        let name = format!("{}.gz", spec.name);
+        fs::copy(sample_dir().join(&name), dir.path().join(&name)).unwrap();
+    }
+    let stale = dir.path().join(".download-killed");
+    fs::write(&stale, b"half a file").unwrap();
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(hour_ago)
+        .unwrap();
+    let live = dir.path().join(".download-live");
+    fs::write(&live, b"being written").unwrap();
+    mnist::download::ensure_with(&SAMPLE, &[], dir.path(), false, &short_limits()).unwrap();
+    assert!(!stale.exists());
+    assert!(live.exists());
+}

@@ -117,11 +117,16 @@ fn read_labels(path: &Path, frames: usize) -> Result<Vec<usize>, LayoutError> {
         path: path.to_owned(),
         problem,
     };
-    let Array::Text { data, .. } = npy::read(path)? else {
+    let Array::Text { data, shape } = npy::read(path)? else {
         return Err(invalid(
             "expected phoneme strings, found numbers".to_owned(),
         ));
     };
+    if shape.len() != 1 {
+        return Err(invalid(format!(
+            "expected a 1-D array of phonemes, found shape {shape:?}"
+        )));
+    }
     let mut labels: &[String] = &data;
     if labels.first().map(String::as_str) == Some("[SOS]") {
         labels = &labels[1..];

@@ -155,38 +155,80 @@ pub fn mfcc(
 pub struct WavError {
     pub path: std::path::PathBuf,
     pub problem: String,
+    pub kind: WavProblem,
+}
+
+/// The kind of a [`WavError`], for callers and tests to match on.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WavProblem {
+    /// Not a WAV file hound reads, or its data is cut or malformed.
+    Unreadable,
+    /// Another sample rate than asked for.
+    SampleRate { expected: u32, found: u32 },
+    /// Integer samples of a width outside 1-32 bits.
+    SampleWidth { bits: u16 },
+    /// A NaN or infinite float sample, at this index (all channels counted).
+    NonFinite { sample: usize, value: f32 },
 }
 
 /// Reads a WAV file as mono samples in [-1, 1] (channels are averaged).
-/// Fails unless its rate is `sample_rate`.
+/// Fails unless its rate is `sample_rate` and every sample is finite.
 pub fn read_wav(path: &Path, sample_rate: u32) -> Result<Vec<f32>, WavError> {
-    let error = |problem: String| WavError {
+    let error = |kind: WavProblem, problem: String| WavError {
         path: path.to_owned(),
         problem,
+        kind,
     };
-    let reader =
-        hound::WavReader::open(path).map_err(|e| error(format!("not a readable WAV file: {e}")))?;
+    let unreadable = |e: hound::Error| error(WavProblem::Unreadable, e.to_string());
+    let reader = hound::WavReader::open(path).map_err(|e| {
+        error(
+            WavProblem::Unreadable,
+            format!("not a readable WAV file: {e}"),
+        )
+    })?;
     let spec = reader.spec();
     if spec.sample_rate != sample_rate {
-        return Err(error(format!(
-            "expected a sample rate of {sample_rate} Hz, found {} Hz (resample it first, e.g. `sox in.wav -r {sample_rate} out.wav`)",
-            spec.sample_rate
-        )));
+        return Err(error(
+            WavProblem::SampleRate {
+                expected: sample_rate,
+                found: spec.sample_rate,
+            },
+            format!(
+                "expected a sample rate of {sample_rate} Hz, found {} Hz (resample it first, e.g. `sox in.wav -r {sample_rate} out.wav`)",
+                spec.sample_rate
+            ),
+        ));
     }
     let samples: Vec<f32> = match spec.sample_format {
         hound::SampleFormat::Float => reader
             .into_samples::<f32>()
             .collect::<Result<_, _>>()
-            .map_err(|e| error(e.to_string()))?,
+            .map_err(unreadable)?,
         hound::SampleFormat::Int => {
-            let scale = (1i64 << (spec.bits_per_sample - 1)) as f32;
+            // The extensible header's valid-bits field can say anything;
+            // the scale below needs 1-32 bits (i32 samples).
+            let bits = spec.bits_per_sample;
+            if !(1..=32).contains(&bits) {
+                return Err(error(
+                    WavProblem::SampleWidth { bits },
+                    format!("expected integer samples of 1 to 32 bits, found {bits} bits"),
+                ));
+            }
+            let scale = (1i64 << (bits - 1)) as f32;
             reader
                 .into_samples::<i32>()
                 .map(|s| s.map(|v| v as f32 / scale))
                 .collect::<Result<_, _>>()
-                .map_err(|e| error(e.to_string()))?
+                .map_err(unreadable)?
         }
     };
+    if let Some(sample) = samples.iter().position(|v| !v.is_finite()) {
+        let value = samples[sample];
+        return Err(error(
+            WavProblem::NonFinite { sample, value },
+            format!("sample {sample} is {value}: expected finite samples"),
+        ));
+    }
     let channels = usize::from(spec.channels.max(1));
     Ok(samples
         .chunks(channels)
