@@ -43,4 +43,4 @@ mod batch_copy;
 mod trainer;
 
 pub use batch_copy::BlockCopy;
-pub use trainer::{Input, Trainer, Unsupported, faer_kernels, input, train_epoch};
+pub use trainer::{EpochError, Input, Trainer, Unsupported, faer_kernels, input, train_epoch};

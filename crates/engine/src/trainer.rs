@@ -567,16 +567,33 @@ impl Trainer {
     }
 }
 
+/// Why [`train_epoch`] stopped before the end of the epoch.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum EpochError {
+    #[error(transparent)]
+    Shape(#[from] ShapeError),
+    /// The loss of a batch was NaN or infinite: the network is broken from
+    /// there on, so the epoch stops at that step instead of training on.
+    #[error("the loss of step {step} (1-based) of the epoch is {loss}, not a finite number")]
+    NonFiniteLoss {
+        /// The 1-based batch of the epoch.
+        step: usize,
+        /// That batch's loss.
+        loss: f32,
+    },
+}
+
 /// Stage 5's `train_epoch` on the fast path: one epoch of Adam steps over
 /// the loader's batches, with the same running figures and `on_batch`
-/// callback.
+/// callback. Stops with [`EpochError::NonFiniteLoss`] at the first batch
+/// whose loss is not finite, before calling `on_batch` for it.
 pub fn train_epoch(
     trainer: &mut Trainer,
     mlp: &mut Mlp,
     adam: &mut Adam,
     loader: &mut BatchLoader,
     on_batch: &mut (dyn FnMut(&EpochStats) + Send),
-) -> Result<EpochStats, ShapeError> {
+) -> Result<EpochStats, EpochError> {
     // The whole epoch runs on the thread pool, so that each step's partner
     // and the loader's copies are hand-overs between its threads, not round
     // trips from here.
@@ -585,8 +602,15 @@ pub fn train_epoch(
         let mut correct = 0usize;
         let mut stats = EpochStats::default();
         loader.start_epoch();
+        let mut step = 0;
         while let Some((inputs, labels)) = loader.next_batch() {
             let loss = trainer.step(mlp, adam, input(inputs), labels)?;
+            step += 1;
+            // Checked here, on the pool's thread, so that the caller gets an
+            // error rather than a panic from its callback across rayon.
+            if !loss.is_finite() {
+                return Err(EpochError::NonFiniteLoss { step, loss });
+            }
             total_loss += f64::from(loss) * labels.len() as f64;
             correct += count_correct(trainer.output(), labels);
             stats.examples += labels.len();

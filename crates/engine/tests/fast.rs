@@ -446,3 +446,36 @@ fn the_fast_gradients_pass_the_numerical_gradient_check() {
         }
     }
 }
+
+#[test]
+fn an_epoch_stops_at_the_first_step_whose_loss_is_not_finite() {
+    use course_support::batches::{BatchLoader, Order};
+    let mlp = Mlp::new(
+        &[4, 8, 3],
+        &[Activation::Relu, Activation::Identity],
+        Init::KaimingUniform,
+        0,
+        reference::init::init_weights,
+    )
+    .unwrap();
+    let (x, y) = batch(40, 4, 3, 7);
+    // A NaN rate leaves step 1's loss finite (computed before the update)
+    // and every weight NaN after it: step 2 is the first non-finite loss.
+    let mut adam = Adam::new(f32::NAN);
+    let mut loader = BatchLoader::new(&x, y, 8, Order::AsGiven, 0).unwrap();
+    let mut trainer = Trainer::new(&mlp, 8).unwrap();
+    let mut mlp = mlp;
+    let mut called = 0;
+    let error = engine::train_epoch(&mut trainer, &mut mlp, &mut adam, &mut loader, &mut |_| {
+        called += 1
+    })
+    .unwrap_err();
+    let engine::EpochError::NonFiniteLoss { step, loss } = error else {
+        panic!("expected NonFiniteLoss, got {error:?}")
+    };
+    assert_eq!(step, 2);
+    assert!(!loss.is_finite());
+    // The callback saw only the finite step, and no later batch ran.
+    assert_eq!(called, 1);
+    assert_eq!(adam.steps, 2);
+}

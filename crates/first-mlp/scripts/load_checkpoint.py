@@ -27,13 +27,23 @@ def main(model, data):
     data = Path(data)
     tensors = load_file(model)
     with safe_open(model, "np") as f:
-        config = json.loads(f.metadata()["first_mlp_config"])
+        metadata = f.metadata()
+        config = json.loads(metadata["first_mlp_config"])
     if config.get("activation") != "relu":
         sys.exit("this script runs ReLU networks only")
     images = next(p for p in (data / "t10k-images-idx3-ubyte.gz", data / "t10k-images-idx3-ubyte") if p.exists())
     labels = next(p for p in (data / "t10k-labels-idx1-ubyte.gz", data / "t10k-labels-idx1-ubyte") if p.exists())
     x = np.frombuffer(idx(images)[16:], dtype=np.uint8).reshape(-1, 784).astype(np.float32) / 255.0
-    x = (x - 0.1307) / 0.3081  # the pipeline's default ("standard") normalisation
+    # The statistics the model was trained with (its training split's, under
+    # --normalization computed); checkpoints from before they were stored
+    # fall back to MNIST's standard ones.
+    if "normalization_mean" in metadata:
+        mean, std = float(metadata["normalization_mean"]), float(metadata["normalization_std"])
+    else:
+        mean, std = 0.1307, 0.3081
+        if config.get("normalization") == "computed":
+            print("warning: no normalisation statistics stored; using MNIST's standard ones", file=sys.stderr)
+    x = (x - mean) / std
     y = np.frombuffer(idx(labels)[8:], dtype=np.uint8)
     layers = sorted({int(k.split(".")[0]) for k in tensors if not k.startswith("optimizer")})
     for i, layer in enumerate(layers):

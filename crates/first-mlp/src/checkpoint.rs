@@ -7,9 +7,10 @@
 //! optimiser's state ride along, so training can resume exactly.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::fs;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
 use course_support::network::Mlp;
@@ -30,6 +31,79 @@ pub struct Checkpoint {
     pub scalars: HashMap<String, String>,
 }
 
+/// A checkpoint that cannot be written or used as it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckpointError {
+    /// A weight or bias is NaN or infinite: such a model predicts nothing,
+    /// so it is never saved nor loaded.
+    NonFinite { path: PathBuf, tensor: String },
+    /// The last completed epoch disagrees with what the checkpoint records
+    /// (its history's length, or its configuration's epoch count).
+    EpochOutOfRange {
+        path: PathBuf,
+        epoch: usize,
+        limit: usize,
+    },
+    /// A tensor the configuration describes is missing from the file or has
+    /// another shape: checked from the file's header, before anything is
+    /// built.
+    Mismatch {
+        path: PathBuf,
+        tensor: String,
+        expected: Vec<usize>,
+        found: Option<Vec<usize>>,
+    },
+}
+
+impl fmt::Display for CheckpointError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NonFinite { path, tensor } => write!(
+                f,
+                "{}: tensor {tensor} holds NaN or infinite values; a diverged model is not \
+                 saved or used",
+                path.display()
+            ),
+            Self::EpochOutOfRange { path, epoch, limit } => write!(
+                f,
+                "{}: its epoch {epoch} disagrees with what it records (expected at most \
+                 {limit}): a corrupt checkpoint",
+                path.display()
+            ),
+            Self::Mismatch {
+                path,
+                tensor,
+                expected,
+                found,
+            } => match found {
+                Some(found) => write!(
+                    f,
+                    "{}: tensor {tensor}: expected F32 of shape {expected:?}, found shape \
+                     {found:?}; the configuration in its metadata does not describe its weights",
+                    path.display()
+                ),
+                None => write!(
+                    f,
+                    "{}: no tensor {tensor} (of shape {expected:?}) that its configuration \
+                     describes",
+                    path.display()
+                ),
+            },
+        }
+    }
+}
+
+impl std::error::Error for CheckpointError {}
+
+/// The name of the first parameter tensor of `mlp` holding a NaN or an
+/// infinity, if any.
+pub fn first_non_finite(mlp: &Mlp) -> Option<String> {
+    mlp.parameters()
+        .into_iter()
+        .find(|p| p.values.iter().any(|v| !v.is_finite()))
+        .map(|p| p.name)
+}
+
 fn le_bytes(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
@@ -37,6 +111,13 @@ fn le_bytes(values: &[f32]) -> Vec<u8> {
 /// Writes `mlp` and `checkpoint` to `path` atomically: a temporary file in
 /// the same folder, renamed into place only once complete.
 pub fn save(path: &Path, mlp: &Mlp, checkpoint: &Checkpoint) -> Result<()> {
+    if let Some(tensor) = first_non_finite(mlp) {
+        return Err(CheckpointError::NonFinite {
+            path: path.to_owned(),
+            tensor,
+        }
+        .into());
+    }
     let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
     for p in mlp.parameters() {
         // nalgebra stores (out, in) column by column; PyTorch wants rows.
@@ -111,6 +192,13 @@ pub fn load_into(path: &Path, mlp: &mut Mlp) -> Result<Checkpoint> {
             );
         }
         let values = floats(view.data());
+        if values.iter().any(|v| !v.is_finite()) {
+            return Err(CheckpointError::NonFinite {
+                path: path.to_owned(),
+                tensor: name.clone(),
+            }
+            .into());
+        }
         if shape.len() == 2 {
             // Row-major [out, in] back into nalgebra's column order.
             let m = DMatrix::from_row_slice(shape[0], shape[1], &values);
@@ -161,6 +249,76 @@ pub fn read_config<T: DeserializeOwned>(path: &Path, what: &str) -> Result<(T, u
     let config = serde_json::from_str(&saved.config_json)
         .with_context(|| format!("{}: {what}", path.display()))?;
     Ok((config, saved.epoch))
+}
+
+/// Checks, from the file's header alone, that the checkpoint at `path`
+/// holds the linear layers that `widths` (inputs, hidden..., outputs)
+/// describe: the k-th weight of shape [widths[k+1], widths[k]] and its bias.
+/// Run before building a network from a checkpoint's configuration, so that
+/// a configuration describing a huge network is refused without allocating
+/// it.
+pub fn check_widths(path: &Path, widths: &[usize]) -> Result<()> {
+    let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let (_, metadata) = SafeTensors::read_metadata(&bytes)
+        .map_err(|e| anyhow!("{}: not a safetensors file: {e}", path.display()))?;
+    // The layers' tensors ("0.weight", "2.bias", ...) in layer order.
+    let mut layers: Vec<(usize, String, Vec<usize>)> = metadata
+        .tensors()
+        .into_iter()
+        .filter_map(|(name, info)| {
+            let (index, _) = name.split_once('.')?;
+            Some((index.parse().ok()?, name, info.shape.clone()))
+        })
+        .collect();
+    layers.sort();
+    let weights: Vec<&(usize, String, Vec<usize>)> = layers
+        .iter()
+        .filter(|(_, n, _)| n.ends_with(".weight"))
+        .collect();
+    let mismatch = |tensor: String, expected: Vec<usize>, found: Option<Vec<usize>>| {
+        CheckpointError::Mismatch {
+            path: path.to_owned(),
+            tensor,
+            expected,
+            found,
+        }
+    };
+    for (k, pair) in widths.windows(2).enumerate() {
+        let expected = vec![pair[1], pair[0]];
+        let Some((index, name, shape)) = weights.get(k) else {
+            return Err(mismatch(format!("weight of layer {}", k + 1), expected, None).into());
+        };
+        if *shape != expected {
+            return Err(mismatch(name.clone(), expected, Some(shape.clone())).into());
+        }
+        let bias = format!("{index}.bias");
+        let found = layers
+            .iter()
+            .find(|(_, n, _)| *n == bias)
+            .map(|(_, _, s)| s.clone());
+        if found.as_deref() != Some(&[pair[1]][..]) {
+            return Err(mismatch(bias, vec![pair[1]], found).into());
+        }
+    }
+    if let Some((_, name, shape)) = weights.get(widths.len().saturating_sub(1)) {
+        return Err(mismatch(name.clone(), Vec::new(), Some(shape.clone())).into());
+    }
+    Ok(())
+}
+
+/// Refuses to resume from a checkpoint whose last completed `epoch` is past
+/// the `configured` epochs of its own run: a run never goes past its
+/// length, so such a file is corrupt (and 2^64 - 1 would wrap `epoch + 1`).
+pub fn check_resumable(path: &Path, epoch: usize, configured: usize) -> Result<()> {
+    if epoch > configured {
+        return Err(CheckpointError::EpochOutOfRange {
+            path: path.to_owned(),
+            epoch,
+            limit: configured,
+        }
+        .into());
+    }
+    Ok(())
 }
 
 /// When a run resumes into another folder, brings the best checkpoint so far
@@ -265,5 +423,67 @@ mod tests {
         fs::write(&path, b"garbage").unwrap();
         let e = load_into(&path, &mut wider).unwrap_err().to_string();
         assert!(e.contains("not a safetensors file"), "{e}");
+    }
+
+    #[test]
+    fn a_non_finite_model_is_never_saved_nor_loaded() {
+        let mut mlp = Mlp::new(
+            &[3, 4, 2],
+            &[Activation::Relu, Activation::Identity],
+            Init::XavierNormal,
+            5,
+            reference::init::init_weights,
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("m.safetensors");
+        let meta = Checkpoint {
+            config_json: "{}".into(),
+            epoch: 1,
+            state: vec![],
+            scalars: HashMap::new(),
+        };
+        mlp.parameters_mut()[2][1] = f32::NAN;
+        let error = save(&path, &mlp, &meta).unwrap_err();
+        assert!(
+            matches!(
+                error.downcast_ref::<CheckpointError>(),
+                Some(CheckpointError::NonFinite { tensor, .. }) if tensor == "2.weight"
+            ),
+            "{error:?}"
+        );
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        // A file that holds one anyway (written by an older version) is
+        // refused when loaded.
+        // Written directly, as `save` would have before it checked.
+        let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = mlp
+            .parameters()
+            .iter()
+            .map(|p| (p.name.clone(), p.shape.clone(), le_bytes(p.values)))
+            .collect();
+        let mut tensors = vec![];
+        for (name, shape, data) in &bytes {
+            tensors.push((
+                name.clone(),
+                TensorView::new(Dtype::F32, shape.clone(), data).unwrap(),
+            ));
+        }
+        let metadata = HashMap::from([
+            ("first_mlp_config".to_owned(), "{}".to_owned()),
+            ("epoch".to_owned(), "1".to_owned()),
+        ]);
+        fs::write(
+            &path,
+            safetensors::tensor::serialize(tensors, Some(metadata)).unwrap(),
+        )
+        .unwrap();
+        let error = load_into(&path, &mut mlp).unwrap_err();
+        assert!(
+            matches!(
+                error.downcast_ref::<CheckpointError>(),
+                Some(CheckpointError::NonFinite { .. })
+            ),
+            "{error:?}"
+        );
     }
 }

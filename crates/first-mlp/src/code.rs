@@ -384,25 +384,35 @@ impl fmt::Display for YourCodePanicked {
 
 impl std::error::Error for YourCodePanicked {}
 
-/// The training loss stopped being a finite number.
+/// Training stopped being finite: the loss of a step, or (with a finite
+/// loss) a parameter after the epoch's last step.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diverged {
     pub whose: Whose,
     pub epoch: usize,
-    /// The 1-based batch of the epoch after which the running loss was first
-    /// not finite.
+    /// The 1-based batch of the epoch after which the running loss (or a
+    /// parameter) was first not finite.
     pub step: usize,
+    /// The running loss at that step (finite when `parameter` says what
+    /// was not).
     pub loss: f32,
+    /// The first parameter tensor holding a NaN or an infinity, when the
+    /// loss was still finite.
+    pub parameter: Option<String>,
     pub learning_rate: f32,
 }
 
 impl fmt::Display for Diverged {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match &self.parameter {
+            Some(tensor) => format!("the parameters became non-finite (tensor {tensor})"),
+            None => format!("the loss became {}", self.loss),
+        };
         writeln!(
             f,
-            "training diverged in epoch {}, at step {}: the loss became {} \
-             (learning rate {}). Nothing was saved from this epoch.",
-            self.epoch, self.step, self.loss, self.learning_rate
+            "training diverged in epoch {}, at step {}: {what} (learning rate {}). \
+             Training stopped there; nothing was saved from this epoch.",
+            self.epoch, self.step, self.learning_rate
         )?;
         match self.whose {
             Whose::Yours => write!(
@@ -411,7 +421,11 @@ impl fmt::Display for Diverged {
                  first at stage 4 (the losses' stability at large logits, then backward and the \
                  optimiser's step: `cargo test -p stage-4`); otherwise lower --lr."
             ),
-            Whose::Reference => write!(f, "Lower --lr."),
+            Whose::Reference => write!(
+                f,
+                "Likely causes: a learning rate too high (lower --lr) or too much weight decay, \
+                 or bad input data (huge or non-finite values in the features)."
+            ),
         }
     }
 }
@@ -524,6 +538,7 @@ mod tests {
             epoch: 2,
             step: 7,
             loss: f32::NAN,
+            parameter: None,
             learning_rate: 1e6,
         };
         let stop = diverged.clone();

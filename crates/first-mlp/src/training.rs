@@ -5,6 +5,7 @@
 //! optimiser (with its state in checkpoints) and the learning-rate schedule.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -15,13 +16,161 @@ use course_support::batches::BatchLoader;
 use course_support::network::Mlp;
 use course_support::optim::{Adam, Optimizer, Sgd};
 use course_support::stats::EpochStats;
-use engine::Trainer;
+use engine::{EpochError, Trainer};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{self, Checkpoint};
+use crate::checkpoint::{self, Checkpoint, CheckpointError};
 use crate::code::{Code, Diverged, Whose, stop_diverged};
 use crate::report::EpochRecord;
+
+/// A setting no run can train with: a flag's value out of its range, or too
+/// large for the data or for the memory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidSetting {
+    /// The flag, such as "--lr".
+    pub flag: &'static str,
+    /// The value given.
+    pub value: String,
+    /// What the value must be.
+    pub expected: String,
+}
+
+impl InvalidSetting {
+    pub fn new(flag: &'static str, value: impl fmt::Display, expected: impl Into<String>) -> Self {
+        Self {
+            flag,
+            value: value.to_string(),
+            expected: expected.into(),
+        }
+    }
+}
+
+impl fmt::Display for InvalidSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}: expected {}",
+            self.flag, self.value, self.expected
+        )
+    }
+}
+
+impl std::error::Error for InvalidSetting {}
+
+/// A data set with nothing to train on: training would "finish" with a loss
+/// of 0 and save an untrained model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoTrainingData {
+    /// Which data, in words (a folder, a split).
+    pub what: String,
+}
+
+impl fmt::Display for NoTrainingData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: no training examples, so nothing to train on (is the data complete?)",
+            self.what
+        )
+    }
+}
+
+impl std::error::Error for NoTrainingData {}
+
+const POSITIVE: &str = "a finite number above 0";
+const NON_NEGATIVE: &str = "a finite number, 0 or more";
+
+/// `value` for `flag` if it is finite and above 0 (a learning rate).
+pub fn check_positive(flag: &'static str, value: f32) -> Result<f32, InvalidSetting> {
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(InvalidSetting::new(flag, value, POSITIVE))
+    }
+}
+
+/// `value` for `flag` if it is finite and not negative (a weight decay).
+pub fn check_non_negative(flag: &'static str, value: f32) -> Result<f32, InvalidSetting> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(InvalidSetting::new(flag, value, NON_NEGATIVE))
+    }
+}
+
+/// `value` for `flag` if it is at least 1 (epochs, a batch size).
+pub fn check_at_least_one(flag: &'static str, value: usize) -> Result<usize, InvalidSetting> {
+    if value >= 1 {
+        Ok(value)
+    } else {
+        Err(InvalidSetting::new(flag, value, "at least 1"))
+    }
+}
+
+/// The most memory a run's network may take, in bytes: its parameters with
+/// their gradients and Adam's two moments, and a batch's activations.
+pub const MEMORY_LIMIT: u64 = 4 << 30;
+
+/// Checks that a network of `widths` trained in batches of `batch` fits in
+/// [`MEMORY_LIMIT`], with checked arithmetic (the sizes come from flags and
+/// files), before anything is allocated.
+pub fn check_memory(widths: &[usize], batch: usize) -> Result<(), InvalidSetting> {
+    let too_large = |flag, value: String| {
+        InvalidSetting::new(
+            flag,
+            value,
+            format!(
+                "a network that fits in {} GiB (parameters, gradients, Adam's moments and a \
+                 batch's activations, 4 bytes each)",
+                MEMORY_LIMIT >> 30
+            ),
+        )
+    };
+    let hidden = || format!("{widths:?} (the layers' widths)");
+    let mut parameters = 0u64;
+    let mut units = 0u64;
+    for pair in widths.windows(2) {
+        let (inputs, outputs) = (pair[0] as u64, pair[1] as u64);
+        parameters = inputs
+            .checked_add(1)
+            .and_then(|i| i.checked_mul(outputs))
+            .and_then(|p| p.checked_add(parameters))
+            .ok_or_else(|| too_large("--hidden", hidden()))?;
+        units = units.saturating_add(inputs).saturating_add(outputs);
+    }
+    // Weights, gradients and two moments.
+    if parameters.saturating_mul(16) > MEMORY_LIMIT {
+        return Err(too_large("--hidden", hidden()));
+    }
+    // Each layer's input, pre-activation and gradient, for every example.
+    let activations = units.saturating_mul(batch as u64).saturating_mul(12);
+    if parameters.saturating_mul(16).saturating_add(activations) > MEMORY_LIMIT {
+        return Err(too_large("--batch-size", batch.to_string()));
+    }
+    Ok(())
+}
+
+/// The command line's parser of a value that must be finite and above 0,
+/// so that a bad flag fails before any data is read.
+pub fn parse_positive(text: &str) -> Result<f32, String> {
+    let value: f32 = text.trim().parse().map_err(|e| format!("{e}"))?;
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(format!("{value}: expected {POSITIVE}"))
+    }
+}
+
+/// The command line's parser of a value that must be finite and not negative.
+pub fn parse_non_negative(text: &str) -> Result<f32, String> {
+    let value: f32 = text.trim().parse().map_err(|e| format!("{e}"))?;
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(format!("{value}: expected {NON_NEGATIVE}"))
+    }
+}
 
 /// The optimiser.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
@@ -146,12 +295,24 @@ impl Progress {
     /// state into `optimizer`, and reads back the epochs it records.
     pub fn resume(path: &Path, mlp: &mut Mlp, optimizer: &mut Optimizer) -> Result<Self> {
         let saved = checkpoint::load_into(path, mlp)?;
-        restore_optimizer(optimizer, &saved);
-        let epochs = saved
+        // Every checkpoint records one line per epoch done: an epoch that
+        // disagrees with its history would replay that many shuffles (or
+        // wrap around `epoch + 1`), so it is refused.
+        let epochs: Vec<EpochRecord> = saved
             .scalars
             .get("history")
             .and_then(|h| serde_json::from_str(h).ok())
             .unwrap_or_default();
+        let numbered = epochs.iter().enumerate().all(|(i, e)| e.epoch == i + 1);
+        if epochs.len() != saved.epoch || !numbered {
+            return Err(CheckpointError::EpochOutOfRange {
+                path: path.to_owned(),
+                epoch: saved.epoch,
+                limit: epochs.len(),
+            }
+            .into());
+        }
+        restore_optimizer(optimizer, &saved);
         println!(
             "Resuming from {} after epoch {}",
             path.display(),
@@ -240,6 +401,9 @@ pub struct FitSettings<'a> {
     pub out: &'a Path,
     /// The run's configuration, saved in every checkpoint.
     pub config_json: String,
+    /// More metadata for every checkpoint: what predicting needs besides
+    /// the configuration (the normalisation's statistics, say).
+    pub metadata: Vec<(String, String)>,
 }
 
 /// The running training loss after each batch of an epoch, as the training
@@ -276,6 +440,12 @@ pub fn fit(
     mut validation: Option<&mut BatchLoader>,
     progress: Progress,
 ) -> Result<Fitted> {
+    if train.is_empty() {
+        return Err(NoTrainingData {
+            what: "the training split".to_owned(),
+        }
+        .into());
+    }
     let out = settings.out;
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let best_path = out.join("best.safetensors");
@@ -308,13 +478,32 @@ pub fn fit(
     } else {
         Trainer::new(mlp, settings.batch_size).ok()
     };
-    for epoch in progress.done + 1..=settings.epochs {
+    let first = progress.done.checked_add(1).ok_or_else(|| {
+        anyhow::anyhow!(
+            "resuming after epoch {}: no epoch comes after it",
+            progress.done
+        )
+    })?;
+    for epoch in first..=settings.epochs {
         let lr = settings.schedule.rate(settings.lr, epoch, settings.epochs);
         optimizer.set_learning_rate(lr);
         let started = Instant::now();
         let (stats, losses) = settings.code.call(&format!("training epoch {epoch}"), || {
             train_epoch_with_bar(mlp, optimizer, fast.as_mut(), train, epoch, settings)
         })?;
+        // A finite loss does not make finite weights (the last step's update
+        // may overflow): no non-finite model is evaluated or saved.
+        if let Some(tensor) = checkpoint::first_non_finite(mlp) {
+            return Err(Diverged {
+                whose: settings.code.whose,
+                epoch,
+                step: losses.len(),
+                loss: stats.loss,
+                parameter: Some(tensor),
+                learning_rate: lr,
+            }
+            .into());
+        }
         steps.push(StepLosses { epoch, losses });
         let held_out = match validation.as_deref_mut() {
             Some(loader) => Some(
@@ -365,6 +554,7 @@ fn checkpoint_of(
     epochs: &[EpochRecord],
 ) -> Result<Checkpoint> {
     let (state, mut scalars) = optimizer_state(optimizer);
+    scalars.extend(settings.metadata.iter().cloned());
     scalars.insert("history".to_owned(), serde_json::to_string(epochs)?);
     Ok(Checkpoint {
         config_json: settings.config_json.clone(),
@@ -377,7 +567,8 @@ fn checkpoint_of(
 /// One epoch behind a progress bar (hidden when quiet) showing the running
 /// loss and accuracy: on the fast path when there is one (`fast`, with Adam
 /// or AdamW), else with stage 5's `train_epoch` of `settings.code`. Stops
-/// with [`Diverged`] after the first batch whose running loss is not finite.
+/// with [`Diverged`] after the first batch whose (running) loss is not
+/// finite.
 /// Returns the epoch's figures and the running loss after each batch.
 fn train_epoch_with_bar(
     mlp: &mut Mlp,
@@ -413,6 +604,7 @@ fn train_epoch_with_bar(
                 epoch,
                 step: losses.len(),
                 loss: s.loss,
+                parameter: None,
                 learning_rate,
             });
         }
@@ -425,7 +617,22 @@ fn train_epoch_with_bar(
     };
     let stats = match (fast, optimizer) {
         (Some(trainer), Optimizer::Adam(adam)) => {
-            engine::train_epoch(trainer, mlp, adam, loader, &mut on_batch)?
+            match engine::train_epoch(trainer, mlp, adam, loader, &mut on_batch) {
+                Ok(stats) => stats,
+                Err(EpochError::NonFiniteLoss { step, loss }) => {
+                    bar.abandon();
+                    return Err(Diverged {
+                        whose,
+                        epoch,
+                        step,
+                        loss,
+                        parameter: None,
+                        learning_rate,
+                    }
+                    .into());
+                }
+                Err(EpochError::Shape(error)) => return Err(error.into()),
+            }
         }
         (_, optimizer) => (settings.code.train_epoch)(mlp, optimizer, loader, &mut on_batch)?,
     };

@@ -14,6 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::code::Code;
+use crate::training::NoTrainingData;
 
 /// The ten digits.
 pub const CLASSES: usize = 10;
@@ -121,6 +122,18 @@ impl Splits {
         )?;
         let held_out = (validation * order.len() as f32).round() as usize;
         let (validation_rows, train_rows) = order.split_at(held_out);
+        // Caught here, before the statistics of no pixels are taken and an
+        // untrained model is saved.
+        if train_rows.is_empty() {
+            return Err(NoTrainingData {
+                what: format!(
+                    "{}: {} training images, {held_out} of them held out for validation",
+                    data.dir.display(),
+                    data.train.images.count
+                ),
+            }
+            .into());
+        }
         let labels = |rows: &[usize], all: &[u8]| {
             rows.iter()
                 .map(|&i| usize::from(all[i]))

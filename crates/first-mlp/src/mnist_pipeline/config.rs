@@ -11,7 +11,26 @@ use serde::{Deserialize, Serialize};
 
 use crate::code::Code;
 use crate::datasets::mnist::Normalization;
-use crate::training::{OptimizerArg, Schedule};
+use crate::training::{
+    InvalidSetting, OptimizerArg, Schedule, check_at_least_one, check_non_negative, check_positive,
+    parse_non_negative, parse_positive,
+};
+
+/// The range of `--validation`.
+const VALIDATION: &str = "a fraction in [0, 0.9)";
+
+fn check_validation(value: f32) -> Result<f32, InvalidSetting> {
+    if (0.0..0.9).contains(&value) {
+        Ok(value)
+    } else {
+        Err(InvalidSetting::new("--validation", value, VALIDATION))
+    }
+}
+
+fn parse_validation(text: &str) -> Result<f32, String> {
+    let value: f32 = text.trim().parse().map_err(|e| format!("{e}"))?;
+    check_validation(value).map_err(|e| format!("{value}: expected {}", e.expected))
+}
 
 /// The hidden layers' activation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
@@ -83,13 +102,13 @@ pub struct TrainConfig {
     pub activation: ActivationArg,
     #[arg(long, value_enum, default_value = "adam")]
     pub optimizer: OptimizerArg,
-    /// Learning rate.
-    #[arg(long, default_value_t = 1e-3)]
+    /// Learning rate (finite, above 0).
+    #[arg(long, default_value_t = 1e-3, value_parser = parse_positive, allow_hyphen_values = true)]
     pub lr: f32,
     #[arg(long, value_enum, default_value = "cosine")]
     pub schedule: Schedule,
-    /// Weight decay (L2 for SGD and Adam, decoupled for AdamW).
-    #[arg(long, default_value_t = 0.0)]
+    /// Weight decay (L2 for SGD and Adam, decoupled for AdamW; finite, 0 or more).
+    #[arg(long, default_value_t = 0.0, value_parser = parse_non_negative, allow_hyphen_values = true)]
     pub weight_decay: f32,
     #[arg(long, default_value_t = 128)]
     pub batch_size: usize,
@@ -98,8 +117,8 @@ pub struct TrainConfig {
     /// Seeds the initial weights, the validation split and every shuffle.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// The fraction of the training set held out for validation.
-    #[arg(long, default_value_t = 0.1)]
+    /// The fraction of the training set held out for validation, in [0, 0.9).
+    #[arg(long, default_value_t = 0.1, value_parser = parse_validation, allow_hyphen_values = true)]
     pub validation: f32,
     #[arg(long, value_enum, default_value = "kaiming-uniform")]
     pub init: InitArg,
@@ -163,9 +182,28 @@ impl Default for TrainConfig {
 }
 
 impl TrainConfig {
+    /// Checks the values the flag parser cannot (for a configuration built
+    /// in code or read from a checkpoint) before any data is read.
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        check_positive("--lr", self.lr)?;
+        check_non_negative("--weight-decay", self.weight_decay)?;
+        check_validation(self.validation)?;
+        check_at_least_one("--epochs", self.epochs)?;
+        check_at_least_one("--batch-size", self.batch_size)?;
+        Ok(())
+    }
+
     /// Whose code this run trains with.
     pub fn code(&self) -> Code {
         Code::chosen(self.yours)
+    }
+
+    /// The layers' widths, inputs to classes.
+    pub fn widths(&self, inputs: usize, classes: usize) -> Vec<usize> {
+        let mut widths = vec![inputs];
+        widths.extend(&self.hidden);
+        widths.push(classes);
+        widths
     }
 
     /// The network this configuration describes, with weights drawn from
@@ -178,9 +216,7 @@ impl TrainConfig {
     /// The network this configuration describes, with weights drawn from
     /// the seed by `code`'s `init_weights`.
     pub fn build_with(&self, code: &Code, inputs: usize, classes: usize) -> Result<Mlp> {
-        let mut widths = vec![inputs];
-        widths.extend(&self.hidden);
-        widths.push(classes);
+        let widths = self.widths(inputs, classes);
         let mut activations = vec![self.activation.activation(); self.hidden.len()];
         activations.push(Activation::Identity);
         Ok(Mlp::new(
@@ -207,5 +243,78 @@ mod tests {
     #[test]
     fn the_defaults_are_the_command_lines() {
         assert_eq!(Flags::parse_from(["train"]).config, TrainConfig::default());
+    }
+
+    #[test]
+    fn settings_that_cannot_train_are_refused_when_parsed() {
+        for (flag, value) in [
+            ("--lr", "NaN"),
+            ("--lr", "inf"),
+            ("--lr", "-1"),
+            ("--lr", "0"),
+            ("--weight-decay", "NaN"),
+            ("--weight-decay", "-inf"),
+            ("--weight-decay", "-0.5"),
+            ("--validation", "NaN"),
+            ("--validation", "-0.1"),
+            ("--validation", "0.95"),
+        ] {
+            let parsed = Flags::try_parse_from(["train", flag, value]);
+            let error = parsed
+                .err()
+                .unwrap_or_else(|| panic!("{flag} {value} was accepted"));
+            assert_eq!(
+                error.kind(),
+                clap::error::ErrorKind::ValueValidation,
+                "{flag} {value}"
+            );
+        }
+        let fine = Flags::try_parse_from(["train", "--lr", "0.5", "--weight-decay", "1e-4"]);
+        assert_eq!(fine.unwrap().config.lr, 0.5);
+    }
+
+    #[test]
+    fn a_configuration_built_in_code_is_validated_too() {
+        let cases = [
+            (
+                "--lr",
+                TrainConfig {
+                    lr: f32::NAN,
+                    ..TrainConfig::default()
+                },
+            ),
+            (
+                "--lr",
+                TrainConfig {
+                    lr: -1.0,
+                    ..TrainConfig::default()
+                },
+            ),
+            (
+                "--weight-decay",
+                TrainConfig {
+                    weight_decay: f32::INFINITY,
+                    ..TrainConfig::default()
+                },
+            ),
+            (
+                "--validation",
+                TrainConfig {
+                    validation: f32::NAN,
+                    ..TrainConfig::default()
+                },
+            ),
+            (
+                "--epochs",
+                TrainConfig {
+                    epochs: 0,
+                    ..TrainConfig::default()
+                },
+            ),
+        ];
+        for (flag, config) in cases {
+            assert_eq!(config.validate().unwrap_err().flag, flag);
+        }
+        assert_eq!(TrainConfig::default().validate(), Ok(()));
     }
 }

@@ -8,7 +8,7 @@ mod predict;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use course_support::batches::{BatchLoader, Order};
 use course_support::network::Mlp;
 use course_support::optim::Optimizer;
@@ -30,7 +30,20 @@ use crate::report::{EpochRecord, Evaluation, summary};
 use crate::training::{self, FitSettings, Fitted, Kept, Progress, Role};
 
 pub use config::{ActivationArg, InitArg, TrainConfig};
-pub use predict::predict;
+pub use predict::{classify_idx, predict};
+
+/// The checkpoint metadata's keys for the pixel normalisation's mean and
+/// standard deviation.
+pub const NORMALIZATION_MEAN: &str = "normalization_mean";
+pub const NORMALIZATION_STD: &str = "normalization_std";
+
+/// The normalisation as checkpoint metadata (f32's `Display` round-trips).
+fn normalization_metadata(mean: f32, std: f32) -> Vec<(String, String)> {
+    vec![
+        (NORMALIZATION_MEAN.to_owned(), mean.to_string()),
+        (NORMALIZATION_STD.to_owned(), std.to_string()),
+    ]
+}
 
 /// The batch size of evaluation, which only reads the model.
 const EVAL_BATCH: usize = 1000;
@@ -91,6 +104,19 @@ pub fn run_with(config: TrainConfig, code: Code) -> Result<RunRecord> {
     let optimizer = training::new_optimizer(config.optimizer, config.lr, config.weight_decay);
     code.check_finished(config.activation.activation(), &optimizer, 5)?;
     let (data, splits) = load(&config, &code)?;
+    // A batch never holds more than the training split: a larger one is the
+    // same single batch per epoch, without allocating for the flag's size.
+    let config = TrainConfig {
+        batch_size: config.batch_size.min(splits.train_y.len()),
+        ..config
+    };
+    let widths = config.widths(splits.train_x.ncols(), CLASSES);
+    // A checkpoint to resume must hold the network its configuration
+    // describes, checked from its header before anything is allocated.
+    if let Some(path) = &config.resume {
+        checkpoint::check_widths(path, &widths)?;
+    }
+    training::check_memory(&widths, config.batch_size)?;
     println!("{}", code.describe(5, config.teaching));
     let (mut mlp, mut optimizer, progress) = build(&config, &code, splits.train_x.ncols())?;
     println!("\n{}\n", summary(&mlp));
@@ -156,6 +182,7 @@ fn settle(config: TrainConfig) -> Result<TrainConfig> {
         Some(path) => {
             let (mut resumed, epoch): (TrainConfig, usize) =
                 checkpoint::read_config(path, "the saved configuration")?;
+            checkpoint::check_resumable(path, epoch, resumed.epochs)?;
             resumed.resume = config.resume.clone();
             resumed.epochs = config.epochs.max(epoch);
             resumed.out = config.out.clone();
@@ -171,15 +198,7 @@ fn settle(config: TrainConfig) -> Result<TrainConfig> {
     if config.yours && config.out == TrainConfig::default().out {
         config.out = PathBuf::from("out/yours/mnist");
     }
-    if config.epochs == 0 || config.batch_size == 0 {
-        bail!("--epochs and --batch-size must be at least 1");
-    }
-    if !(0.0..0.9).contains(&config.validation) {
-        bail!(
-            "--validation must be a fraction in [0, 0.9), got {}",
-            config.validation
-        );
-    }
+    config.validate()?;
     Ok(config)
 }
 
@@ -272,6 +291,9 @@ fn fit(
         held_out: "val",
         out: &config.out,
         config_json: serde_json::to_string(config)?,
+        // `predict` normalises with the statistics the model was trained
+        // on, which `--normalization computed` takes from the data.
+        metadata: normalization_metadata(splits.mean, splits.std),
     };
     training::fit(
         &settings,

@@ -10,6 +10,7 @@ use course_support::network::{Init, Mlp};
 use serde::{Deserialize, Serialize};
 
 use crate::code::{Cmvn, Code};
+use crate::training::{InvalidSetting, check_at_least_one, check_positive, parse_positive};
 use speech::hw1p2::PHONEMES;
 
 /// A speech training run. Defaults follow the HW1P2 starter: context 20,
@@ -28,7 +29,8 @@ pub struct SpeechConfig {
     /// No hidden layer: a linear (softmax regression) model.
     #[arg(long)]
     pub linear: bool,
-    #[arg(long, default_value_t = 1e-3)]
+    /// Learning rate (finite, above 0).
+    #[arg(long, default_value_t = 1e-3, value_parser = parse_positive, allow_hyphen_values = true)]
     pub lr: f32,
     #[arg(long, default_value_t = 1024)]
     pub batch_size: usize,
@@ -86,7 +88,17 @@ impl SpeechConfig {
     /// The hidden layers' activation.
     pub const HIDDEN_ACTIVATION: Activation = Activation::Relu;
 
-    fn widths(&self, inputs: usize) -> Vec<usize> {
+    /// Checks the values the flag parser cannot (for a configuration built
+    /// in code or read from a checkpoint) before any data is read.
+    pub fn validate(&self) -> Result<(), InvalidSetting> {
+        check_positive("--lr", self.lr)?;
+        check_at_least_one("--epochs", self.epochs)?;
+        check_at_least_one("--batch-size", self.batch_size)?;
+        Ok(())
+    }
+
+    /// The layers' widths, inputs to phonemes.
+    pub fn widths(&self, inputs: usize) -> Vec<usize> {
         let mut widths = vec![inputs];
         if !self.linear {
             widths.extend(&self.hidden);
@@ -139,6 +151,41 @@ mod tests {
     struct Flags {
         #[command(flatten)]
         config: SpeechConfig,
+    }
+
+    #[test]
+    fn settings_that_cannot_train_are_refused() {
+        for value in ["NaN", "inf", "-1", "0"] {
+            let parsed = Flags::try_parse_from(["speech-train", "--lr", value]);
+            assert!(parsed.is_err(), "--lr {value} was accepted");
+        }
+        let cases = [
+            (
+                "--lr",
+                SpeechConfig {
+                    lr: f32::NAN,
+                    ..SpeechConfig::default()
+                },
+            ),
+            (
+                "--epochs",
+                SpeechConfig {
+                    epochs: 0,
+                    ..SpeechConfig::default()
+                },
+            ),
+            (
+                "--batch-size",
+                SpeechConfig {
+                    batch_size: 0,
+                    ..SpeechConfig::default()
+                },
+            ),
+        ];
+        for (flag, config) in cases {
+            assert_eq!(config.validate().unwrap_err().flag, flag);
+        }
+        assert_eq!(SpeechConfig::default().validate(), Ok(()));
     }
 
     #[test]

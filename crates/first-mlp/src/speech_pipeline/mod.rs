@@ -26,7 +26,10 @@ use crate::datasets::speech::{SpeechData, Split, loader};
 use crate::files::{write_atomically, write_run_record};
 use crate::plots::{self, draw_confusion_named, draw_curves, render};
 use crate::report::{EpochRecord, Evaluation, summary};
-use crate::training::{self, FitSettings, Fitted, Kept, OptimizerArg, Progress, Role, Schedule};
+use crate::training::{
+    self, FitSettings, Fitted, InvalidSetting, Kept, NoTrainingData, OptimizerArg, Progress, Role,
+    Schedule,
+};
 
 pub use config::SpeechConfig;
 pub use predict::{collapse, predict_wav, submission_csv};
@@ -67,7 +70,19 @@ pub fn run_with(config: SpeechConfig, code: Code) -> Result<SpeechRecord> {
         test,
         test_has_labels,
     } = load(&config, &code)?;
-    let inputs = train.frames.input_size();
+    let inputs = checked_inputs(&config, &train.frames)?;
+    // A batch never holds more than the training frames: a larger one is
+    // the same single batch per epoch, without allocating for the flag.
+    let config = SpeechConfig {
+        batch_size: config.batch_size.min(train.frames.len()),
+        ..config
+    };
+    // A checkpoint to resume must hold the network its configuration
+    // describes, checked from its header before anything is allocated.
+    if let Some(path) = &config.resume {
+        checkpoint::check_widths(path, &config.widths(inputs))?;
+    }
+    training::check_memory(&config.widths(inputs), config.batch_size)?;
     let sizes = [train.labels.len(), dev.labels.len(), test.frames.len()];
     println!("{}", code.describe(6, false));
     let (mut mlp, mut optimizer, progress) = build(&config, &code, inputs)?;
@@ -107,16 +122,44 @@ fn settle(mut config: SpeechConfig) -> Result<SpeechConfig> {
     if config.yours && config.out == SpeechConfig::default().out {
         config.out = PathBuf::from("out/yours/speech");
     }
+    // Before anything is read or written: `--epochs 0` must not replace an
+    // earlier run's run.json with an empty history.
+    config.validate()?;
     let Some(path) = &config.resume else {
         return Ok(config);
     };
     let (mut resumed, epoch): (SpeechConfig, usize) =
         checkpoint::read_config(path, "not a speech model's configuration")?;
+    checkpoint::check_resumable(path, epoch, resumed.epochs)?;
+    resumed.validate()?;
     resumed.epochs = config.epochs.max(epoch);
     resumed.out = config.out.clone();
     resumed.quiet = config.quiet;
     resumed.resume = config.resume.clone();
     Ok(resumed)
+}
+
+/// The inputs of a window, (2K + 1) frames, with checked arithmetic: K
+/// (`--context`) may not exceed the training frames, since a window wider
+/// than the data holds only padding beyond it.
+fn checked_inputs(config: &SpeechConfig, train: &ContextFrames) -> Result<usize> {
+    let context = config.context;
+    let inputs = context
+        .checked_mul(2)
+        .and_then(|k| k.checked_add(1))
+        .and_then(|w| w.checked_mul(train.frame_size));
+    match inputs {
+        Some(inputs) if context <= train.len() => Ok(inputs),
+        _ => Err(InvalidSetting::new(
+            "--context",
+            context,
+            format!(
+                "at most the {} training frames (a window of 2K + 1 frames)",
+                train.len()
+            ),
+        )
+        .into()),
+    }
 }
 
 /// Reads the three splits, saying how big they are.
@@ -125,6 +168,13 @@ fn load(config: &SpeechConfig, code: &Code) -> Result<SpeechData> {
         SpeechData::load(&config.data, config.context, config.cmvn(code))
     })?;
     let train = &data.train.frames;
+    if train.is_empty() {
+        return Err(NoTrainingData {
+            what: format!("{}/train-clean-100 (0 frames)", config.data.display()),
+        }
+        .into());
+    }
+    let inputs = checked_inputs(config, train)?;
     println!(
         "Data: {} ({} train, {} dev, {} test frames of {} coefficients); context {} → {} inputs",
         config.data.display(),
@@ -133,7 +183,7 @@ fn load(config: &SpeechConfig, code: &Code) -> Result<SpeechData> {
         data.test.frames.len(),
         train.frame_size,
         config.context,
-        train.input_size()
+        inputs
     );
     Ok(data)
 }
@@ -192,6 +242,7 @@ fn fit(
         held_out: "dev",
         out: &config.out,
         config_json: serde_json::to_string(config)?,
+        metadata: Vec::new(),
     };
     training::fit(
         &settings,

@@ -96,6 +96,7 @@ pub fn predict_wav(model: &Path, wav: &Path, csv: Option<&Path>) -> Result<()> {
         labels: None,
     };
     let (windows, _) = windows(std::slice::from_ref(&utterance), config.context, None)?;
+    checkpoint::check_widths(model, &config.widths(windows.input_size()))?;
     let mut mlp = config.build(windows.input_size())?;
     checkpoint::load_into(model, &mut mlp)?;
     let predicted = predict_all(&code, &mlp, &windows, config.batch_size)?;

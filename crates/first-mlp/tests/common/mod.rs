@@ -1,5 +1,8 @@
 //! Helpers shared by the pipeline tests.
 
+// Not every test file uses every helper.
+#![allow(dead_code)]
+
 use std::fs;
 use std::path::Path;
 
