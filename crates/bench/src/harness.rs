@@ -73,16 +73,25 @@ impl Default for BenchConfig {
     }
 }
 
-/// The folder with the MNIST files, as `train` would pick it.
-fn data_dir(config: &BenchConfig) -> PathBuf {
+/// The folder with the MNIST files, as `train` would pick it: a damaged
+/// download cache is an error, never a quiet fall back to the sample.
+fn data_dir(config: &BenchConfig) -> Result<PathBuf> {
     if let Some(dir) = &config.data {
-        return dir.clone();
+        return Ok(dir.clone());
     }
     let cache = mnist::default_cache_dir();
-    if mnist::FULL.iter().all(|s| mnist::is_present(&cache, s)) {
-        cache
-    } else {
-        mnist::sample_dir()
+    match mnist::check_cache(&cache, &mnist::FULL) {
+        mnist::CacheState::Complete => Ok(cache),
+        mnist::CacheState::Empty => Ok(mnist::sample_dir()),
+        mnist::CacheState::Damaged(problems) => {
+            let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            bail!(
+                "the MNIST download cache {} is damaged ({}): repair it with \
+                 `first-mlp train --download`, or delete it to use the bundled sample",
+                cache.display(),
+                problems.join("; ")
+            )
+        }
     }
 }
 
@@ -188,7 +197,7 @@ pub fn run(config: &BenchConfig) -> Result<()> {
     if config.hidden.contains(&0) {
         bail!("--hidden widths must be at least 1");
     }
-    let dir = data_dir(config);
+    let dir = data_dir(config)?;
     if let Some(runner) = config.worker {
         if !runner.in_process() {
             bail!("--worker runs the Rust runners only");

@@ -9,7 +9,6 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -17,6 +16,8 @@ use course_support::network::Mlp;
 use nalgebra::DMatrix;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::de::DeserializeOwned;
+
+use crate::files;
 
 /// Everything saved beside the weights.
 #[derive(Clone, Debug, PartialEq)]
@@ -108,8 +109,9 @@ fn le_bytes(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
-/// Writes `mlp` and `checkpoint` to `path` atomically: a temporary file in
-/// the same folder, renamed into place only once complete.
+/// Writes `mlp` and `checkpoint` to `path` atomically and durably: a
+/// temporary file in the same folder, synced and renamed into place only
+/// once complete (see [`files::write_durably`]).
 pub fn save(path: &Path, mlp: &Mlp, checkpoint: &Checkpoint) -> Result<()> {
     if let Some(tensor) = first_non_finite(mlp) {
         return Err(CheckpointError::NonFinite {
@@ -156,15 +158,7 @@ pub fn save(path: &Path, mlp: &Mlp, checkpoint: &Checkpoint) -> Result<()> {
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut file = tempfile::Builder::new()
-        .prefix(".checkpoint-")
-        .tempfile_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    file.write_all(&bytes)
-        .with_context(|| format!("writing {}", path.display()))?;
-    file.persist(path)
-        .with_context(|| format!("renaming into {}", path.display()))?;
-    Ok(())
+    files::write_durably(path, &bytes, files::CHECKPOINT_PREFIX)
 }
 
 /// Reads a checkpoint: its metadata, and the weights copied into `mlp`,
@@ -321,15 +315,12 @@ pub fn check_resumable(path: &Path, epoch: usize, configured: usize) -> Result<(
     Ok(())
 }
 
-/// When a run resumes into another folder, brings the best checkpoint so far
-/// along, so the best model is still there if no later epoch beats it.
-pub fn copy_best_beside(resumed_from: &Path, best_path: &Path) -> Result<()> {
-    let source = resumed_from.with_file_name("best.safetensors");
-    if source.is_file() && !best_path.exists() {
-        fs::copy(&source, best_path)
-            .with_context(|| format!("copying {} to {}", source.display(), best_path.display()))?;
-    }
-    Ok(())
+/// Copies the checkpoint `from` to `to` as [`save`] writes one: whole, or
+/// not at all.
+pub fn copy(from: &Path, to: &Path) -> Result<()> {
+    let bytes = fs::read(from).with_context(|| format!("reading {}", from.display()))?;
+    files::write_durably(to, &bytes, files::CHECKPOINT_PREFIX)
+        .with_context(|| format!("copying {} to {}", from.display(), to.display()))
 }
 
 fn floats(bytes: &[u8]) -> Vec<f32> {

@@ -10,7 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::ValueEnum;
 use course_support::batches::BatchLoader;
 use course_support::network::Mlp;
@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{self, Checkpoint, CheckpointError};
 use crate::code::{Code, Diverged, Whose, stop_diverged};
+use crate::files::OutputFolder;
 use crate::report::EpochRecord;
 
 /// A setting no run can train with: a flag's value out of its range, or too
@@ -77,6 +78,86 @@ impl fmt::Display for NoTrainingData {
 }
 
 impl std::error::Error for NoTrainingData {}
+
+/// Flags given with `--resume` that disagree with the checkpoint's
+/// settings. A resumed run continues the run it resumes, with the same
+/// settings, so that it ends as an uninterrupted run would: a flag it would
+/// have to ignore is refused, not silently overridden.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResumeConflict {
+    pub checkpoint: PathBuf,
+    /// Each flag, the value given, and the checkpoint's value.
+    pub flags: Vec<(String, String, String)>,
+}
+
+impl fmt::Display for ResumeConflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let flags: Vec<String> = self
+            .flags
+            .iter()
+            .map(|(flag, given, saved)| format!("{flag} {given} (the checkpoint's: {saved})"))
+            .collect();
+        write!(
+            f,
+            "--resume {}: {} disagree with the checkpoint's settings, which a resumed run keeps \
+             to continue the same training; leave them out, or start a new run without --resume",
+            self.checkpoint.display(),
+            flags.join(", ")
+        )
+    }
+}
+
+impl std::error::Error for ResumeConflict {}
+
+/// Refuses the `flags` (a configuration's field and its flag) of `given`
+/// that were given (differ from `defaults`: clap cannot tell a flag given
+/// with its default value from a missing one here) and disagree with
+/// `saved`, the configuration of the `checkpoint` resumed. A batch size
+/// larger than the saved one is let through: the saved one is clamped to
+/// the training data, so it may be the same batch.
+pub fn check_resume_flags<T: Serialize>(
+    checkpoint: &Path,
+    given: &T,
+    defaults: &T,
+    saved: &T,
+    flags: &[(&str, &str)],
+) -> Result<()> {
+    let json = |config: &T| serde_json::to_value(config).unwrap_or_default();
+    let (given, defaults, saved) = (json(given), json(defaults), json(saved));
+    let mut conflicts = Vec::new();
+    for &(field, flag) in flags {
+        let (g, s) = (&given[field], &saved[field]);
+        let larger_batch = field == "batch_size" && g.as_u64() > s.as_u64();
+        if g != &defaults[field] && g != s && !larger_batch {
+            let text = |v: &serde_json::Value| match v {
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            conflicts.push((flag.to_owned(), text(g), text(s)));
+        }
+    }
+    if conflicts.is_empty() {
+        Ok(())
+    } else {
+        Err(ResumeConflict {
+            checkpoint: checkpoint.to_owned(),
+            flags: conflicts,
+        }
+        .into())
+    }
+}
+
+/// `path` made absolute and canonical when it exists (a checkpoint stores
+/// it, and a relative one breaks a resume from another folder); else as
+/// given, for the reader to say it is missing.
+pub fn absolute(path: &Path) -> PathBuf {
+    fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
+}
 
 const POSITIVE: &str = "a finite number above 0";
 const NON_NEGATIVE: &str = "a finite number, 0 or more";
@@ -427,6 +508,84 @@ pub struct Fitted {
     pub last_path: PathBuf,
     /// The number of training examples an epoch visits.
     pub train_examples: usize,
+    /// The output folder, held against other runs until the run's record
+    /// is written (when this is dropped).
+    _folder: OutputFolder,
+}
+
+/// Whether the checkpoint at `path` holds the model of `epoch` of the run
+/// whose epochs are `history`: its epoch is `epoch` and it records the first
+/// `epoch` of them (the same run, not another one's file of the same name).
+/// False for a missing or unreadable file.
+fn holds_epoch(path: &Path, epoch: usize, history: &[EpochRecord]) -> bool {
+    let Ok(bytes) = fs::read(path) else {
+        return false;
+    };
+    let Ok(saved) = checkpoint::read_metadata(path, &bytes) else {
+        return false;
+    };
+    let recorded: Option<Vec<EpochRecord>> = saved
+        .scalars
+        .get("history")
+        .and_then(|h| serde_json::from_str(h).ok());
+    match (recorded, history.get(..epoch)) {
+        (Some(recorded), Some(history)) => {
+            saved.epoch == epoch
+                && recorded.len() == epoch
+                && recorded.iter().zip(history).all(|(a, b)| same_epoch(a, b))
+        }
+        _ => false,
+    }
+}
+
+/// Whether two records are of the same epoch of the same run. serde_json
+/// may parse a float an ulp away from the one it wrote, so the figures are
+/// compared to a millionth; the seconds alone tell two runs apart.
+fn same_epoch(a: &EpochRecord, b: &EpochRecord) -> bool {
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-6 * x.abs().max(y.abs());
+    let close_32 = |x: Option<f32>, y: Option<f32>| match (x, y) {
+        (Some(x), Some(y)) => close(x.into(), y.into()),
+        (x, y) => x.is_none() && y.is_none(),
+    };
+    a.epoch == b.epoch
+        && close(a.train_loss.into(), b.train_loss.into())
+        && close(a.train_accuracy.into(), b.train_accuracy.into())
+        && close_32(a.validation_loss, b.validation_loss)
+        && close_32(a.validation_accuracy, b.validation_accuracy)
+        && close(a.learning_rate.into(), b.learning_rate.into())
+        && close(a.seconds, b.seconds)
+}
+
+/// Makes `best_path` hold the model of `epoch` of a run resumed `from` a
+/// checkpoint with `history`: already there, or copied from the
+/// best.safetensors beside `from` (a run resumed into another folder) or
+/// from `from` itself (the best epoch was the last one, and best's write
+/// was killed). False when none of them holds it.
+fn recover_kept(
+    from: &Path,
+    best_path: &Path,
+    epoch: usize,
+    history: &[EpochRecord],
+) -> Result<bool> {
+    if holds_epoch(best_path, epoch, history) {
+        return Ok(true);
+    }
+    let beside = from.with_file_name("best.safetensors");
+    for source in [beside.as_path(), from] {
+        if holds_epoch(source, epoch, history) {
+            if source == from || best_path.exists() {
+                println!(
+                    "Note: {} is missing or holds another epoch; the best model so far \
+                     (epoch {epoch}) is copied there from {}.",
+                    best_path.display(),
+                    source.display()
+                );
+            }
+            checkpoint::copy(source, best_path)?;
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Trains `mlp` from `progress` to `settings.epochs`, checkpointing every
@@ -446,13 +605,11 @@ pub fn fit(
         }
         .into());
     }
-    let out = settings.out;
-    fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let best_path = out.join("best.safetensors");
-    let last_path = out.join("last.safetensors");
-    if let Some(from) = &progress.resumed_from {
-        checkpoint::copy_best_beside(from, &best_path)?;
-    }
+    // Before any training: a folder that cannot be written fails now, not
+    // after an epoch.
+    let folder = OutputFolder::prepare(settings.out)?;
+    let best_path = folder.path().join("best.safetensors");
+    let last_path = folder.path().join("last.safetensors");
     // Replay the shuffles of the epochs already done, so a resumed run sees
     // exactly the batches an uninterrupted one would.
     settings.code.run("replaying the epochs' shuffles", || {
@@ -471,6 +628,37 @@ pub fn fit(
         Some(_) => best_of(&settings.code, &held_out_so_far)?,
         None => None,
     };
+    if let Some(from) = &progress.resumed_from {
+        // The model kept so far: the best recorded epoch's or, with nothing
+        // held out, the resumed one's.
+        let kept = match validation {
+            Some(_) => best,
+            None => (progress.done > 0).then_some(Kept::Last {
+                epoch: progress.done,
+            }),
+        };
+        if let Some(kept) = kept
+            && !recover_kept(from, &best_path, kept.epoch(), &progress.epochs)?
+        {
+            // Its model is in no checkpoint (best.safetensors lost, or
+            // killed in its first write): the kept model is chosen among
+            // the epochs whose models exist, the resumed one's and later.
+            println!(
+                "Note: the model of epoch {} (the best so far) is in no checkpoint: {} is \
+                 missing or holds another epoch. The best model is chosen from epoch {} on, \
+                 starting with {}.",
+                kept.epoch(),
+                best_path.display(),
+                progress.done,
+                from.display()
+            );
+            held_out_so_far.retain(|&(epoch, _)| epoch >= progress.done);
+            if validation.is_some() {
+                best = best_of(&settings.code, &held_out_so_far)?;
+            }
+            checkpoint::copy(from, &best_path)?;
+        }
+    }
     let mut epochs = progress.epochs;
     let mut steps = Vec::new();
     let mut fast = if settings.teaching || settings.code.whose == Whose::Yours {
@@ -535,13 +723,29 @@ pub fn fit(
         best = now.or(best);
     }
     let last_epoch = epochs.last().map_or(settings.epochs, |e| e.epoch);
+    let kept = best.unwrap_or(Kept::Last { epoch: last_epoch });
+    // What is tested and reported as kept must be what best.safetensors
+    // holds, never another epoch's (or another run's) model.
+    if !holds_epoch(&best_path, kept.epoch(), &epochs) {
+        if holds_epoch(&last_path, kept.epoch(), &epochs) {
+            checkpoint::copy(&last_path, &best_path)?;
+        } else {
+            bail!(
+                "{}: expected the model of epoch {} (the kept one), which no checkpoint of this \
+                 run holds",
+                best_path.display(),
+                kept.epoch()
+            );
+        }
+    }
     Ok(Fitted {
         epochs,
         steps,
-        kept: best.unwrap_or(Kept::Last { epoch: last_epoch }),
+        kept,
         best_path,
         last_path,
         train_examples: train.len(),
+        _folder: folder,
     })
 }
 
@@ -643,6 +847,36 @@ fn train_epoch_with_bar(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_epoch_read_back_an_ulp_away_is_the_same_epoch() {
+        let stats = EpochStats {
+            loss: 0.25,
+            accuracy: 0.5,
+            examples: 10,
+        };
+        let a = EpochRecord::new(1, stats, Some(stats), 1e-3, 0.123_456_789);
+        let b = EpochRecord {
+            seconds: a.seconds.next_up(),
+            ..a.clone()
+        };
+        assert!(same_epoch(&a, &b));
+        // Another run's epoch (other timings, other figures) is not.
+        assert!(!same_epoch(
+            &a,
+            &EpochRecord {
+                seconds: 0.2,
+                ..a.clone()
+            }
+        ));
+        assert!(!same_epoch(
+            &a,
+            &EpochRecord {
+                validation_accuracy: None,
+                ..a.clone()
+            }
+        ));
+    }
 
     #[test]
     fn the_best_epoch_is_the_first_most_accurate() {

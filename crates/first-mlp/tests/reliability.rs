@@ -15,7 +15,7 @@ use first_mlp::datasets::mnist::Normalization;
 use first_mlp::mnist_pipeline::{TrainConfig, classify_idx, run, run_with};
 use first_mlp::report::Evaluation;
 use first_mlp::speech_pipeline::{self, SpeechConfig};
-use first_mlp::training::{InvalidSetting, NoTrainingData, OptimizerArg};
+use first_mlp::training::{InvalidSetting, NoTrainingData, OptimizerArg, ResumeConflict};
 use mnist::idx::Images;
 use nalgebra::DMatrix;
 use speech::hw1p2::write_utterance;
@@ -429,6 +429,8 @@ fn a_checkpoint_describing_a_huge_network_is_refused_before_building_it() {
         let error = run(TrainConfig {
             epochs: 2,
             resume: Some(crafted),
+            // --hidden not given (a given one that disagrees is refused).
+            hidden: TrainConfig::default().hidden,
             ..config(data.path(), &out.path().join("resumed"))
         })
         .unwrap_err();
@@ -475,4 +477,342 @@ fn huge_sizes_are_refused_or_clamped_before_allocating() {
     })
     .unwrap();
     assert_eq!(record.config.batch_size, 40);
+}
+
+/// A run of 1 epoch whose learning rate is too small to change any weight:
+/// every later epoch ties with the first, so the best stays epoch 1.
+fn frozen(data: &Path, out: &Path) -> TrainConfig {
+    TrainConfig {
+        lr: 1e-30,
+        epochs: 1,
+        ..config(data, out)
+    }
+}
+
+fn epoch_of(path: &Path) -> usize {
+    let (_, epoch): (TrainConfig, usize) = checkpoint::read_config(path, "config").unwrap();
+    epoch
+}
+
+// Item 15: a resume whose later epochs do not beat the recorded best ends
+// with a test result and run.json, even when best.safetensors is missing
+// (a kill during its first write), is another run's, or when the best
+// epoch's model is in no checkpoint at all.
+#[test]
+fn resume_ends_with_a_test_result_whatever_became_of_best() {
+    let data = small_mnist();
+    let scratch = tempfile::tempdir().unwrap();
+    // Another run's best of the same epoch, under the same name.
+    let other = scratch.path().join("other");
+    run(TrainConfig {
+        seed: 5,
+        ..frozen(data.path(), &other)
+    })
+    .unwrap();
+    let foreign = other.join("best.safetensors");
+    // (case, epochs before the damage, the best epoch expected after)
+    for (case, trained, kept) in [("missing", 1, 1), ("foreign", 1, 1), ("lost", 2, 2)] {
+        let out = scratch.path().join(case);
+        run(TrainConfig {
+            epochs: trained,
+            ..frozen(data.path(), &out)
+        })
+        .unwrap();
+        let (best, last) = (out.join("best.safetensors"), out.join("last.safetensors"));
+        let epoch_1 = common::checkpoint_tensors(&best);
+        assert_eq!(epoch_of(&best), 1);
+        match case {
+            "foreign" => {
+                fs::copy(&foreign, &best).unwrap();
+            }
+            _ => fs::remove_file(&best).unwrap(),
+        }
+        fs::remove_file(out.join("run.json")).unwrap();
+        let record = run(TrainConfig {
+            epochs: 3,
+            resume: Some(last.clone()),
+            ..frozen(data.path(), &out)
+        })
+        .unwrap_or_else(|e| panic!("{case}: {e:?}"));
+        assert_eq!(record.best_epoch, Some(kept), "{case}");
+        assert_eq!(record.epochs.len(), 3, "{case}");
+        assert!(out.join("run.json").is_file(), "{case}");
+        // best.safetensors holds the tested model: the kept epoch's of
+        // this run, never the other run's.
+        assert_eq!(epoch_of(&best), kept, "{case}");
+        if kept == 1 {
+            assert!(common::checkpoint_tensors(&best) == epoch_1, "{case}");
+        }
+    }
+}
+
+/// Temporary files as a kill inside a checkpoint's and an output's write
+/// leaves them: a partial copy of a checkpoint under each prefix.
+fn leave_orphans(dir: &Path, like: &Path) -> Vec<PathBuf> {
+    let bytes = fs::read(like).unwrap();
+    let orphans: Vec<PathBuf> = [".checkpoint-Ab12Cd", ".checkpoint-zz9", ".partial-X1y2Z3"]
+        .iter()
+        .map(|name| dir.join(name))
+        .collect();
+    for orphan in &orphans {
+        fs::write(orphan, &bytes[..bytes.len() / 2]).unwrap();
+    }
+    orphans
+}
+
+// Item 16: a run clears the temporary files an interrupted one left (only
+// its own kind), and refuses a folder another run holds.
+#[test]
+fn a_run_removes_orphaned_temporary_files_and_refuses_a_folder_in_use() {
+    let data = small_mnist();
+    let scratch = tempfile::tempdir().unwrap();
+    let out = scratch.path().join("run");
+    run(frozen(data.path(), &out)).unwrap();
+    let orphans = leave_orphans(&out, &out.join("last.safetensors"));
+    let mine = out.join("notes.txt");
+    fs::write(&mine, "not a temporary file").unwrap();
+    run(frozen(data.path(), &out)).unwrap();
+    for orphan in &orphans {
+        assert!(!orphan.exists(), "{} is left", orphan.display());
+    }
+    assert!(mine.exists());
+
+    #[cfg(unix)]
+    {
+        use first_mlp::files::OutputFolderError;
+        let orphans = leave_orphans(&out, &out.join("last.safetensors"));
+        // Another run holding the folder, as a live process would.
+        let holder = fs::File::open(&out).unwrap();
+        holder.try_lock().unwrap();
+        let error = run(frozen(data.path(), &out)).unwrap_err();
+        assert!(
+            matches!(
+                error.downcast_ref::<OutputFolderError>(),
+                Some(OutputFolderError::InUse { .. })
+            ),
+            "{error:?}"
+        );
+        // Its temporary files may be live ones: left alone.
+        assert!(orphans.iter().all(|p| p.exists()));
+        drop(holder);
+        run(frozen(data.path(), &out)).unwrap();
+        assert!(orphans.iter().all(|p| !p.exists()));
+    }
+}
+
+fn never_trains(
+    _: &mut Mlp,
+    _: &mut course_support::optim::Optimizer,
+    _: &mut course_support::batches::BatchLoader,
+    _: &mut dyn FnMut(&course_support::stats::EpochStats),
+) -> Result<course_support::stats::EpochStats, course_support::shape::ShapeError> {
+    panic!("an epoch was trained before the output folder was checked");
+}
+
+/// A folder that exists but where no file can be created, even by root
+/// (whom permissions do not stop): a read-only folder, else /proc/self on
+/// Linux.
+fn unwritable_folder(scratch: &Path) -> Option<PathBuf> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = scratch.join("read-only");
+        fs::create_dir(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o555)).unwrap();
+        if fs::File::create(dir.join("probe")).is_err() {
+            return Some(dir);
+        }
+    }
+    cfg!(target_os = "linux").then(|| PathBuf::from("/proc/self"))
+}
+
+// Item 18 (part): an output folder that cannot be written fails before any
+// training.
+#[test]
+fn an_unwritable_output_folder_fails_before_training() {
+    let data = small_mnist();
+    let scratch = tempfile::tempdir().unwrap();
+    let Some(out) = unwritable_folder(scratch.path()) else {
+        eprintln!("no unwritable folder on this system: skipped");
+        return;
+    };
+    let code = Code {
+        train_epoch: never_trains,
+        ..Code::REFERENCE
+    };
+    let error = run_with(
+        TrainConfig {
+            teaching: true,
+            ..config(data.path(), &out)
+        },
+        code,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(
+            error.downcast_ref::<first_mlp::files::OutputFolderError>(),
+            Some(first_mlp::files::OutputFolderError::NotWritable { .. })
+        ),
+        "{error:?}"
+    );
+}
+
+// Item 17: flags given with --resume that disagree with the checkpoint are
+// refused by name, not silently overridden; the same flags are accepted.
+#[test]
+fn resume_refuses_flags_that_disagree_with_the_checkpoint() {
+    let data = small_mnist();
+    let out = tempfile::tempdir().unwrap();
+    run(TrainConfig {
+        epochs: 1,
+        ..config(data.path(), out.path())
+    })
+    .unwrap();
+    let resumed = out.path().join("resumed");
+    let resume = TrainConfig {
+        resume: Some(out.path().join("last.safetensors")),
+        ..config(data.path(), &resumed)
+    };
+    let error = run(TrainConfig {
+        hidden: vec![64],
+        lr: 0.5,
+        ..resume.clone()
+    })
+    .unwrap_err();
+    let conflict = error
+        .downcast_ref::<ResumeConflict>()
+        .unwrap_or_else(|| panic!("expected ResumeConflict, got: {error:?}"));
+    let flags: Vec<&str> = conflict.flags.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(flags, ["--hidden", "--lr"]);
+    assert!(!resumed.join("run.json").exists());
+    // The same settings, and those a resume may change, are accepted.
+    let record = run(TrainConfig {
+        teaching: true,
+        ..resume
+    })
+    .unwrap();
+    assert_eq!(record.epochs.len(), 2);
+}
+
+/// `path` as a relative path from the current folder.
+fn relative(path: &Path) -> PathBuf {
+    let cwd = std::env::current_dir().unwrap();
+    let up = cwd.components().count() - 1;
+    let mut relative: PathBuf = std::iter::repeat_n("..", up).collect();
+    relative.push(path.strip_prefix("/").unwrap());
+    relative
+}
+
+// Item 17: speech-train stores an absolute data path, and --data given with
+// --resume is used (the data may have moved).
+#[test]
+fn speech_resume_finds_its_data_from_anywhere_and_takes_data_given() {
+    let (scratch, out) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let data = scratch.path().join("corpus");
+    speech_layout(&data, 20);
+    let given = relative(&data);
+    assert!(given.is_relative());
+    speech_pipeline::run(speech_config(&given, out.path())).unwrap();
+    let last = out.path().join("last.safetensors");
+    let (saved, _): (SpeechConfig, usize) = checkpoint::read_config(&last, "config").unwrap();
+    assert!(saved.data.is_absolute(), "{}", saved.data.display());
+    assert_eq!(fs::canonicalize(&data).unwrap(), saved.data);
+    // The data moves; the resume says where it is now.
+    let moved = scratch.path().join("moved");
+    fs::rename(&data, &moved).unwrap();
+    let record = speech_pipeline::run(SpeechConfig {
+        epochs: 2,
+        resume: Some(last),
+        ..speech_config(&moved, &out.path().join("resumed"))
+    })
+    .unwrap();
+    assert_eq!(record.epochs.len(), 2);
+    assert_eq!(record.config.data, fs::canonicalize(&moved).unwrap());
+}
+
+/// The temporary files in `dir` (those a write in progress, or a killed
+/// one, leaves).
+fn temporary_files(dir: &Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".checkpoint-") || n.starts_with(".partial-"))
+        .collect()
+}
+
+// The fault test (issue 18, "Keep it fixed"): the states a kill inside each
+// write leaves, made deterministically. A write goes to a temporary file
+// renamed into place once whole, so a kill leaves the target as it was
+// before (or absent) beside a partial temporary file. From each, --resume
+// must clean the orphans and end with a test result, run.json, and a
+// best.safetensors holding the epoch it reports.
+#[test]
+fn a_kill_inside_any_write_leaves_a_resumable_run() {
+    let data = small_mnist();
+    let scratch = tempfile::tempdir().unwrap();
+    let kills = [
+        "first write of best (epoch 1)",
+        "write of last (epoch 2)",
+        "write of best (epoch 2)",
+        "write of run.json",
+    ];
+    for (i, kill) in kills.into_iter().enumerate() {
+        let out = scratch.path().join(format!("kill-{i}"));
+        let (best, last) = (out.join("best.safetensors"), out.join("last.safetensors"));
+        run(TrainConfig {
+            epochs: 1,
+            ..config(data.path(), &out)
+        })
+        .unwrap();
+        let epoch_1 = (fs::read(&best).unwrap(), fs::read(&last).unwrap());
+        let partial = |like: &Path, name: &str| {
+            let bytes = fs::read(like).unwrap();
+            fs::write(out.join(name), &bytes[..bytes.len() / 3]).unwrap();
+        };
+        match i {
+            0 => {
+                partial(&best, ".checkpoint-kill00");
+                fs::remove_file(&best).unwrap();
+                fs::remove_file(out.join("run.json")).unwrap();
+            }
+            1 | 2 => {
+                run(TrainConfig {
+                    epochs: 2,
+                    resume: Some(last.clone()),
+                    ..config(data.path(), &out)
+                })
+                .unwrap();
+                if i == 1 {
+                    // Epoch 2 was trained; its last never landed.
+                    partial(&last, ".checkpoint-kill01");
+                    fs::write(&last, &epoch_1.1).unwrap();
+                    fs::write(&best, &epoch_1.0).unwrap();
+                } else {
+                    // last of epoch 2 landed; best of epoch 2 did not
+                    // (whether or not epoch 2 was the better one).
+                    partial(&best, ".checkpoint-kill02");
+                    fs::write(&best, &epoch_1.0).unwrap();
+                }
+            }
+            _ => partial(&out.join("run.json"), ".partial-kill03"),
+        }
+        assert!(!temporary_files(&out).is_empty());
+        let record = run(TrainConfig {
+            epochs: 3,
+            resume: Some(last.clone()),
+            ..config(data.path(), &out)
+        })
+        .unwrap_or_else(|e| panic!("after a kill in the {kill}: {e:?}"));
+        assert_eq!(record.epochs.len(), 3, "{kill}");
+        assert!(
+            (0.0..=1.0).contains(&record.test.accuracy) && record.test_loss.is_finite(),
+            "{kill}"
+        );
+        let run_json: serde_json::Value =
+            serde_json::from_slice(&fs::read(out.join("run.json")).unwrap()).unwrap();
+        assert_eq!(run_json["best_epoch"], serde_json::json!(record.best_epoch));
+        assert_eq!(Some(epoch_of(&best)), record.best_epoch, "{kill}");
+        assert_eq!(epoch_of(&last), 3, "{kill}");
+        assert_eq!(temporary_files(&out), Vec::<String>::new(), "{kill}");
+    }
 }

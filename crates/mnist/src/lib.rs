@@ -53,6 +53,14 @@ pub enum MnistError {
     },
     #[error("{}: no {name} (or {name}.gz) there", dir.display())]
     Missing { dir: PathBuf, name: String },
+    /// A readable file whose content is not the one expected (a damaged
+    /// download, or other data under the canonical name).
+    #[error("{}: sha256 of the decompressed content: expected {expected}, found {found}", path.display())]
+    Checksum {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
     #[error("downloading {name} failed from every mirror:\n{attempts}")]
     Download { name: String, attempts: String },
 }
@@ -136,10 +144,56 @@ pub fn sample_dir() -> PathBuf {
 /// True when `dir` holds a file for `spec` whose decompressed content has
 /// the expected checksum.
 pub fn is_present(dir: &Path, spec: &FileSpec) -> bool {
-    find_file(dir, spec.name)
-        .ok()
-        .and_then(|path| idx::read_decompressed(&path).ok())
-        .is_some_and(|bytes| sha256_hex(&bytes) == spec.sha256)
+    verify(dir, spec).is_ok()
+}
+
+/// The file for `spec` in `dir`, once its decompressed content is checked
+/// against the expected checksum; else why not (missing, unreadable, not
+/// IDX, or other content).
+pub fn verify(dir: &Path, spec: &FileSpec) -> Result<PathBuf, MnistError> {
+    let path = find_file(dir, spec.name)?;
+    let found = sha256_hex(&idx::read_decompressed(&path)?);
+    if found != spec.sha256 {
+        return Err(MnistError::Checksum {
+            path,
+            expected: spec.sha256.to_owned(),
+            found,
+        });
+    }
+    Ok(path)
+}
+
+/// What a download cache holds.
+#[derive(Debug)]
+pub enum CacheState {
+    /// None of the files (or no folder at all): nothing was downloaded.
+    Empty,
+    /// Every file, verified.
+    Complete,
+    /// Some file is there but wrong, or some are there and others missing
+    /// (a download that stopped): why, file by file.
+    Damaged(Vec<MnistError>),
+}
+
+/// Checks every file of `specs` in the cache folder `dir`.
+pub fn check_cache(dir: &Path, specs: &[FileSpec]) -> CacheState {
+    let mut missing = Vec::new();
+    let mut problems = Vec::new();
+    for spec in specs {
+        match verify(dir, spec) {
+            Ok(_) => {}
+            Err(e @ MnistError::Missing { .. }) => missing.push(e),
+            Err(e) => problems.push(e),
+        }
+    }
+    if problems.is_empty() && missing.len() == specs.len() {
+        CacheState::Empty
+    } else if problems.is_empty() && missing.is_empty() {
+        CacheState::Complete
+    } else {
+        problems.extend(missing);
+        CacheState::Damaged(problems)
+    }
 }
 
 /// Where downloads go: `$FIRST_MLP_DATA/mnist` if that variable is set,
@@ -287,6 +341,52 @@ mod tests {
         assert!(
             e.ends_with("no train-images-idx3-ubyte (or train-images-idx3-ubyte.gz) there"),
             "{e}"
+        );
+    }
+
+    // Issue 18, item 12: a damaged cache is told apart from an empty one.
+    #[test]
+    fn a_cache_is_empty_complete_or_damaged_file_by_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("mnist");
+        assert!(matches!(check_cache(&cache, &FULL), CacheState::Empty));
+        std::fs::create_dir(&cache).unwrap();
+        assert!(matches!(check_cache(&cache, &FULL), CacheState::Empty));
+        assert!(matches!(
+            check_cache(&sample_dir(), &SAMPLE),
+            CacheState::Complete
+        ));
+
+        // A truncated gzip, and a well-formed IDX file of other content.
+        std::fs::write(
+            cache.join("train-images-idx3-ubyte.gz"),
+            [0x1f, 0x8b, 8, 0, 0, 0],
+        )
+        .unwrap();
+        std::fs::write(
+            cache.join("train-labels-idx1-ubyte"),
+            [0, 0, 8, 1, 0, 0, 0, 1, 7],
+        )
+        .unwrap();
+        let CacheState::Damaged(problems) = check_cache(&cache, &FULL) else {
+            panic!("a damaged cache passed");
+        };
+        assert!(
+            matches!(&problems[0], MnistError::Gzip { path, .. } | MnistError::Io { path, .. }
+                if path.ends_with("train-images-idx3-ubyte.gz")),
+            "{problems:?}"
+        );
+        assert!(
+            matches!(&problems[1], MnistError::Checksum { path, .. }
+                if path.ends_with("train-labels-idx1-ubyte")),
+            "{problems:?}"
+        );
+        // The two files not downloaded yet are reported too.
+        assert_eq!(problems.len(), 4);
+        assert!(
+            problems[2..]
+                .iter()
+                .all(|p| matches!(p, MnistError::Missing { .. }))
         );
     }
 }

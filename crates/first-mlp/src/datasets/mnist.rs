@@ -36,9 +36,42 @@ pub enum Normalization {
     Standard,
 }
 
+/// The download cache holds MNIST files that are wrong or incomplete. Training
+/// stops rather than fall back to the bundled sample: a run on 5,000 images
+/// where 60,000 were meant would look like a worse model, not a broken cache.
+#[derive(Debug)]
+pub struct DamagedCache {
+    pub dir: PathBuf,
+    /// What is wrong, one entry per file.
+    pub problems: Vec<mnist::MnistError>,
+}
+
+impl std::fmt::Display for DamagedCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "the MNIST download cache {} is damaged or incomplete:",
+            self.dir.display()
+        )?;
+        for problem in &self.problems {
+            writeln!(f, "  - {problem}")?;
+        }
+        write!(
+            f,
+            "Repair it with `first-mlp train --download` (it fetches the bad or missing files \
+             again), or delete the folder {} to train on the bundled sample, or give --data DIR",
+            self.dir.display()
+        )
+    }
+}
+
+impl std::error::Error for DamagedCache {}
+
 /// The folder to read: `data` if given, else the download cache (`cache`,
 /// or the default one) if it holds the full set, after fetching it there
-/// first with `download`; else the bundled sample.
+/// first with `download`; else, when the cache holds no MNIST file at all,
+/// the bundled sample. A cache with a wrong or missing file is an error
+/// ([`DamagedCache`]).
 pub fn locate(
     data: Option<&Path>,
     cache: Option<&Path>,
@@ -57,10 +90,15 @@ pub fn locate(
         mnist::download::ensure(&mnist::FULL, &mnist::download::MIRRORS, &cache, !quiet)
             .context("downloading MNIST (use --data DIR for a local copy, or drop --download for the bundled sample)")?;
     }
-    if mnist::FULL.iter().all(|s| mnist::is_present(&cache, s)) {
-        return Ok(cache);
+    match mnist::check_cache(&cache, &mnist::FULL) {
+        mnist::CacheState::Complete => Ok(cache),
+        mnist::CacheState::Empty => Ok(mnist::sample_dir()),
+        mnist::CacheState::Damaged(problems) => Err(DamagedCache {
+            dir: cache,
+            problems,
+        }
+        .into()),
     }
-    Ok(mnist::sample_dir())
 }
 
 /// What the files are, in words.
@@ -166,5 +204,36 @@ impl Splits {
             mean: statistics.mean,
             std: statistics.std,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Issue 18, item 12: a corrupt cache used to fall back to the sample
+    // without a word (`locate` returned the sample's folder).
+    #[test]
+    fn a_damaged_cache_is_an_error_and_an_empty_one_means_the_sample() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("mnist");
+        assert_eq!(
+            locate(None, Some(&cache), false, true).unwrap(),
+            mnist::sample_dir()
+        );
+        std::fs::create_dir(&cache).unwrap();
+        assert_eq!(
+            locate(None, Some(&cache), false, true).unwrap(),
+            mnist::sample_dir()
+        );
+        std::fs::write(cache.join("t10k-labels-idx1-ubyte.gz"), b"not gzip").unwrap();
+        let error = locate(None, Some(&cache), false, true).unwrap_err();
+        let damaged = error
+            .downcast_ref::<DamagedCache>()
+            .unwrap_or_else(|| panic!("expected DamagedCache, got {error:?}"));
+        assert_eq!(damaged.dir, cache);
+        assert_eq!(damaged.problems.len(), 4);
+        // The folder to delete is named.
+        assert!(error.to_string().contains(&cache.display().to_string()));
     }
 }

@@ -32,6 +32,23 @@ fn parse_validation(text: &str) -> Result<f32, String> {
     check_validation(value).map_err(|e| format!("{value}: expected {}", e.expected))
 }
 
+/// The settings a resumed run takes from its checkpoint (fields and their
+/// flags): given with `--resume`, they must agree with it.
+pub(super) const RESUMED_FLAGS: [(&str, &str); 12] = [
+    ("hidden", "--hidden"),
+    ("activation", "--activation"),
+    ("optimizer", "--optimizer"),
+    ("lr", "--lr"),
+    ("schedule", "--schedule"),
+    ("weight_decay", "--weight-decay"),
+    ("batch_size", "--batch-size"),
+    ("seed", "--seed"),
+    ("validation", "--validation"),
+    ("init", "--init"),
+    ("normalization", "--normalization"),
+    ("yours", "--yours"),
+];
+
 /// The hidden layers' activation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]

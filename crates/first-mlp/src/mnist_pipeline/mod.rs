@@ -30,7 +30,7 @@ use crate::report::{EpochRecord, Evaluation, summary};
 use crate::training::{self, FitSettings, Fitted, Kept, Progress, Role};
 
 pub use config::{ActivationArg, InitArg, TrainConfig};
-pub use predict::{classify_idx, predict};
+pub use predict::{PictureError, classify_idx, predict};
 
 /// The checkpoint metadata's keys for the pixel normalisation's mean and
 /// standard deviation.
@@ -175,15 +175,24 @@ pub fn run_with(config: TrainConfig, code: Code) -> Result<RunRecord> {
 }
 
 /// The configuration to run: `config`, or with --resume the checkpoint's,
-/// where only the output, the length, the progress display and the data
-/// folder may change. Checks the values no flag parser can.
+/// where only the output, the length, the progress display, the teaching
+/// path and the data folder may change (other flags that disagree with it
+/// are refused). Checks the values no flag parser can.
 fn settle(config: TrainConfig) -> Result<TrainConfig> {
     let config = match &config.resume {
         Some(path) => {
             let (mut resumed, epoch): (TrainConfig, usize) =
                 checkpoint::read_config(path, "the saved configuration")?;
             checkpoint::check_resumable(path, epoch, resumed.epochs)?;
+            training::check_resume_flags(
+                path,
+                &config,
+                &TrainConfig::default(),
+                &resumed,
+                &config::RESUMED_FLAGS,
+            )?;
             resumed.resume = config.resume.clone();
+            resumed.teaching = config.teaching;
             resumed.epochs = config.epochs.max(epoch);
             resumed.out = config.out.clone();
             resumed.quiet = config.quiet;
@@ -195,6 +204,7 @@ fn settle(config: TrainConfig) -> Result<TrainConfig> {
         None => config,
     };
     let mut config = config;
+    config.data = config.data.as_deref().map(training::absolute);
     if config.yours && config.out == TrainConfig::default().out {
         config.out = PathBuf::from("out/yours/mnist");
     }

@@ -1,13 +1,14 @@
 //! Classifying digits with a saved MNIST model: an IDX file of images (with
 //! optional labels for the accuracy) or a picture of one digit.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use std::collections::HashMap;
 
 use anyhow::{Context, Result, anyhow, bail};
 use course_support::network::Mlp;
 use course_support::stats::Standardization;
+use image::{DynamicImage, GrayImage, Luma};
 use nalgebra::DMatrix;
 use reference::training::predict_classes;
 
@@ -155,12 +156,101 @@ fn predict_idx(
     Ok(())
 }
 
-/// The class of the digit in a picture, scaled to 28 x 28, with its
-/// probability.
-fn predict_picture(mlp: &Mlp, statistics: Standardization, path: &Path) -> Result<()> {
-    let picture =
-        image::open(path).with_context(|| format!("reading the image {}", path.display()))?;
-    let gray = picture.to_luma8();
+/// A picture that holds no digit to classify.
+#[derive(Debug)]
+pub enum PictureError {
+    /// No pixels at all (a 0 x 0 PGM, say): resizing would invent some.
+    Empty {
+        path: PathBuf,
+        width: u32,
+        height: u32,
+    },
+    /// Every pixel fully transparent.
+    Invisible { path: PathBuf },
+}
+
+impl std::fmt::Display for PictureError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Empty {
+                path,
+                width,
+                height,
+            } => write!(
+                f,
+                "{}: the image is {width} x {height} pixels; a digit needs at least 1 x 1 (28 x 28 is best)",
+                path.display()
+            ),
+            Self::Invisible { path } => write!(
+                f,
+                "{}: every pixel is fully transparent, so there is no digit to classify",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for PictureError {}
+
+/// Reads a picture, its format told by its content (a PNG named `.pgm`,
+/// or with no extension, is still read as PNG).
+fn read_picture(path: &Path) -> Result<DynamicImage> {
+    let context = || format!("reading the image {}", path.display());
+    // The reader's default limits (512 MiB) bound what a header may claim.
+    let picture = image::io::Reader::open(path)
+        .and_then(image::io::Reader::with_guessed_format)
+        .with_context(context)?
+        .decode()
+        .with_context(context)?;
+    let (width, height) = (picture.width(), picture.height());
+    if width == 0 || height == 0 {
+        return Err(PictureError::Empty {
+            path: path.to_owned(),
+            width,
+            height,
+        }
+        .into());
+    }
+    Ok(picture)
+}
+
+/// Grey levels, the transparent parts filled with the background's shade.
+/// Opaque pixels over most of the picture are paper, and the transparent
+/// parts are more of it; over less, they are the strokes, drawn on a
+/// transparent canvas, and the paper around them is of the other shade.
+/// Either way the digit then stands out, and the inversion below makes it
+/// light on dark like MNIST's.
+fn flatten(picture: &DynamicImage, path: &Path) -> Result<GrayImage> {
+    if !picture.color().has_alpha() {
+        return Ok(picture.to_luma8());
+    }
+    let grey = picture.to_luma_alpha8();
+    let (mut covered, mut shade) = (0.0f64, 0.0f64);
+    for pixel in grey.pixels() {
+        let [luma, alpha] = pixel.0;
+        covered += f64::from(alpha) / 255.0;
+        shade += f64::from(alpha) / 255.0 * f64::from(luma);
+    }
+    if covered == 0.0 {
+        return Err(PictureError::Invisible {
+            path: path.to_owned(),
+        }
+        .into());
+    }
+    let light = shade / covered > 127.5;
+    let mostly_opaque = covered > 0.5 * f64::from(grey.width()) * f64::from(grey.height());
+    let background = if light == mostly_opaque { 255.0 } else { 0.0 };
+    Ok(GrayImage::from_fn(grey.width(), grey.height(), |x, y| {
+        let [luma, alpha] = grey.get_pixel(x, y).0;
+        let alpha = f32::from(alpha) / 255.0;
+        Luma([(f32::from(luma) * alpha + background * (1.0 - alpha)).round() as u8])
+    }))
+}
+
+/// The digit in a picture as 28 x 28 pixels in [0, 1], light on dark like
+/// MNIST's, and whether it had to be inverted (a dark digit on light paper).
+fn picture_pixels(picture: &DynamicImage, path: &Path) -> Result<(Vec<f32>, bool)> {
+    let gray = flatten(picture, path)?;
     let gray = if gray.dimensions() == (28, 28) {
         gray
     } else {
@@ -169,18 +259,38 @@ fn predict_picture(mlp: &Mlp, statistics: Standardization, path: &Path) -> Resul
     // MNIST digits are light on dark; a dark digit on white paper is inverted.
     let mean_pixel = gray.pixels().map(|p| f32::from(p.0[0])).sum::<f32>() / PIXELS as f32;
     let invert = mean_pixel > 127.0;
-    let mut x = DMatrix::from_fn(1, PIXELS, |_, j| {
-        let v = f32::from(gray.as_raw()[j]) / 255.0;
-        if invert { 1.0 - v } else { v }
-    });
+    let pixels = gray
+        .as_raw()
+        .iter()
+        .map(|&p| {
+            let v = f32::from(p) / 255.0;
+            if invert { 1.0 - v } else { v }
+        })
+        .collect();
+    Ok((pixels, invert))
+}
+
+/// The class of the digit in a picture, its probability, and whether the
+/// picture was inverted.
+fn classify_one(mlp: &Mlp, statistics: Standardization, path: &Path) -> Result<(usize, f32, bool)> {
+    let picture = read_picture(path)?;
+    let (pixels, invert) = picture_pixels(&picture, path)?;
+    let mut x = DMatrix::from_row_slice(1, PIXELS, &pixels);
     statistics.apply(&mut x);
     let logits = reference::mlp::forward(mlp, &x)?;
     let probabilities = reference::activations::softmax(&logits);
     let class = predict_classes(&logits)[0];
+    Ok((class, probabilities[(0, class)], invert))
+}
+
+/// The class of the digit in a picture, scaled to 28 x 28, with its
+/// probability.
+fn predict_picture(mlp: &Mlp, statistics: Standardization, path: &Path) -> Result<()> {
+    let (class, probability, invert) = classify_one(mlp, statistics, path)?;
     println!(
         "{}: {class} ({:.1}%){}",
         path.display(),
-        100.0 * probabilities[(0, class)],
+        100.0 * probability,
         if invert {
             " [inverted: dark digit on a light background]"
         } else {
@@ -188,4 +298,97 @@ fn predict_picture(mlp: &Mlp, statistics: Standardization, path: &Path) -> Resul
         }
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{Rgba, RgbaImage};
+
+    /// A 28 x 28 "digit": a vertical bar, `ink` on `paper`.
+    fn bar(ink: Rgba<u8>, paper: Rgba<u8>) -> DynamicImage {
+        DynamicImage::ImageRgba8(RgbaImage::from_fn(28, 28, |x, _| {
+            if (12..16).contains(&x) { ink } else { paper }
+        }))
+    }
+
+    fn png_bytes(picture: &DynamicImage) -> Vec<u8> {
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        picture
+            .write_to(&mut bytes, image::ImageOutputFormat::Png)
+            .unwrap();
+        bytes.into_inner()
+    }
+
+    // Issue 18, item 13: a 0 x 0 PGM was classified ("1 (59.2%)").
+    #[test]
+    fn a_picture_without_pixels_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes) in [
+            ("empty.pgm", &b"P5\n0 0\n255\n"[..]),
+            ("flat.pgm", &b"P5\n5 0\n255\n"[..]),
+        ] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            let error = read_picture(&path).unwrap_err();
+            assert!(
+                matches!(
+                    error.downcast_ref::<PictureError>(),
+                    Some(PictureError::Empty { .. })
+                ),
+                "{error:?}"
+            );
+        }
+    }
+
+    // Issue 18, item 13: the format came from the extension alone, so a PNG
+    // named .pgm, or with no extension, could not be read.
+    #[test]
+    fn the_format_is_told_by_the_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let black = Rgba([0, 0, 0, 255]);
+        let white = Rgba([255, 255, 255, 255]);
+        let png = png_bytes(&bar(white, black));
+        for name in ["digit.pgm", "digit", "digit.jpg"] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, &png).unwrap();
+            let picture = read_picture(&path).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            assert_eq!((picture.width(), picture.height()), (28, 28));
+        }
+        // Neither content nor extension: an error, not a guess.
+        let path = dir.path().join("digit.png");
+        std::fs::write(&path, b"not an image at all").unwrap();
+        assert!(read_picture(&path).is_err());
+    }
+
+    // Issue 18, item 13: transparency was ignored, so black strokes on a
+    // transparent canvas (stored as transparent black) came out all black.
+    #[test]
+    fn transparent_parts_are_background() {
+        let path = Path::new("test.png");
+        let pixels = |picture: &DynamicImage| picture_pixels(picture, path).unwrap().0;
+        let (black, white) = (Rgba([0, 0, 0, 255]), Rgba([255, 255, 255, 255]));
+        let clear_black = Rgba([0, 0, 0, 0]);
+        let clear_white = Rgba([255, 255, 255, 0]);
+        let light_on_dark = pixels(&bar(white, black));
+        assert_eq!(pixels(&bar(black, white)), light_on_dark);
+        // Strokes on a transparent canvas, whatever colour it stores.
+        for clear in [clear_black, clear_white] {
+            assert_eq!(pixels(&bar(black, clear)), light_on_dark);
+            assert_eq!(pixels(&bar(white, clear)), light_on_dark);
+        }
+        // Opaque paper with a transparent stroke-shaped hole: the hole is
+        // more paper, leaving nothing but paper.
+        let blank = pixels(&bar(clear_black, white));
+        assert!(blank.iter().all(|&v| v == 0.0), "{blank:?}");
+        // Nothing visible at all.
+        let error = picture_pixels(&bar(clear_black, clear_white), path).unwrap_err();
+        assert!(
+            matches!(
+                error.downcast_ref::<PictureError>(),
+                Some(PictureError::Invisible { .. })
+            ),
+            "{error:?}"
+        );
+    }
 }

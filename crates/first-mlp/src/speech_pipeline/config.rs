@@ -13,6 +13,19 @@ use crate::code::{Cmvn, Code};
 use crate::training::{InvalidSetting, check_at_least_one, check_positive, parse_positive};
 use speech::hw1p2::PHONEMES;
 
+/// The settings a resumed run takes from its checkpoint (fields and their
+/// flags): given with `--resume`, they must agree with it.
+pub(super) const RESUMED_FLAGS: [(&str, &str); 8] = [
+    ("context", "--context"),
+    ("hidden", "--hidden"),
+    ("linear", "--linear"),
+    ("lr", "--lr"),
+    ("batch_size", "--batch-size"),
+    ("seed", "--seed"),
+    ("no_cmvn", "--no-cmvn"),
+    ("yours", "--yours"),
+];
+
 /// A speech training run. Defaults follow the HW1P2 starter: context 20,
 /// hidden 512, Adam at 1e-3, batch 1024.
 #[derive(Args, Clone, Debug, PartialEq, Serialize, Deserialize)]

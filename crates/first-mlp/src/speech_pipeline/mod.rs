@@ -117,7 +117,8 @@ pub fn run_with(config: SpeechConfig, code: Code) -> Result<SpeechRecord> {
 }
 
 /// The configuration to run: `config`, or with --resume the checkpoint's,
-/// where only the output, the length and the progress display may change.
+/// where only the output, the length, the progress display and the data
+/// folder may change (other flags that disagree with it are refused).
 fn settle(mut config: SpeechConfig) -> Result<SpeechConfig> {
     if config.yours && config.out == SpeechConfig::default().out {
         config.out = PathBuf::from("out/yours/speech");
@@ -125,6 +126,8 @@ fn settle(mut config: SpeechConfig) -> Result<SpeechConfig> {
     // Before anything is read or written: `--epochs 0` must not replace an
     // earlier run's run.json with an empty history.
     config.validate()?;
+    // Stored in the checkpoints: a resume from another folder must find it.
+    config.data = training::absolute(&config.data);
     let Some(path) = &config.resume else {
         return Ok(config);
     };
@@ -132,6 +135,20 @@ fn settle(mut config: SpeechConfig) -> Result<SpeechConfig> {
         checkpoint::read_config(path, "not a speech model's configuration")?;
     checkpoint::check_resumable(path, epoch, resumed.epochs)?;
     resumed.validate()?;
+    training::check_resume_flags(
+        path,
+        &config,
+        &SpeechConfig::default(),
+        &resumed,
+        &config::RESUMED_FLAGS,
+    )?;
+    // The data may have moved since: a --data given is where it is now.
+    resumed.data = if config.data != training::absolute(&SpeechConfig::default().data) {
+        config.data.clone()
+    } else {
+        // An older checkpoint's may be relative: to where it runs now.
+        training::absolute(&resumed.data)
+    };
     resumed.epochs = config.epochs.max(epoch);
     resumed.out = config.out.clone();
     resumed.quiet = config.quiet;
