@@ -97,10 +97,15 @@ impl fmt::Display for ResumeConflict {
             .iter()
             .map(|(flag, given, saved)| format!("{flag} {given} (the checkpoint's: {saved})"))
             .collect();
+        let (verb, them) = if flags.len() == 1 {
+            ("disagrees", "it")
+        } else {
+            ("disagree", "them")
+        };
         write!(
             f,
-            "--resume {}: {} disagree with the checkpoint's settings, which a resumed run keeps \
-             to continue the same training; leave them out, or start a new run without --resume",
+            "--resume {}: {} {verb} with the checkpoint's settings, which a resumed run keeps \
+             to continue the same training; leave {them} out, or start a new run without --resume",
             self.checkpoint.display(),
             flags.join(", ")
         )
@@ -136,6 +141,11 @@ pub fn check_resume_flags<T: Serialize>(
                     .collect::<Vec<_>>()
                     .join(","),
                 serde_json::Value::String(text) => text.clone(),
+                // The settings are f32, which JSON carries as f64: print
+                // them as the f32 they are (0.001, not 0.0010000000474974513).
+                serde_json::Value::Number(n) if n.is_f64() => {
+                    (n.as_f64().unwrap_or_default() as f32).to_string()
+                }
                 other => other.to_string(),
             };
             conflicts.push((flag.to_owned(), text(g), text(s)));
