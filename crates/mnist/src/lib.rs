@@ -42,15 +42,51 @@ pub enum MnistError {
     /// The header declares more data than a file may hold (or than fits
     /// 64 bits at all): the declared dimensions, not a wrapped product.
     #[error(
-        "{}: the IDX header declares dimensions {}, more than the {max_bytes} bytes of data an IDX file may hold",
+        "{}: the IDX header declares dimensions {}, more than the limit of {max_bytes} bytes ({} MiB, \
+         mnist::idx::MAX_DATA_BYTES) of data an IDX file may hold",
         path.display(),
-        dims_text(dims)
+        dims_text(dims),
+        max_bytes >> 20
     )]
     TooLarge {
         path: PathBuf,
         dims: Vec<u32>,
         max_bytes: u64,
     },
+    /// A file of the wrong kind, or no IDX file at all: its magic number,
+    /// checked before any size it declares.
+    #[error(
+        "{}: expected the IDX magic number of {kind}, {}, found {}",
+        path.display(),
+        idx::magic_text(expected),
+        idx::magic_text(found)
+    )]
+    Magic {
+        path: PathBuf,
+        kind: idx::Kind,
+        expected: [u8; 4],
+        found: [u8; 4],
+    },
+    /// Image files must declare at least 1 row and 1 column.
+    #[error(
+        "{}: the images are {rows} x {cols} pixels: expected at least 1 x 1",
+        path.display()
+    )]
+    EmptyImages { path: PathBuf, rows: u32, cols: u32 },
+    /// Bytes other than zero padding after the last gzip member, at this
+    /// offset of the (compressed) file.
+    #[error(
+        "{}, offset {offset}: data after the end of the gzip stream (only zero bytes may follow it)",
+        path.display()
+    )]
+    GzipTrailingData { path: PathBuf, offset: u64 },
+    /// A FIFO, folder, device or socket where a data file should be (a FIFO
+    /// would make the reader wait forever).
+    #[error("{}: expected a regular file, found {found}", path.display())]
+    NotRegularFile { path: PathBuf, found: &'static str },
+    /// The system refused the memory for a file's data.
+    #[error("{}: could not allocate the {bytes} bytes of its data", path.display())]
+    OutOfMemory { path: PathBuf, bytes: u64 },
     #[error("{}: no {name} (or {name}.gz) there", dir.display())]
     Missing { dir: PathBuf, name: String },
     /// A readable file whose content is not the one expected (a damaged
@@ -239,15 +275,20 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// `dir/name.gz` if it exists, else `dir/name`.
+/// `dir/name.gz` if it exists, else `dir/name`. Either must be a regular
+/// file (or a link to one): a FIFO or a folder under the name is an error
+/// naming it, not a file that is missing.
 pub fn find_file(dir: &Path, name: &str) -> Result<PathBuf, MnistError> {
-    let gz = dir.join(format!("{name}.gz"));
-    if gz.is_file() {
-        return Ok(gz);
-    }
-    let raw = dir.join(name);
-    if raw.is_file() {
-        return Ok(raw);
+    for path in [dir.join(format!("{name}.gz")), dir.join(name)] {
+        if let Ok(metadata) = std::fs::metadata(&path) {
+            if !metadata.is_file() {
+                return Err(MnistError::NotRegularFile {
+                    found: idx::file_type_text(metadata.file_type()),
+                    path,
+                });
+            }
+            return Ok(path);
+        }
     }
     Err(MnistError::Missing {
         dir: dir.to_owned(),
@@ -259,14 +300,13 @@ pub fn find_file(dir: &Path, name: &str) -> Result<PathBuf, MnistError> {
 /// images and labels pair up, and tells by checksum whether they are the
 /// full set, the sample, or something else of the same shape.
 pub fn load_dir(dir: &Path) -> Result<Mnist, MnistError> {
-    let mut bytes = Vec::new();
-    let mut paths = Vec::new();
-    for spec in FULL {
-        let path = find_file(dir, spec.name)?;
-        bytes.push(idx::read_decompressed(&path)?);
-        paths.push(path);
-    }
-    let digests: Vec<String> = bytes.iter().map(|b| sha256_hex(b)).collect();
+    let paths = FULL
+        .iter()
+        .map(|spec| find_file(dir, spec.name))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (train, train_digests) = read_split_hashed(&paths[0], &paths[1])?;
+    let (test, test_digests) = read_split_hashed(&paths[2], &paths[3])?;
+    let digests = [train_digests, test_digests].concat();
     let matches = |specs: &[FileSpec; 4]| specs.iter().zip(&digests).all(|(s, d)| s.sha256 == d);
     let provenance = if matches(&FULL) {
         Provenance::Full
@@ -275,28 +315,6 @@ pub fn load_dir(dir: &Path) -> Result<Mnist, MnistError> {
     } else {
         Provenance::Unverified
     };
-    let split = |images: usize, labels: usize| -> Result<Split, MnistError> {
-        let images_parsed = idx::parse_images(&bytes[images], &paths[images])?;
-        let labels_parsed = idx::parse_labels(&bytes[labels], &paths[labels])?;
-        if images_parsed.count != labels_parsed.len() {
-            return Err(MnistError::Mismatch {
-                path: paths[labels].clone(),
-                what: format!(
-                    "labels for the {} images of {}",
-                    images_parsed.count,
-                    paths[images].display()
-                ),
-                expected: format!("{} labels", images_parsed.count),
-                found: format!("{}", labels_parsed.len()),
-            });
-        }
-        Ok(Split {
-            images: images_parsed,
-            labels: labels_parsed,
-        })
-    };
-    let train = split(0, 1)?;
-    let test = split(2, 3)?;
     if train.images.rows != test.images.rows || train.images.cols != test.images.cols {
         return Err(MnistError::Mismatch {
             path: paths[2].clone(),
@@ -314,6 +332,59 @@ pub fn load_dir(dir: &Path) -> Result<Mnist, MnistError> {
         dir: dir.to_owned(),
         provenance,
     })
+}
+
+/// Reads the images and labels of one split from two IDX files (raw or
+/// gzip). The labels, small, are read first, and their count is compared
+/// with the images' header before any pixel is read: a mismatch costs no
+/// large allocation.
+pub fn read_split(images: &Path, labels: &Path) -> Result<Split, MnistError> {
+    read_split_hashed(images, labels).map(|(split, _)| split)
+}
+
+/// [`read_split`] from streams; the paths name them in errors.
+pub fn read_split_from(
+    images: impl std::io::Read,
+    images_path: &Path,
+    labels: impl std::io::Read,
+    labels_path: &Path,
+) -> Result<Split, MnistError> {
+    split_from(images, images_path, labels, labels_path).map(|(split, _)| split)
+}
+
+/// [`read_split`], with the sha256 of each file's decompressed content
+/// (images, then labels).
+fn read_split_hashed(images: &Path, labels: &Path) -> Result<(Split, [String; 2]), MnistError> {
+    // Both opened first, so that neither is read when the other is no file.
+    let labels_file = idx::open_regular(labels)?;
+    let images_file = idx::open_regular(images)?;
+    split_from(images_file, images, labels_file, labels)
+}
+
+fn split_from(
+    images: impl std::io::Read,
+    images_path: &Path,
+    labels: impl std::io::Read,
+    labels_path: &Path,
+) -> Result<(Split, [String; 2]), MnistError> {
+    let label_bytes =
+        idx::Stream::open(labels, labels_path, Some(idx::Kind::Labels))?.read_data()?;
+    let labels_digest = sha256_hex(&label_bytes);
+    let labels = idx::labels_from_vec(label_bytes, labels_path)?;
+    let stream = idx::Stream::open(images, images_path, Some(idx::Kind::Images))?;
+    let count = stream.dims()[0];
+    if u64::from(count) != labels.len() as u64 {
+        return Err(MnistError::Mismatch {
+            path: labels_path.to_owned(),
+            what: format!("labels for the {count} images of {}", images_path.display()),
+            expected: format!("{count} labels"),
+            found: format!("{}", labels.len()),
+        });
+    }
+    let image_bytes = stream.read_data()?;
+    let images_digest = sha256_hex(&image_bytes);
+    let images = idx::images_from_vec(image_bytes, images_path)?;
+    Ok((Split { images, labels }, [images_digest, labels_digest]))
 }
 
 #[cfg(test)]

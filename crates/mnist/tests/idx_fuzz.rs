@@ -133,3 +133,36 @@ proptest! {
         let _ = idx::decompress(file, p);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// gzip(1) ignores zero bytes after the last member: padding changes
+    /// nothing; other bytes after it are refused as trailing data.
+    #[test]
+    fn zero_padding_after_gzip_changes_nothing_and_garbage_is_refused(
+        case in case(),
+        pad in prop_oneof![Just(0usize), 1usize..600],
+        garbage in prop::collection::vec(any::<u8>(), 1..16),
+    ) {
+        let mut c = case;
+        c.gzip_members = c.gzip_members.max(1);
+        c.cut = None;
+        c.flip = None;
+        let file = build(&c);
+        let p = Path::new("fuzz.gz");
+        let plain = idx::read_from(file.as_slice(), p).ok();
+        let mut padded = file.clone();
+        padded.resize(file.len() + pad, 0);
+        prop_assert_eq!(idx::read_from(padded.as_slice(), p).ok(), plain.clone());
+        // 0x1f right after a member starts another one.
+        if plain.is_some() && garbage[0] != 0 && (pad > 0 || garbage[0] != 0x1f) {
+            padded.extend(&garbage);
+            let r = idx::read_from(padded.as_slice(), p);
+            prop_assert!(
+                matches!(r, Err(mnist::MnistError::GzipTrailingData { .. })),
+                "{:?}", r
+            );
+        }
+    }
+}

@@ -38,6 +38,41 @@ pub enum LayoutError {
     },
     #[error("{}: {problem}", path.display())]
     Invalid { path: PathBuf, problem: String },
+    /// An utterance whose frames have another number of coefficients than
+    /// the rest of its split: `path` is the odd file.
+    #[error(
+        "{}: {found} coefficients per frame, expected {expected} like {}",
+        path.display(),
+        reference
+    )]
+    Coefficients {
+        path: PathBuf,
+        found: usize,
+        expected: usize,
+        reference: Reference,
+    },
+}
+
+/// What an odd utterance was compared with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reference {
+    /// Most files of the split: `agreeing` of its `files` have `expected`.
+    Majority { agreeing: usize, files: usize },
+    /// No number is in most files: the split's first file.
+    First { path: PathBuf },
+}
+
+impl std::fmt::Display for Reference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reference::Majority { agreeing, files } => {
+                write!(f, "{agreeing} of the split's {files} files")
+            }
+            Reference::First { path } => {
+                write!(f, "the split's first file, {}", path.display())
+            }
+        }
+    }
 }
 
 /// One utterance: its frames and, where known, one class per frame.
@@ -70,14 +105,15 @@ pub fn read_split(dir: &Path, transcripts: bool) -> Result<Vec<Utterance>, Layou
             problem: "no .npy files: expected one per utterance".to_owned(),
         });
     }
-    names
+    let utterances = names
         .into_iter()
         .map(|name| {
             let path = mfcc_dir.join(&name);
             let frames = read_frames(&path)?;
             let labels = if transcripts {
                 let path = dir.join("transcript").join(&name);
-                if !path.is_file() {
+                // Anything there that is not a file is refused when read.
+                if !path.exists() {
                     return Err(LayoutError::Invalid {
                         path,
                         problem: format!("missing: every mfcc/{name} needs a transcript"),
@@ -93,11 +129,59 @@ pub fn read_split(dir: &Path, transcripts: bool) -> Result<Vec<Utterance>, Layou
                 labels,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    check_coefficients(&utterances, &mfcc_dir)?;
+    Ok(utterances)
+}
+
+/// Every utterance of a split must have as many coefficients per frame as
+/// the others. The odd file is the first that disagrees with the number
+/// most files have, or, when no number is in most files, with the first.
+fn check_coefficients(utterances: &[Utterance], mfcc_dir: &Path) -> Result<(), LayoutError> {
+    let Some(first) = utterances.first() else {
+        return Ok(());
+    };
+    let count = |d: usize| utterances.iter().filter(|u| u.frames.ncols() == d).count();
+    // A number in more than half the files, if any (Boyer-Moore's vote).
+    let mut candidate = first.frames.ncols();
+    let mut votes = 0usize;
+    for u in utterances {
+        let d = u.frames.ncols();
+        if votes == 0 {
+            candidate = d;
+        }
+        votes = if d == candidate { votes + 1 } else { votes - 1 };
+    }
+    let files = utterances.len();
+    let agreeing = count(candidate);
+    let (expected, reference) = if 2 * agreeing > files {
+        (candidate, Reference::Majority { agreeing, files })
+    } else {
+        let path = mfcc_dir.join(&first.name);
+        (first.frames.ncols(), Reference::First { path })
+    };
+    match utterances.iter().find(|u| u.frames.ncols() != expected) {
+        None => Ok(()),
+        Some(odd) => Err(LayoutError::Coefficients {
+            path: mfcc_dir.join(&odd.name),
+            found: odd.frames.ncols(),
+            expected,
+            reference,
+        }),
+    }
 }
 
 fn read_frames(path: &Path) -> Result<DMatrix<f32>, LayoutError> {
     match npy::read(path)? {
+        // Frames of no coefficient hold nothing to learn from.
+        Array::Float { shape, .. } if shape.len() == 2 && shape[1] == 0 => {
+            Err(LayoutError::Invalid {
+                path: path.to_owned(),
+                problem: format!(
+                    "expected at least 1 coefficient per frame, found shape {shape:?}"
+                ),
+            })
+        }
         Array::Float { shape, data } if shape.len() == 2 => {
             Ok(DMatrix::from_row_slice(shape[0], shape[1], &data))
         }

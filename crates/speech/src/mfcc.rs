@@ -10,6 +10,7 @@
 //! energies and keeps the first D coefficients, the spectrum's smooth shape.
 
 use std::f32::consts::PI;
+use std::io::BufReader;
 use std::path::Path;
 
 use nalgebra::DMatrix;
@@ -81,15 +82,67 @@ pub struct FilterBankShape {
     pub found: (usize, usize),
 }
 
+/// The largest sample magnitude the front end takes. Audio is nominally
+/// within [-1, 1]; float files may go somewhat past it (gain, filtering
+/// without clipping), so 1e3 leaves 60 dB of headroom. At that size a
+/// frame's power stays below about 1e12, far inside f32; samples of 1e16 or
+/// more overflow it, and the NaN that follows made every frame alike.
+pub const MAX_SAMPLE: f32 = 1e3;
+
+/// Why the front end refused to compute MFCCs.
+#[derive(Debug, thiserror::Error)]
+pub enum MfccError {
+    #[error(transparent)]
+    FilterBank(#[from] FilterBankShape),
+    /// A settings value the steps cannot use.
+    #[error("MFCC settings: {problem}")]
+    Config { problem: &'static str },
+    /// A sample that is not finite or beyond ±[`MAX_SAMPLE`].
+    #[error(
+        "sample {index} is {}: expected finite samples within ±{MAX_SAMPLE} (audio is within ±1)",
+        crate::short_float(f64::from(*value))
+    )]
+    Sample { index: usize, value: f32 },
+    /// A non-finite value inside the front end (a filter bank with huge or
+    /// non-finite weights): nothing non-finite leaves it.
+    #[error(
+        "frame {frame}: {what} {index} is {}: expected a finite value (check the mel filter bank)",
+        crate::short_float(f64::from(*value))
+    )]
+    NonFinite {
+        frame: usize,
+        /// "mel energy" or "coefficient".
+        what: &'static str,
+        index: usize,
+        value: f32,
+    },
+}
+
 /// MFCCs of `samples` (mono, at `config.sample_rate`): (frames,
 /// coefficients). `filters` is the mel filter bank, (mel_filters,
 /// fft_size / 2 + 1) weights on the power spectrum: stage 6's
-/// `mel_filter_bank`, the reference's or yours.
+/// `mel_filter_bank`, the reference's or yours. Samples must be finite and
+/// within ±[`MAX_SAMPLE`]; every value returned is finite.
 pub fn mfcc(
     samples: &[f32],
     config: &MfccConfig,
     filters: &DMatrix<f32>,
-) -> Result<DMatrix<f32>, FilterBankShape> {
+) -> Result<DMatrix<f32>, MfccError> {
+    if config.frame_length < 2 || config.hop == 0 || config.fft_size < config.frame_length {
+        return Err(MfccError::Config {
+            problem: "expected a frame of at least 2 samples, a hop of at least 1 and an FFT \
+                      at least as long as a frame",
+        });
+    }
+    if let Some(index) = samples
+        .iter()
+        .position(|v| !v.is_finite() || v.abs() > MAX_SAMPLE)
+    {
+        return Err(MfccError::Sample {
+            index,
+            value: samples[index],
+        });
+    }
     let frames = frame_count(samples.len(), config);
     let bins = config.fft_size / 2 + 1;
     if filters.shape() != (config.mel_filters, bins) {
@@ -98,7 +151,8 @@ pub fn mfcc(
             bins,
             fft_size: config.fft_size,
             found: filters.shape(),
-        });
+        }
+        .into());
     }
     let window: Vec<f32> = (0..config.frame_length)
         .map(|n| {
@@ -142,8 +196,26 @@ pub fn mfcc(
         for k in 0..bins {
             power[k] = buffer[k].norm_sqr() / config.fft_size as f32;
         }
-        let log_mel = (filters * &power).map(|e| e.max(1e-10).ln());
+        let energies = filters * &power;
+        // Checked before the floor below, which would turn a NaN into 1e-10.
+        if let Some(index) = energies.iter().position(|e| !e.is_finite()) {
+            return Err(MfccError::NonFinite {
+                frame: f,
+                what: "mel energy",
+                index,
+                value: energies[index],
+            });
+        }
+        let log_mel = energies.map(|e| e.max(1e-10).ln());
         let coefficients = &dct * log_mel;
+        if let Some(index) = coefficients.iter().position(|c| !c.is_finite()) {
+            return Err(MfccError::NonFinite {
+                frame: f,
+                what: "coefficient",
+                index,
+                value: coefficients[index],
+            });
+        }
         out.row_mut(f).copy_from(&coefficients.transpose());
     }
     Ok(out)
@@ -169,10 +241,16 @@ pub enum WavProblem {
     SampleWidth { bits: u16 },
     /// A NaN or infinite float sample, at this index (all channels counted).
     NonFinite { sample: usize, value: f32 },
+    /// A finite float sample beyond ±[`MAX_SAMPLE`], at this index.
+    OutOfRange { sample: usize, value: f32 },
+    /// A FIFO, folder, device or socket, not a WAV file (a FIFO would make
+    /// the reader wait forever).
+    NotRegularFile { found: &'static str },
 }
 
 /// Reads a WAV file as mono samples in [-1, 1] (channels are averaged).
-/// Fails unless its rate is `sample_rate` and every sample is finite.
+/// Fails unless it is a regular file (or a link to one), its rate is
+/// `sample_rate` and every sample is finite and within ±[`MAX_SAMPLE`].
 pub fn read_wav(path: &Path, sample_rate: u32) -> Result<Vec<f32>, WavError> {
     let error = |kind: WavProblem, problem: String| WavError {
         path: path.to_owned(),
@@ -180,7 +258,14 @@ pub fn read_wav(path: &Path, sample_rate: u32) -> Result<Vec<f32>, WavError> {
         kind,
     };
     let unreadable = |e: hound::Error| error(WavProblem::Unreadable, e.to_string());
-    let reader = hound::WavReader::open(path).map_err(|e| {
+    let file = crate::open_regular(path).map_err(|e| match e {
+        crate::OpenError::Io(e) => error(WavProblem::Unreadable, e.to_string()),
+        crate::OpenError::NotRegular(found) => error(
+            WavProblem::NotRegularFile { found },
+            format!("expected a regular file, found {found}"),
+        ),
+    })?;
+    let reader = hound::WavReader::new(BufReader::new(file)).map_err(|e| {
         error(
             WavProblem::Unreadable,
             format!("not a readable WAV file: {e}"),
@@ -229,6 +314,16 @@ pub fn read_wav(path: &Path, sample_rate: u32) -> Result<Vec<f32>, WavError> {
             format!("sample {sample} is {value}: expected finite samples"),
         ));
     }
+    if let Some(sample) = samples.iter().position(|v| v.abs() > MAX_SAMPLE) {
+        let value = samples[sample];
+        return Err(error(
+            WavProblem::OutOfRange { sample, value },
+            format!(
+                "sample {sample} is {}: expected samples within ±{MAX_SAMPLE} (audio is within ±1)",
+                crate::short_float(f64::from(value))
+            ),
+        ));
+    }
     let channels = usize::from(spec.channels.max(1));
     Ok(samples
         .chunks(channels)
@@ -270,8 +365,10 @@ mod tests {
     #[test]
     fn a_bank_of_another_shape_is_an_error() {
         let config = MfccConfig::default();
-        let e = mfcc(&[0.0; 800], &config, &DMatrix::zeros(40, 256)).unwrap_err();
-        assert_eq!((e.bins, e.found), (257, (40, 256)));
+        match mfcc(&[0.0; 800], &config, &DMatrix::zeros(40, 256)) {
+            Err(MfccError::FilterBank(e)) => assert_eq!((e.bins, e.found), (257, (40, 256))),
+            other => panic!("{other:?}"),
+        }
     }
 
     /// Against an independent NumPy implementation of the same steps

@@ -6,8 +6,10 @@
 //! `{'descr': '<f4', 'fortran_order': False, 'shape': (312, 28), }`, then
 //! the raw values.
 
-use std::fs;
+use std::io::Read;
 use std::path::{Path, PathBuf};
+
+use crate::{OpenError, open_regular, short_float};
 
 /// What went wrong reading or writing an `.npy` file.
 #[derive(Debug, thiserror::Error)]
@@ -57,10 +59,16 @@ pub enum NpyError {
         expected: usize,
         found: usize,
     },
+    /// A FIFO, folder, device or socket where a data file should be (a
+    /// FIFO would make the reader wait forever).
+    #[error("{}: expected a regular file, found {found}", path.display())]
+    NotRegularFile { path: PathBuf, found: &'static str },
     /// A NaN or infinity, or an f8 too large for f32, among the values.
     #[error(
-        "{}: value {index} (at {position:?}) is {value}: expected finite numbers",
-        path.display()
+        "{}: value {index} (at {position:?}) is {}: expected finite numbers{}",
+        path.display(),
+        short_float(*value),
+        if value.is_finite() { " within the range of f32" } else { "" }
     )]
     NonFinite {
         path: PathBuf,
@@ -99,12 +107,21 @@ pub enum Array {
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 
-/// Reads an `.npy` file.
+/// Reads an `.npy` file; it must be a regular file (or a link to one).
 pub fn read(path: &Path) -> Result<Array, NpyError> {
-    let bytes = fs::read(path).map_err(|source| NpyError::Io {
+    let io = |source| NpyError::Io {
         path: path.to_owned(),
         source,
+    };
+    let mut file = open_regular(path).map_err(|e| match e {
+        OpenError::Io(source) => io(source),
+        OpenError::NotRegular(found) => NpyError::NotRegularFile {
+            path: path.to_owned(),
+            found,
+        },
     })?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).map_err(io)?;
     parse(&bytes, path)
 }
 
@@ -611,6 +628,7 @@ pub fn to_bytes_text(data: &[&str]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn round_trips_floats_and_strings() {

@@ -269,3 +269,234 @@ fn wav_attacks_are_clean_errors() {
         Err(e) if e.kind == WavProblem::SampleRate { expected: 8_000, found: 16_000 }
     ));
 }
+
+/// Makes a FIFO at `path`, or returns None (with a note) where mkfifo is
+/// missing. A writer thread waits on it: if a reader opened it after all,
+/// it would get a few bytes and an end of file, an error to assert on,
+/// rather than hang the test.
+fn fifo(path: &Path) -> Option<std::thread::JoinHandle<()>> {
+    match std::process::Command::new("mkfifo").arg(path).status() {
+        Ok(status) if status.success() => {}
+        other => {
+            eprintln!("skipped: mkfifo is not available ({other:?})");
+            return None;
+        }
+    }
+    let path = path.to_owned();
+    Some(std::thread::spawn(move || {
+        use std::io::Write;
+        if let Ok(mut f) = fs::OpenOptions::new().write(true).open(&path) {
+            let _ = f.write_all(b"\x93NUMPY");
+        }
+    }))
+}
+
+/// Releases the writer of a FIFO no reader opened.
+fn release(path: &Path, writer: std::thread::JoinHandle<()>) {
+    let _ = fs::read(path);
+    writer.join().unwrap();
+}
+
+/// A FIFO named like a data file (`zz.npy` in `mfcc/`, a transcript, a
+/// WAV) made the readers wait forever. Each refuses anything that is not a
+/// regular file, naming it.
+#[test]
+fn a_fifo_named_like_a_data_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let split = dir.path().join("train-clean-100");
+    let frames = nalgebra::DMatrix::from_element(1, 2, 0.5f32);
+    speech::hw1p2::write_utterance(&split, "a.npy", &frames, Some(&["AA"])).unwrap();
+    let mfcc = split.join("mfcc/zz.npy");
+    let Some(writer) = fifo(&mfcc) else { return };
+    for transcripts in [false, true] {
+        match read_split(&split, transcripts) {
+            Err(LayoutError::Npy(NpyError::NotRegularFile { path, found })) => {
+                assert_eq!(path, mfcc);
+                assert!(found.contains("FIFO"), "{found}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert!(matches!(
+        speech::npy::read(&mfcc),
+        Err(NpyError::NotRegularFile { .. })
+    ));
+    release(&mfcc, writer);
+    fs::remove_file(&mfcc).unwrap();
+
+    // A transcript that is a FIFO.
+    let transcript = split.join("transcript/a.npy");
+    fs::remove_file(&transcript).unwrap();
+    let writer = fifo(&transcript).unwrap();
+    match read_split(&split, true) {
+        Err(LayoutError::Npy(NpyError::NotRegularFile { path, .. })) => {
+            assert_eq!(path, transcript)
+        }
+        other => panic!("{other:?}"),
+    }
+    release(&transcript, writer);
+    fs::remove_file(&transcript).unwrap();
+
+    // A folder named like an utterance.
+    fs::create_dir(split.join("mfcc/b.npy")).unwrap();
+    assert!(matches!(
+        read_split(&split, false),
+        Err(LayoutError::Npy(NpyError::NotRegularFile { .. }))
+    ));
+    fs::remove_dir(split.join("mfcc/b.npy")).unwrap();
+
+    // A WAV file that is a FIFO; a link to a real one is read.
+    let wav = dir.path().join("x.wav");
+    let writer = fifo(&wav).unwrap();
+    let e = read_wav(&wav, 16_000).unwrap_err();
+    assert!(matches!(e.kind, WavProblem::NotRegularFile { .. }), "{e:?}");
+    assert_eq!(e.path, wav);
+    release(&wav, writer);
+    #[cfg(unix)]
+    {
+        let real = dir.path().join("real.wav");
+        fs::write(&real, float_wav(&[0.25; 4]).bytes()).unwrap();
+        let link = dir.path().join("link.wav");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert_eq!(read_wav(&link, 16_000).unwrap(), [0.25; 4]);
+        let link = split.join("mfcc/link.npy");
+        std::os::unix::fs::symlink(split.join("mfcc/a.npy"), &link).unwrap();
+        assert_eq!(read_split(&split, false).unwrap().len(), 2);
+    }
+}
+
+/// Finite but extreme float samples (1e20, 3e38) made the front end's
+/// power spectrum overflow, and every frame came out alike. The reader
+/// refuses samples beyond ±MAX_SAMPLE, and the front end refuses them and
+/// anything non-finite inside it.
+#[test]
+fn extreme_samples_are_refused_and_the_front_end_stays_finite() {
+    use speech::mfcc::{MAX_SAMPLE, MfccConfig, MfccError, mfcc};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("loud.wav");
+    for bad in [1e20f32, 3e38, -1.5e3] {
+        let mut samples = vec![0.1f32; 1600];
+        samples[700] = bad;
+        fs::write(&path, float_wav(&samples).bytes()).unwrap();
+        let e = read_wav(&path, 16_000).unwrap_err();
+        assert_eq!(
+            e.kind,
+            WavProblem::OutOfRange {
+                sample: 700,
+                value: bad
+            }
+        );
+        let config = MfccConfig::default();
+        let filters = reference::features::mel_filter_bank(40, 512, 16_000.0).unwrap();
+        match mfcc(&samples, &config, &filters) {
+            Err(MfccError::Sample { index, value }) => assert_eq!((index, value), (700, bad)),
+            other => panic!("{bad}: {other:?}"),
+        }
+    }
+    // Loud but sane audio is read, and its MFCCs are finite.
+    let mut samples: Vec<f32> = (0..1600).map(|i| (i as f32 * 0.3).sin()).collect();
+    samples[10] = MAX_SAMPLE;
+    samples[11] = -MAX_SAMPLE;
+    fs::write(&path, float_wav(&samples).bytes()).unwrap();
+    let read = read_wav(&path, 16_000).unwrap();
+    let config = MfccConfig::default();
+    let filters = reference::features::mel_filter_bank(40, 512, 16_000.0).unwrap();
+    let out = mfcc(&read, &config, &filters).unwrap();
+    assert!(out.iter().all(|v| v.is_finite()));
+    // A filter bank with huge or NaN weights: the mel energies overflow or
+    // are NaN, which the floor before the log used to hide.
+    for weight in [f32::NAN, f32::INFINITY] {
+        let mut bad = filters.clone();
+        bad[(3, 20)] = weight;
+        match mfcc(&read, &config, &bad) {
+            Err(MfccError::NonFinite { frame: 0, .. }) => {}
+            other => panic!("{weight}: {other:?}"),
+        }
+    }
+    // Settings that would divide by zero or underflow.
+    for (frame_length, hop) in [(0, 160), (400, 0)] {
+        let config = MfccConfig {
+            frame_length,
+            hop,
+            ..MfccConfig::default()
+        };
+        assert!(matches!(
+            mfcc(&read, &config, &filters),
+            Err(MfccError::Config { .. })
+        ));
+    }
+}
+
+/// One utterance whose frames have another number of coefficients: the
+/// error names that file, by its full path, and what it was compared with
+/// (it blamed a correct file, by name only, and said "the others have 0").
+#[test]
+fn the_odd_utterance_is_named_by_its_path() {
+    use speech::hw1p2::Reference;
+    let dir = tempfile::tempdir().unwrap();
+    let split = dir.path().join("train-clean-100");
+    let write = |name: &str, d: usize| {
+        let frames = nalgebra::DMatrix::from_element(2, d, 0.5f32);
+        speech::hw1p2::write_utterance(&split, name, &frames, None).unwrap();
+    };
+    // Most files have 28: the odd one is named whatever its place.
+    for odd in ["a.npy", "b.npy", "c.npy"] {
+        for name in ["a.npy", "b.npy", "c.npy"] {
+            write(name, if name == odd { 13 } else { 28 });
+        }
+        match read_split(&split, false) {
+            Err(LayoutError::Coefficients {
+                path,
+                found,
+                expected,
+                reference,
+            }) => {
+                assert_eq!(path, split.join("mfcc").join(odd));
+                assert_eq!((found, expected), (13, 28));
+                assert_eq!(
+                    reference,
+                    Reference::Majority {
+                        agreeing: 2,
+                        files: 3
+                    }
+                );
+            }
+            other => panic!("{odd}: {other:?}"),
+        }
+    }
+    // No majority: compared with the first file, which is named.
+    fs::remove_file(split.join("mfcc/c.npy")).unwrap();
+    write("b.npy", 13);
+    match read_split(&split, false) {
+        Err(LayoutError::Coefficients {
+            path, reference, ..
+        }) => {
+            assert_eq!(path, split.join("mfcc/b.npy"));
+            assert_eq!(
+                reference,
+                Reference::First {
+                    path: split.join("mfcc/a.npy")
+                }
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // The attacker's case: frames of 0 coefficients, refused in that file.
+    write("b.npy", 0);
+    write("c.npy", 28);
+    match read_split(&split, false) {
+        Err(LayoutError::Invalid { path, .. }) => assert_eq!(path, split.join("mfcc/b.npy")),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A finite f8 beyond f32's range was printed with all its 301 digits.
+#[test]
+fn a_huge_value_is_printed_short() {
+    let mut f8: Vec<u8> = 1.0f64.to_le_bytes().to_vec();
+    f8.extend(1e300f64.to_le_bytes());
+    let e = parse(&npy(&header("<f8", "(1, 2)"), &f8), p()).unwrap_err();
+    assert!(matches!(e, NpyError::NonFinite { value, .. } if value == 1e300));
+    let text = e.to_string();
+    assert!(text.len() < 120, "{text}");
+}

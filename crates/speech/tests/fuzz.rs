@@ -9,10 +9,10 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use common::{Wav, npy};
+use common::{Wav, float_wav, npy};
 use proptest::prelude::*;
 use speech::hw1p2::read_split;
-use speech::mfcc::read_wav;
+use speech::mfcc::{MAX_SAMPLE, MfccConfig, mfcc, read_wav};
 use speech::npy::{Array, parse};
 
 fn dimension() -> impl Strategy<Value = String> {
@@ -228,6 +228,51 @@ proptest! {
         if let Ok(samples) = read_wav(&path, 16_000) {
             prop_assert!(samples.iter().all(|v| v.is_finite()));
             prop_assert!(samples.len() <= wav.data.len());
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Float WAVs with samples anywhere in f32 (extremes, NaN, infinities):
+    /// what the reader accepts is within ±MAX_SAMPLE, and the front end
+    /// then gives finite MFCCs, or an error, never a non-finite value.
+    #[test]
+    fn extreme_float_samples_never_give_non_finite_features(
+        samples in prop::collection::vec(prop_oneof![
+            4 => -1.0f32..1.0,
+            1 => any::<f32>(),
+            1 => prop::sample::select(vec![1e20f32, -3e38, 3.4e38, 1e3, 1.0001e3, 1e16, f32::MIN_POSITIVE]),
+        ], 0..1200),
+    ) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.wav");
+        fs::write(&path, float_wav(&samples).bytes()).unwrap();
+        let config = MfccConfig::default();
+        let filters = reference::features::mel_filter_bank(40, 512, 16_000.0).unwrap();
+        if let Ok(read) = read_wav(&path, 16_000) {
+            prop_assert!(read.iter().all(|v| v.abs() <= MAX_SAMPLE));
+        }
+        if let Ok(out) = mfcc(&samples, &config, &filters) {
+            prop_assert!(out.iter().all(|v| v.is_finite()));
+        }
+    }
+
+    /// Split folders of several utterances of random widths: what is
+    /// accepted has one number of coefficients, at least 1.
+    #[test]
+    fn an_accepted_split_has_one_width(widths in prop::collection::vec(0usize..4, 1..6)) {
+        let dir = tempfile::tempdir().unwrap();
+        for (i, &d) in widths.iter().enumerate() {
+            let frames = nalgebra::DMatrix::from_element(2, d, 0.5f32);
+            speech::hw1p2::write_utterance(dir.path(), &format!("{i}.npy"), &frames, None).unwrap();
+        }
+        match read_split(dir.path(), false) {
+            Ok(split) => {
+                prop_assert!(split.iter().all(|u| u.frames.ncols() == widths[0] && widths[0] > 0));
+            }
+            Err(e) => prop_assert!(widths.iter().any(|&d| d != widths[0] || d == 0), "{e}"),
         }
     }
 }
