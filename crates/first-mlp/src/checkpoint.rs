@@ -54,6 +54,70 @@ pub enum CheckpointError {
         expected: Vec<usize>,
         found: Option<Vec<usize>>,
     },
+    /// The epoch in the metadata is missing, or not a whole number 0 or more.
+    BadEpoch {
+        path: PathBuf,
+        value: Option<String>,
+    },
+    /// The checkpoint holds the other kind of model than the command needs
+    /// (a speech model given to `predict --idx`, say).
+    WrongKind {
+        path: PathBuf,
+        holds: ModelKind,
+        needs: ModelKind,
+    },
+    /// A stored statistic (the pixel normalisation's mean or deviation) is
+    /// not a number the model can have been trained with.
+    BadStatistic {
+        path: PathBuf,
+        key: String,
+        value: String,
+        expected: &'static str,
+    },
+    /// The optimiser's state cannot be resumed: a tensor of the wrong size,
+    /// a NaN or an infinity, or a negative second moment.
+    BadOptimizerState {
+        path: PathBuf,
+        tensor: String,
+        problem: String,
+    },
+    /// The model's outputs on the input are NaN or infinite: finite but
+    /// extreme weights or statistics in the checkpoint, most likely.
+    NonFiniteOutputs { path: PathBuf },
+}
+
+/// What a checkpoint's model classifies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModelKind {
+    /// Digits: written by `train`.
+    Mnist,
+    /// Phonemes of speech frames: written by `speech-train`.
+    Speech,
+}
+
+impl ModelKind {
+    /// The kind a stored configuration describes, told by a field only that
+    /// kind's configuration has; None for neither.
+    pub fn of_config(config_json: &str) -> Option<Self> {
+        let value: serde_json::Value = serde_json::from_str(config_json).ok()?;
+        let object = value.as_object()?;
+        if object.contains_key("context") {
+            Some(Self::Speech)
+        } else if object.contains_key("activation") || object.contains_key("normalization") {
+            Some(Self::Mnist)
+        } else {
+            None
+        }
+    }
+}
+
+impl fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Mnist => "an MNIST digit model (from `train`; for predict --idx or --image)",
+            Self::Speech => "a speech model (from `speech-train`; for predict --wav)",
+        })
+    }
 }
 
 impl fmt::Display for CheckpointError {
@@ -90,6 +154,46 @@ impl fmt::Display for CheckpointError {
                     path.display()
                 ),
             },
+            Self::BadEpoch { path, value } => match value {
+                Some(value) => write!(
+                    f,
+                    "{}: the epoch in its metadata, {value:?}, is not a whole number 0 or more: \
+                     a corrupt checkpoint",
+                    path.display()
+                ),
+                None => write!(f, "{}: no epoch in its metadata", path.display()),
+            },
+            Self::WrongKind { path, holds, needs } => write!(
+                f,
+                "{} holds {holds}, but this command needs {needs}",
+                path.display()
+            ),
+            Self::BadStatistic {
+                path,
+                key,
+                value,
+                expected,
+            } => write!(
+                f,
+                "{}: {key} {value} in its metadata: expected {expected}; a corrupt checkpoint",
+                path.display()
+            ),
+            Self::BadOptimizerState {
+                path,
+                tensor,
+                problem,
+            } => write!(
+                f,
+                "{}: the optimiser's state {tensor} {problem}, so training cannot resume from \
+                 it: a corrupt checkpoint",
+                path.display()
+            ),
+            Self::NonFiniteOutputs { path } => write!(
+                f,
+                "the model's outputs are NaN or infinite; its checkpoint {} is the likely cause \
+                 (weights or normalisation statistics far out of range: a damaged or edited file)",
+                path.display()
+            ),
         }
     }
 }
@@ -222,10 +326,14 @@ pub fn read_metadata(path: &Path, bytes: &[u8]) -> Result<Checkpoint> {
             path.display()
         )
     })?;
-    let epoch = scalars
-        .remove("epoch")
+    let text = scalars.remove("epoch");
+    let epoch = text
+        .as_deref()
         .and_then(|e| e.parse().ok())
-        .ok_or_else(|| anyhow!("{}: no epoch in its metadata", path.display()))?;
+        .ok_or_else(|| CheckpointError::BadEpoch {
+            path: path.to_owned(),
+            value: text.clone(),
+        })?;
     scalars.remove("format");
     Ok(Checkpoint {
         config_json,
@@ -235,13 +343,28 @@ pub fn read_metadata(path: &Path, bytes: &[u8]) -> Result<Checkpoint> {
     })
 }
 
-/// The configuration a checkpoint was trained with (`what` names it in the
-/// error if it does not parse as a `T`) and the last epoch it completed.
-pub fn read_config<T: DeserializeOwned>(path: &Path, what: &str) -> Result<(T, usize)> {
+/// The configuration of a checkpoint of the kind `needs` (its fields a
+/// `T`) and the last epoch it completed. A checkpoint of the other kind is
+/// [`CheckpointError::WrongKind`], not a missing field.
+pub fn read_config<T: DeserializeOwned>(path: &Path, needs: ModelKind) -> Result<(T, usize)> {
     let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let saved = read_metadata(path, &bytes)?;
-    let config = serde_json::from_str(&saved.config_json)
-        .with_context(|| format!("{}: {what}", path.display()))?;
+    if let Some(holds) = ModelKind::of_config(&saved.config_json)
+        && holds != needs
+    {
+        return Err(CheckpointError::WrongKind {
+            path: path.to_owned(),
+            holds,
+            needs,
+        }
+        .into());
+    }
+    let config = serde_json::from_str(&saved.config_json).with_context(|| {
+        format!(
+            "{}: its configuration is not that of {needs}",
+            path.display()
+        )
+    })?;
     Ok((config, saved.epoch))
 }
 

@@ -84,6 +84,8 @@ pub enum OutputFolderError {
     /// Another run holds the folder: two runs writing the same checkpoints
     /// would mix their models.
     InUse { dir: PathBuf },
+    /// The path, or a folder on the way to it, is a file: `path`.
+    NotAFolder { dir: PathBuf, path: PathBuf },
 }
 
 impl fmt::Display for OutputFolderError {
@@ -101,6 +103,18 @@ impl fmt::Display for OutputFolderError {
                  choose another with --out",
                 dir.display()
             ),
+            Self::NotAFolder { dir, path } if dir == path => write!(
+                f,
+                "the output folder {} is a file, not a folder; choose a folder with --out",
+                dir.display()
+            ),
+            Self::NotAFolder { dir, path } => write!(
+                f,
+                "the output folder {} cannot be made: {} is a file, not a folder; choose \
+                 another with --out",
+                dir.display(),
+                path.display()
+            ),
         }
     }
 }
@@ -109,7 +123,7 @@ impl std::error::Error for OutputFolderError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::NotWritable { error, .. } => Some(error),
-            Self::InUse { .. } => None,
+            Self::InUse { .. } | Self::NotAFolder { .. } => None,
         }
     }
 }
@@ -131,16 +145,29 @@ pub struct OutputFolder {
 
 impl OutputFolder {
     /// Prepares `dir` before anything is trained, so that a read-only
-    /// folder or a full disk fails now rather than after an epoch.
-    pub fn prepare(dir: &Path) -> Result<Self, OutputFolderError> {
+    /// folder or a full disk fails now rather than after an epoch. For a
+    /// `fresh` run (not a resumed one), an earlier run's files there are
+    /// moved into `previous/` first (see [`set_aside_previous_run`]).
+    pub fn prepare(dir: &Path, fresh: bool) -> Result<Self, OutputFolderError> {
         let not_writable = |error| OutputFolderError::NotWritable {
             dir: dir.to_owned(),
             error,
         };
+        // create_dir_all's error for a file in the way ("File exists") reads
+        // as a full disk: name the file instead.
+        if let Some(file) = dir.ancestors().find(|a| a.exists()).filter(|a| !a.is_dir()) {
+            return Err(OutputFolderError::NotAFolder {
+                dir: dir.to_owned(),
+                path: file.to_owned(),
+            });
+        }
         fs::create_dir_all(dir).map_err(not_writable)?;
         let lock = lock_folder(dir)?;
         remove_orphans(dir, lock.is_some());
         probe(dir).map_err(not_writable)?;
+        if fresh {
+            set_aside_previous_run(dir).map_err(not_writable)?;
+        }
         Ok(Self {
             dir: dir.to_owned(),
             _lock: lock,
@@ -211,6 +238,137 @@ fn remove_orphans(dir: &Path, locked: bool) {
             dir.display()
         );
     }
+}
+
+/// The files a run writes in its output folder (checkpoints, the record,
+/// the submission and the plots): what [`set_aside_previous_run`] moves.
+/// The comparison's cache (`by-the-reference/`) is not a run's output and
+/// stays.
+pub const RUN_FILES: [&str; 8] = [
+    "best.safetensors",
+    "last.safetensors",
+    "run.json",
+    "submission.csv",
+    "curves.svg",
+    "confusion.svg",
+    "samples.png",
+    "misclassified.png",
+];
+
+/// Where a fresh run puts the files of the run before it.
+pub const PREVIOUS: &str = "previous";
+
+/// The folder an interrupted move into `previous/` is finished from.
+const PREVIOUS_STAGING: &str = ".previous-moving";
+
+/// Moves the files of an earlier run in `dir` ([`RUN_FILES`]) into
+/// `dir/previous/`, replacing an older `previous/`, and says so in a line.
+///
+/// Why: a new run writes the same names, so without this a fresh run would
+/// silently replace the earlier run's checkpoints, and a fresh run that
+/// fails partway would leave the two runs mixed (its last.safetensors beside
+/// the earlier best.safetensors and run.json). With it, `dir` only ever
+/// holds one run's files, and the earlier run is one folder down.
+///
+/// The files go first into a staging folder, which replaces `previous/`
+/// only once complete; a move killed halfway is finished by the next fresh
+/// run (the staging folder is reused), so `previous/` never holds a mix.
+pub fn set_aside_previous_run(dir: &Path) -> io::Result<()> {
+    let staging = dir.join(PREVIOUS_STAGING);
+    let present: Vec<&str> = RUN_FILES
+        .iter()
+        .copied()
+        .filter(|name| dir.join(name).is_file())
+        .collect();
+    if present.is_empty() && !staging.is_dir() {
+        return Ok(());
+    }
+    fs::create_dir_all(&staging)?;
+    for name in &present {
+        fs::rename(dir.join(name), staging.join(name))?;
+    }
+    let previous = dir.join(PREVIOUS);
+    let replaced = previous.exists();
+    if previous.is_dir() {
+        fs::remove_dir_all(&previous)?;
+    } else if replaced {
+        fs::remove_file(&previous)?;
+    }
+    fs::rename(&staging, &previous)?;
+    sync_folder(dir).map_err(io::Error::other)?;
+    println!(
+        "Moved the earlier run's files in {} to {}{}",
+        dir.display(),
+        previous.display(),
+        if replaced {
+            " (replacing an older one there)"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
+
+/// An output path that names one of the command's inputs: writing it would
+/// destroy the input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputIsInput {
+    /// The flag of the output, such as "--csv".
+    pub flag: &'static str,
+    pub output: PathBuf,
+    pub input: PathBuf,
+}
+
+impl fmt::Display for OutputIsInput {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} is the same file as the input {}; writing it would destroy the input, so \
+             choose another path",
+            self.flag,
+            self.output.display(),
+            self.input.display()
+        )
+    }
+}
+
+impl std::error::Error for OutputIsInput {}
+
+/// Refuses an `output` (given as `flag`) that is one of `inputs`: the same
+/// canonical path (through `..` or a symbolic link), or the same file
+/// under another name (a hard link). A missing output is no input.
+pub fn check_output_not_input(
+    flag: &'static str,
+    output: &Path,
+    inputs: &[&Path],
+) -> Result<(), OutputIsInput> {
+    let Ok(target) = fs::metadata(output) else {
+        return Ok(());
+    };
+    let canonical = fs::canonicalize(output).ok();
+    for &input in inputs {
+        let same_path = canonical.is_some() && fs::canonicalize(input).ok() == canonical;
+        if same_path || fs::metadata(input).is_ok_and(|i| same_file(&i, &target)) {
+            return Err(OutputIsInput {
+                flag,
+                output: output.to_owned(),
+                input: input.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Whether two files' metadata are of the same file (device and inode).
+#[cfg(unix)]
+fn same_file(a: &fs::Metadata, b: &fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &fs::Metadata, _: &fs::Metadata) -> bool {
+    false
 }
 
 /// Writes, syncs and removes a small file in `dir`.

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use first_mlp::code::{Code, Unfinished};
 use first_mlp::{demo, figures, mnist_pipeline, speech_corpus, speech_pipeline};
 
@@ -49,8 +50,9 @@ enum Command {
         /// as `id,label` CSV, and the collapsed phoneme sequence.
         #[arg(long, conflicts_with_all = ["idx", "image"])]
         wav: Option<PathBuf>,
-        /// Where to write the CSV for --wav (default: standard output).
-        #[arg(long, requires = "wav")]
+        /// Where to write the CSV for --wav (default: standard output); not
+        /// the model or the WAV file.
+        #[arg(long, requires = "wav", conflicts_with_all = ["idx", "image"])]
         csv: Option<PathBuf>,
     },
     /// Train the phoneme classifier on speech in the HW1P2 layout (the
@@ -86,11 +88,31 @@ enum Command {
 /// The exit status when `--yours` meets an unfinished stage.
 const UNFINISHED_STAGE: u8 = 3;
 
+/// The flags given on the command line in `matches` (clap's argument ids,
+/// which are the configuration's field names): a resumed run refuses those
+/// that disagree with its checkpoint, even when given with their default
+/// value, and takes the rest from the checkpoint.
+fn given_flags(matches: &ArgMatches) -> first_mlp::training::GivenFlags {
+    matches
+        .ids()
+        .filter(|id| matches.value_source(id.as_str()) == Some(ValueSource::CommandLine))
+        .map(|id| id.as_str().to_owned())
+        .collect()
+}
+
 fn main() -> ExitCode {
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     // No subcommand means `train` with every default.
-    let command = Cli::parse()
+    let mut command = cli
         .command
         .unwrap_or_else(|| Command::Train(Box::default()));
+    match (&mut command, matches.subcommand()) {
+        (Command::Train(config), Some((_, flags))) => config.given = Some(given_flags(flags)),
+        (Command::Train(config), None) => config.given = Some(Default::default()),
+        (Command::SpeechTrain(config), Some((_, flags))) => config.given = Some(given_flags(flags)),
+        _ => {}
+    }
     match run(command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -79,6 +79,73 @@ impl fmt::Display for NoTrainingData {
 
 impl std::error::Error for NoTrainingData {}
 
+/// A test set with nothing in it: its "accuracy" would be a made-up 0%.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoTestData {
+    /// Which data, in words (a file, a split).
+    pub what: String,
+}
+
+impl fmt::Display for NoTestData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: no examples to test on, so there is no score to report (is the data complete?)",
+            self.what
+        )
+    }
+}
+
+impl std::error::Error for NoTestData {}
+
+/// A setting stored in a checkpoint's configuration that no run can use:
+/// the checkpoint is damaged or edited, whatever flags were given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SettingFromCheckpoint {
+    pub checkpoint: PathBuf,
+    /// The setting, named by its flag.
+    pub setting: InvalidSetting,
+}
+
+impl fmt::Display for SettingFromCheckpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let InvalidSetting {
+            flag,
+            value,
+            expected,
+        } = &self.setting;
+        write!(
+            f,
+            "{}: the configuration stored in this checkpoint has {flag} {value} (not a flag you \
+             gave), expected {expected}: the checkpoint is damaged or was edited",
+            self.checkpoint.display()
+        )
+    }
+}
+
+impl std::error::Error for SettingFromCheckpoint {}
+
+/// The flags given on the command line, by their configuration field
+/// (clap's argument id), as `ArgMatches::value_source` tells them: a flag
+/// given with its default value counts, unlike a comparison with the
+/// defaults. Empty (the default) for a configuration built in code.
+pub type GivenFlags = std::collections::BTreeSet<String>;
+
+/// Whether `field` was given: on the command line when `given` says which
+/// were (`Some`), else (a configuration built in code) when its value
+/// differs from the default's.
+fn was_given(
+    field: &str,
+    given: Option<&GivenFlags>,
+    value: &serde_json::Value,
+    default: &serde_json::Value,
+) -> bool {
+    match given {
+        Some(given) => given.contains(field),
+        None => value != default,
+    }
+}
+
 /// Flags given with `--resume` that disagree with the checkpoint's
 /// settings. A resumed run continues the run it resumes, with the same
 /// settings, so that it ends as an uninterrupted run would: a flag it would
@@ -115,17 +182,18 @@ impl fmt::Display for ResumeConflict {
 impl std::error::Error for ResumeConflict {}
 
 /// Refuses the `flags` (a configuration's field and its flag) of `given`
-/// that were given (differ from `defaults`: clap cannot tell a flag given
-/// with its default value from a missing one here) and disagree with
-/// `saved`, the configuration of the `checkpoint` resumed. A batch size
-/// larger than the saved one is let through: the saved one is clamped to
-/// the training data, so it may be the same batch.
+/// that were given (named in `explicit`, from the command line; without it,
+/// those that differ from `defaults`) and disagree with `saved`, the
+/// configuration of the `checkpoint` resumed. A batch size larger than the
+/// saved one is let through: the saved one is clamped to the training data,
+/// so it may be the same batch.
 pub fn check_resume_flags<T: Serialize>(
     checkpoint: &Path,
     given: &T,
     defaults: &T,
     saved: &T,
     flags: &[(&str, &str)],
+    explicit: Option<&GivenFlags>,
 ) -> Result<()> {
     let json = |config: &T| serde_json::to_value(config).unwrap_or_default();
     let (given, defaults, saved) = (json(given), json(defaults), json(saved));
@@ -133,7 +201,7 @@ pub fn check_resume_flags<T: Serialize>(
     for &(field, flag) in flags {
         let (g, s) = (&given[field], &saved[field]);
         let larger_batch = field == "batch_size" && g.as_u64() > s.as_u64();
-        if g != &defaults[field] && g != s && !larger_batch {
+        if was_given(field, explicit, g, &defaults[field]) && g != s && !larger_batch {
             let text = |v: &serde_json::Value| match v {
                 serde_json::Value::Array(items) => items
                     .iter()
@@ -159,6 +227,59 @@ pub fn check_resume_flags<T: Serialize>(
             flags: conflicts,
         }
         .into())
+    }
+}
+
+/// The configuration of a resumed run, checked: `saved`'s `validate` error
+/// becomes [`SettingFromCheckpoint`], since no flag given set the value.
+pub fn check_saved_settings(
+    checkpoint: &Path,
+    validated: Result<(), InvalidSetting>,
+) -> Result<(), SettingFromCheckpoint> {
+    validated.map_err(|setting| SettingFromCheckpoint {
+        checkpoint: checkpoint.to_owned(),
+        setting,
+    })
+}
+
+/// The last epoch a resumed run trains to: `epochs` when given (checked by
+/// [`Progress::resume`] against the epochs done, once the checkpoint's
+/// epoch is known to be consistent), else the `saved` run's own length (or
+/// `done`, if past it).
+pub fn resumed_epochs(epochs: usize, given: bool, done: usize, saved: usize) -> usize {
+    if given { epochs } else { saved.max(done) }
+}
+
+/// The output folder of a resumed run: `out` when given, else the folder of
+/// the checkpoint resumed, so the run continues beside it (not in the
+/// default folder, where another run may be).
+pub fn resumed_out(out: &Path, given: bool, checkpoint: &Path) -> PathBuf {
+    if given {
+        return out.to_owned();
+    }
+    checkpoint
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_owned()
+}
+
+/// Checks hidden layer widths: each at least 1.
+pub fn check_widths(hidden: &[usize]) -> Result<(), InvalidSetting> {
+    match hidden.iter().position(|&w| w == 0) {
+        Some(layer) => Err(InvalidSetting::new(
+            "--hidden",
+            hidden
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(","),
+            format!(
+                "every width at least 1, but hidden layer {} has width 0",
+                layer + 1
+            ),
+        )),
+        None => Ok(()),
     }
 }
 
@@ -346,6 +467,58 @@ fn optimizer_state(optimizer: &Optimizer) -> OptimizerState {
     }
 }
 
+/// Checks a checkpoint's optimiser state against the model's parameter
+/// `sizes` before it is used: each kind of tensor (velocity, first or second
+/// moment) absent or one per parameter tensor of its size, finite, and the
+/// second moments not negative. Unchecked, a NaN would surface epochs later
+/// as "learning rate too high", and a wrong size as a panic.
+fn check_optimizer_state(path: &Path, checkpoint: &Checkpoint, sizes: &[usize]) -> Result<()> {
+    let bad = |tensor: &str, problem: String| CheckpointError::BadOptimizerState {
+        path: path.to_owned(),
+        tensor: tensor.to_owned(),
+        problem,
+    };
+    for prefix in ["velocity", "m", "v"] {
+        let start = format!("optimizer.{prefix}.");
+        let tensors: Vec<&(String, Vec<f32>)> = checkpoint
+            .state
+            .iter()
+            .filter(|(name, _)| name.starts_with(&start))
+            .collect();
+        if !tensors.is_empty() && tensors.len() != sizes.len() {
+            return Err(bad(
+                &format!("{start}*"),
+                format!(
+                    "has {} tensors for the model's {}",
+                    tensors.len(),
+                    sizes.len()
+                ),
+            )
+            .into());
+        }
+        for ((name, values), &size) in tensors.into_iter().zip(sizes) {
+            if values.len() != size {
+                return Err(bad(
+                    name,
+                    format!("holds {} values for a parameter of {size}", values.len()),
+                )
+                .into());
+            }
+            if values.iter().any(|v| !v.is_finite()) {
+                return Err(bad(name, "holds NaN or infinite values".to_owned()).into());
+            }
+            if prefix == "v" && values.iter().any(|&v| v < 0.0) {
+                return Err(bad(
+                    name,
+                    "holds negative second moments (squares cannot be)".to_owned(),
+                )
+                .into());
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Puts a checkpoint's optimiser state back into `optimizer`.
 fn restore_optimizer(optimizer: &mut Optimizer, checkpoint: &Checkpoint) {
     let take = |prefix: &str| -> Vec<Vec<f32>> {
@@ -383,8 +556,15 @@ pub struct Progress {
 
 impl Progress {
     /// Loads a checkpoint's weights into `mlp` (same architecture) and its
-    /// state into `optimizer`, and reads back the epochs it records.
-    pub fn resume(path: &Path, mlp: &mut Mlp, optimizer: &mut Optimizer) -> Result<Self> {
+    /// state into `optimizer`, and reads back the epochs it records. A run
+    /// to `last_epoch` cannot resume from a later epoch: refused, rather than
+    /// train nothing and report success.
+    pub fn resume(
+        path: &Path,
+        mlp: &mut Mlp,
+        optimizer: &mut Optimizer,
+        last_epoch: usize,
+    ) -> Result<Self> {
         let saved = checkpoint::load_into(path, mlp)?;
         // Every checkpoint records one line per epoch done: an epoch that
         // disagrees with its history would replay that many shuffles (or
@@ -403,6 +583,20 @@ impl Progress {
             }
             .into());
         }
+        if last_epoch < saved.epoch {
+            return Err(InvalidSetting::new(
+                "--epochs",
+                last_epoch,
+                format!(
+                    "at least the {} epochs {} has already trained",
+                    saved.epoch,
+                    path.display()
+                ),
+            )
+            .into());
+        }
+        let sizes: Vec<usize> = mlp.parameters().iter().map(|p| p.values.len()).collect();
+        check_optimizer_state(path, &saved, &sizes)?;
         restore_optimizer(optimizer, &saved);
         println!(
             "Resuming from {} after epoch {}",
@@ -617,7 +811,10 @@ pub fn fit(
     }
     // Before any training: a folder that cannot be written fails now, not
     // after an epoch.
-    let folder = OutputFolder::prepare(settings.out)?;
+    let folder = OutputFolder::prepare(
+        settings.out,
+        progress.resumed_from.is_none() && settings.role == Role::Main,
+    )?;
     let best_path = folder.path().join("best.safetensors");
     let last_path = folder.path().join("last.safetensors");
     // Replay the shuffles of the epochs already done, so a resumed run sees

@@ -302,12 +302,20 @@ fn gzip_bomb(head: &[u8]) -> Vec<u8> {
 
 /// The HW1P2 layout with two short utterances per split, in `dir`.
 fn write_speech(dir: &Path) {
+    write_speech_of(dir, 4);
+}
+
+/// The HW1P2 layout of [`write_speech`] with frames of `coefficients`
+/// values (28 makes a model that `predict --wav` can run).
+fn write_speech_of(dir: &Path, coefficients: usize) {
     let classes = ["[SIL]", "AA", "IY"];
     for split in ["train-clean-100", "dev-clean", "test-clean"] {
         for utterance in 0..2 {
             let frames = 20;
             let labels: Vec<&str> = (0..frames).map(|t| classes[(t / 5) % 3]).collect();
-            let m = DMatrix::from_fn(frames, 4, |t, c| ((t * 7 + c * 13) % 11) as f32 / 10.0);
+            let m = DMatrix::from_fn(frames, coefficients, |t, c| {
+                ((t * 7 + c * 13) % 11) as f32 / 10.0
+            });
             speech::hw1p2::write_utterance(
                 &dir.join(split),
                 &format!("u{utterance}.npy"),
@@ -966,4 +974,319 @@ fn a_damaged_cache_is_refused() {
             attack.name
         );
     }
+}
+
+// ---------------------------------------------------------------------------
+// The second round of attacks, on the fixes above.
+
+/// `from` with every value of the tensor `name` set to `value`.
+fn with_tensor(from: &Path, to: &Path, name: &str, value: f32) {
+    let mut bytes = fs::read(from).unwrap();
+    let n = usize::try_from(u64::from_le_bytes(bytes[..8].try_into().unwrap())).unwrap();
+    let header: Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    let offsets = &header[name]["data_offsets"];
+    let (start, end) = (
+        8 + n + offsets[0].as_u64().unwrap() as usize,
+        8 + n + offsets[1].as_u64().unwrap() as usize,
+    );
+    for chunk in bytes[start..end].chunks_exact_mut(4) {
+        chunk.copy_from_slice(&value.to_le_bytes());
+    }
+    fs::write(to, bytes).unwrap();
+}
+
+/// A 16 kHz mono WAV of a second of a tone.
+fn tone(path: &Path) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut writer = hound::WavWriter::create(path, spec).unwrap();
+    for t in 0..16_000 {
+        let x = (t as f32 * 440.0 * std::f32::consts::TAU / 16_000.0).sin();
+        writer.write_sample((x * 8000.0) as i16).unwrap();
+    }
+    writer.finalize().unwrap();
+}
+
+/// A speech model that `predict --wav` can run, trained in the sandbox.
+fn trained_speech_model(sandbox: &Sandbox) -> PathBuf {
+    let data = sandbox.path("speech-model-data");
+    write_speech_of(&data, 28);
+    let out = sandbox.path("speech-model");
+    let output = sandbox.run(&speech_args(&data, &out, &[]));
+    assert!(
+        output.status.success(),
+        "training the speech model: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    out.join("best.safetensors")
+}
+
+// Round 2, item 1: `predict --csv` naming the model or the WAV file, by any
+// path, is refused and leaves it whole. Failed before (by reasoning: the
+// CSV was written over whatever path was given, exit 0).
+#[test]
+fn predict_csv_never_overwrites_its_inputs() {
+    let sandbox = Sandbox::new();
+    let model = trained_speech_model(&sandbox);
+    let wav = sandbox.path("tone.wav");
+    tone(&wav);
+    let hard_link = sandbox.path("link.csv");
+    fs::hard_link(&model, &hard_link).unwrap();
+    let via_dotdot = model
+        .parent()
+        .unwrap()
+        .join("../speech-model/best.safetensors");
+    let (model_bytes, wav_bytes) = (fs::read(&model).unwrap(), fs::read(&wav).unwrap());
+    for csv in [&model, &wav, &hard_link, &via_dotdot] {
+        let output = sandbox.run(&args![
+            "predict", "--model", &model, "--wav", &wav, "--csv", csv
+        ]);
+        assert_eq!(output.status.code(), Some(1), "--csv {}", csv.display());
+        assert_eq!(fs::read(&model).unwrap(), model_bytes, "{}", csv.display());
+        assert_eq!(fs::read(&wav).unwrap(), wav_bytes, "{}", csv.display());
+    }
+    // Another path is written, whole.
+    let csv = sandbox.path("frames.csv");
+    let output = sandbox.run(&args![
+        "predict", "--model", &model, "--wav", &wav, "--csv", &csv
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(fs::read_to_string(&csv).unwrap().starts_with("id,label\n"));
+}
+
+// Round 2, items 3, 4, 5 and 6: extreme but finite checkpoints, empty test
+// sets, fewer epochs than done, default-valued flags on resume, and
+// conflicting flags. Each was accepted before with exit 0 (the attacker's
+// report; "accuracy 8.00%", "Test (0 images)", a silent no-op, a silent
+// override).
+#[test]
+fn second_round_attacks_are_refused() {
+    let sandbox = Sandbox::new();
+    let model = trained_model(&sandbox);
+    let data = sandbox.path("model-data");
+    let idx = data.join("t10k-images-idx3-ubyte");
+    let labels = data.join("t10k-labels-idx1-ubyte");
+    let image = sandbox.path("digit.png");
+    fs::write(&image, png(&bar(Rgba([255; 4]), Rgba([0, 0, 0, 255])))).unwrap();
+    let no_output = sandbox.path("no-output");
+    let mut attacks = Vec::new();
+
+    // Item 3: finite but extreme weights and statistics.
+    let crafted = |name: &str| sandbox.path(&format!("{name}.safetensors"));
+    // The output layer's: the hidden units' (ReLU, not negative) sum
+    // overflows to infinity.
+    with_tensor(&model, &crafted("weights-3e38"), "2.weight", 3e38);
+    for (name, key, value) in [
+        ("std-1e-45", "normalization_std", "1e-45"),
+        ("std-3e38", "normalization_std", "3e38"),
+        ("mean-3e38", "normalization_mean", "3e38"),
+    ] {
+        with_metadata(&model, &crafted(name), |metadata| {
+            metadata[key] = Value::String(value.to_owned());
+        });
+    }
+    for name in ["weights-3e38", "std-1e-45", "std-3e38", "mean-3e38"] {
+        let checkpoint = crafted(name);
+        attacks.push(Attack::new(
+            format!("predict --model {name} --idx --labels"),
+            args![
+                "predict",
+                "--model",
+                &checkpoint,
+                "--idx",
+                &idx,
+                "--labels",
+                &labels
+            ],
+            &no_output,
+            Expect::Refused,
+        ));
+        attacks.push(Attack::new(
+            format!("predict --model {name} --image"),
+            args!["predict", "--model", &checkpoint, "--image", &image],
+            &no_output,
+            Expect::Refused,
+        ));
+    }
+    let speech_model = trained_speech_model(&sandbox);
+    let wav = sandbox.path("tone.wav");
+    tone(&wav);
+    let huge_speech = crafted("speech-weights-3e38");
+    with_tensor(&speech_model, &huge_speech, "2.weight", 3e38);
+    attacks.push(Attack::new(
+        "predict --wav with weights 3e38",
+        args!["predict", "--model", &huge_speech, "--wav", &wav],
+        &no_output,
+        Expect::Refused,
+    ));
+
+    // Item 4: a test set of 0 images.
+    let empty = sandbox.path("mnist-no-test");
+    write_mnist(&empty);
+    fs::write(
+        empty.join("t10k-images-idx3-ubyte"),
+        idx_images(0, 28, 28, &[]),
+    )
+    .unwrap();
+    fs::write(empty.join("t10k-labels-idx1-ubyte"), idx_labels(&[])).unwrap();
+    let out = sandbox.path("train-no-test");
+    attacks.push(Attack::new(
+        "train with 0 test images",
+        train_args(&empty, &out, &[]),
+        &out,
+        Expect::Refused,
+    ));
+    attacks.push(Attack::new(
+        "predict --idx of 0 images",
+        args![
+            "predict",
+            "--model",
+            &model,
+            "--idx",
+            empty.join("t10k-images-idx3-ubyte"),
+            "--labels",
+            empty.join("t10k-labels-idx1-ubyte")
+        ],
+        &no_output,
+        Expect::Refused,
+    ));
+
+    // Item 5: resumes that would do nothing or ignore a flag.
+    let two = sandbox.path("two-epochs");
+    let output = sandbox.run(&train_args(&data, &two, &["--epochs", "2"]));
+    assert!(output.status.success());
+    let last = two.join("last.safetensors");
+    for (name, extra) in [
+        ("--epochs 1 after 2", &["--epochs", "1"][..]),
+        // 256 is the default, yet given: the checkpoint's is 8.
+        (
+            "--hidden 256 (the default)",
+            &["--epochs", "3", "--hidden", "256"],
+        ),
+    ] {
+        let out = sandbox.path(&format!("resumed {name}"));
+        let mut args = args![
+            "train", "--data", &data, "--out", &out, "--resume", &last, "--quiet"
+        ];
+        args.extend(extra.iter().map(OsString::from));
+        attacks.push(Attack::new(
+            format!("train --resume {name}"),
+            args,
+            &out,
+            Expect::Refused,
+        ));
+    }
+    let nan_moment = crafted("nan-moment");
+    with_tensor(&last, &nan_moment, "optimizer.m.000", f32::NAN);
+    let negative_moment = crafted("negative-moment");
+    with_tensor(&last, &negative_moment, "optimizer.v.000", -1.0);
+    for checkpoint in [&nan_moment, &negative_moment] {
+        let out = sandbox.path("resumed-damaged");
+        attacks.push(Attack::new(
+            format!("train --resume {}", checkpoint.display()),
+            args![
+                "train", "--data", &data, "--out", &out, "--resume", checkpoint, "--epochs", "3",
+                "--quiet"
+            ],
+            &out,
+            Expect::Refused,
+        ));
+    }
+
+    // Item 6: conflicting flags, and a cache that is a file.
+    let speech = sandbox.path("speech");
+    write_speech(&speech);
+    let out = sandbox.path("conflicts");
+    attacks.push(Attack::new(
+        "speech-train --linear --hidden 64",
+        speech_args(&speech, &out, &["--hidden", "64", "--linear", "true"])
+            .into_iter()
+            .filter(|a| a != "true")
+            .collect(),
+        &out,
+        Expect::Unparsed,
+    ));
+    attacks.push(Attack::new(
+        "train --download --data",
+        args!["train", "--download", "--data", &data, "--out", &out],
+        &out,
+        Expect::Unparsed,
+    ));
+    attacks.push(Attack::new(
+        "predict --image --csv",
+        args![
+            "predict",
+            "--model",
+            &model,
+            "--image",
+            &image,
+            "--csv",
+            sandbox.path("f.csv")
+        ],
+        &no_output,
+        Expect::Unparsed,
+    ));
+    let cache_file = sandbox.path("cache-file");
+    fs::write(&cache_file, b"not a folder").unwrap();
+    attacks.push(Attack::new(
+        "train --cache FILE",
+        args![
+            "train",
+            "--cache",
+            &cache_file,
+            "--out",
+            &out,
+            "--epochs",
+            "1",
+            "--hidden",
+            "8",
+            "--quiet"
+        ],
+        &out,
+        Expect::Refused,
+    ));
+    // Item 7: --out naming a file.
+    let out_file = sandbox.path("out-file");
+    fs::write(&out_file, b"a file").unwrap();
+    attacks.push(Attack::new(
+        "train --out FILE",
+        train_args(&data, &out_file, &[]),
+        &sandbox.path("no-output"),
+        Expect::Refused,
+    ));
+    assert_all_handled(&sandbox, &attacks);
+    // The model and the file given as --out are untouched.
+    assert_eq!(fs::read(&out_file).unwrap(), b"a file");
+}
+
+// Round 2, item 2: a resume without --out continues in the checkpoint's
+// folder, not out/mnist. Failed before: it wrote out/mnist.
+#[test]
+fn a_resume_without_out_stays_in_the_checkpoints_folder() {
+    let sandbox = Sandbox::new();
+    let model = trained_model(&sandbox);
+    let data = sandbox.path("model-data");
+    let last = model.with_file_name("last.safetensors");
+    let output = sandbox.run(&args![
+        "train", "--data", &data, "--resume", &last, "--epochs", "2", "--quiet"
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(!sandbox.path("out").exists(), "wrote into the default out/");
+    assert!(checkpoint_problem(&last).is_none());
+    let bytes = fs::read(&last).unwrap();
+    let n = usize::try_from(u64::from_le_bytes(bytes[..8].try_into().unwrap())).unwrap();
+    let header: Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    assert_eq!(header["__metadata__"]["epoch"], "2");
 }

@@ -9,7 +9,7 @@ mod common;
 
 use common::reference_as_yours;
 use course_support::network::Mlp;
-use first_mlp::checkpoint::{self, CheckpointError};
+use first_mlp::checkpoint::{self, CheckpointError, ModelKind};
 use first_mlp::code::{Code, Diverged};
 use first_mlp::datasets::mnist::Normalization;
 use first_mlp::mnist_pipeline::{TrainConfig, classify_idx, run, run_with};
@@ -218,7 +218,7 @@ fn divergence_stops_at_its_step_on_the_fast_and_the_teaching_path() {
             let path = out.join(file);
             if path.exists() {
                 let (_, epoch): (TrainConfig, usize) =
-                    checkpoint::read_config(&path, "config").unwrap();
+                    checkpoint::read_config(&path, ModelKind::Mnist).unwrap();
                 assert!(epoch < diverged.epoch, "run {i}: {file} of epoch {epoch}");
                 let mut mlp = TrainConfig {
                     hidden: vec![16],
@@ -348,7 +348,8 @@ fn speech_epochs_0_is_refused_and_keeps_the_earlier_run() {
 /// `from` rewritten into `to` with its epoch (and, if given, its
 /// configuration's epoch count) replaced.
 fn with_epoch(from: &Path, to: &Path, epoch: usize, configured: Option<usize>) {
-    let (config, _): (TrainConfig, usize) = checkpoint::read_config(from, "config").unwrap();
+    let (config, _): (TrainConfig, usize) =
+        checkpoint::read_config(from, ModelKind::Mnist).unwrap();
     let mut mlp: Mlp = config.build(784, 10).unwrap();
     let mut saved = checkpoint::load_into(from, &mut mlp).unwrap();
     saved.epoch = epoch;
@@ -408,7 +409,8 @@ fn a_checkpoint_describing_a_huge_network_is_refused_before_building_it() {
     })
     .unwrap();
     let last = out.path().join("last.safetensors");
-    let (config_16, _): (TrainConfig, usize) = checkpoint::read_config(&last, "config").unwrap();
+    let (config_16, _): (TrainConfig, usize) =
+        checkpoint::read_config(&last, ModelKind::Mnist).unwrap();
     let mut mlp = config_16.build(784, 10).unwrap();
     let mut saved = checkpoint::load_into(&last, &mut mlp).unwrap();
     for hidden in [1_000_000usize, 100_000_000_000] {
@@ -490,7 +492,7 @@ fn frozen(data: &Path, out: &Path) -> TrainConfig {
 }
 
 fn epoch_of(path: &Path) -> usize {
-    let (_, epoch): (TrainConfig, usize) = checkpoint::read_config(path, "config").unwrap();
+    let (_, epoch): (TrainConfig, usize) = checkpoint::read_config(path, ModelKind::Mnist).unwrap();
     epoch
 }
 
@@ -714,7 +716,8 @@ fn speech_resume_finds_its_data_from_anywhere_and_takes_data_given() {
     assert!(given.is_relative());
     speech_pipeline::run(speech_config(&given, out.path())).unwrap();
     let last = out.path().join("last.safetensors");
-    let (saved, _): (SpeechConfig, usize) = checkpoint::read_config(&last, "config").unwrap();
+    let (saved, _): (SpeechConfig, usize) =
+        checkpoint::read_config(&last, ModelKind::Speech).unwrap();
     assert!(saved.data.is_absolute(), "{}", saved.data.display());
     assert_eq!(fs::canonicalize(&data).unwrap(), saved.data);
     // The data moves; the resume says where it is now.
@@ -814,5 +817,326 @@ fn a_kill_inside_any_write_leaves_a_resumable_run() {
         assert_eq!(Some(epoch_of(&best)), record.best_epoch, "{kill}");
         assert_eq!(epoch_of(&last), 3, "{kill}");
         assert_eq!(temporary_files(&out), Vec::<String>::new(), "{kill}");
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The second round of attacks on issue 18's fixes.
+
+// Round 2, item 1: an output that is one of the inputs, by any path, is
+// refused before anything is written. Failed before: nothing checked.
+#[test]
+fn an_output_that_is_an_input_is_refused_by_any_path() {
+    use first_mlp::files::{OutputIsInput, check_output_not_input};
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("best.safetensors");
+    fs::write(&model, b"model").unwrap();
+    fs::create_dir(dir.path().join("sub")).unwrap();
+    let other_path = dir.path().join("sub/../best.safetensors");
+    let hard_link = dir.path().join("link.csv");
+    fs::hard_link(&model, &hard_link).unwrap();
+    for output in [&model, &other_path, &hard_link] {
+        let error = check_output_not_input("--csv", output, &[Path::new("x.wav"), &model]);
+        assert!(
+            matches!(&error, Err(OutputIsInput { input, .. }) if *input == model),
+            "{}: {error:?}",
+            output.display()
+        );
+    }
+    // A new file, or another existing one, is fine.
+    let fresh = dir.path().join("frames.csv");
+    assert_eq!(check_output_not_input("--csv", &fresh, &[&model]), Ok(()));
+    fs::write(&fresh, b"old csv").unwrap();
+    assert_eq!(check_output_not_input("--csv", &fresh, &[&model]), Ok(()));
+}
+
+// Round 2, item 2: a fresh run moves the earlier run's files into
+// previous/, so the folder never mixes two runs; a failed run leaves only
+// its own files beside previous/. Failed before: the files were replaced.
+#[test]
+fn a_fresh_run_sets_the_earlier_one_aside_in_previous() {
+    let data = small_mnist();
+    let out = tempfile::tempdir().unwrap();
+    let one = TrainConfig {
+        epochs: 1,
+        ..config(data.path(), out.path())
+    };
+    run(one.clone()).unwrap();
+    let first_best = fs::read(out.path().join("best.safetensors")).unwrap();
+    let first_record = fs::read(out.path().join("run.json")).unwrap();
+    run(TrainConfig {
+        seed: 1,
+        ..one.clone()
+    })
+    .unwrap();
+    let previous = out.path().join("previous");
+    assert_eq!(
+        fs::read(previous.join("best.safetensors")).unwrap(),
+        first_best
+    );
+    assert_eq!(fs::read(previous.join("run.json")).unwrap(), first_record);
+    assert_ne!(
+        fs::read(out.path().join("best.safetensors")).unwrap(),
+        first_best
+    );
+    let second_best = fs::read(out.path().join("best.safetensors")).unwrap();
+    // A run that fails (diverges) in its first epoch: the second run is
+    // now previous/, and nothing of it is left beside.
+    let error = run(TrainConfig {
+        weight_decay: 1e30,
+        optimizer: OptimizerArg::Sgd,
+        ..one
+    })
+    .unwrap_err();
+    assert!(error.is::<Diverged>(), "{error:?}");
+    assert_eq!(
+        fs::read(previous.join("best.safetensors")).unwrap(),
+        second_best
+    );
+    for name in first_mlp::files::RUN_FILES {
+        assert!(
+            !out.path().join(name).exists(),
+            "{name} left beside previous/"
+        );
+    }
+}
+
+// Round 2, item 2: a resume without --out continues in the checkpoint's
+// folder. Failed before: it went to the default out/mnist (or out/speech).
+#[test]
+fn a_resume_without_out_continues_in_the_checkpoints_folder() {
+    use first_mlp::training::GivenFlags;
+    let data = small_mnist();
+    let out = tempfile::tempdir().unwrap();
+    run(TrainConfig {
+        epochs: 1,
+        ..config(data.path(), out.path())
+    })
+    .unwrap();
+    // As the command line gives it: --data, --epochs and --resume only.
+    let given: GivenFlags = ["data", "epochs", "resume", "quiet"]
+        .map(String::from)
+        .into();
+    let record = run(TrainConfig {
+        data: Some(data.path().to_owned()),
+        epochs: 2,
+        quiet: true,
+        resume: Some(out.path().join("last.safetensors")),
+        given: Some(given),
+        ..TrainConfig::default()
+    })
+    .unwrap();
+    assert_eq!(record.config.out, out.path());
+    assert_eq!(
+        epoch_of(&out.path().join("last.safetensors")),
+        2,
+        "resumed into another folder"
+    );
+}
+
+/// `from` rewritten into `to` with the optimiser state tensor `name`'s
+/// values changed by `edit`.
+fn with_optimizer_state(from: &Path, to: &Path, name: &str, edit: fn(&mut [f32])) {
+    let (config, _): (TrainConfig, usize) =
+        checkpoint::read_config(from, ModelKind::Mnist).unwrap();
+    let mut mlp: Mlp = config.build(784, 10).unwrap();
+    let mut saved = checkpoint::load_into(from, &mut mlp).unwrap();
+    let (_, values) = saved
+        .state
+        .iter_mut()
+        .find(|(n, _)| n == name)
+        .unwrap_or_else(|| panic!("no {name}"));
+    edit(values);
+    checkpoint::save(to, &mlp, &saved).unwrap();
+}
+
+// Round 2, item 5: --epochs below the checkpoint's, a damaged optimiser
+// state, and a flag given with its default value that disagrees with the
+// checkpoint are refused. Each failed before: nothing trained and exit 0;
+// the NaN surfaced later as divergence; the flag was ignored.
+#[test]
+fn resume_refuses_fewer_epochs_damaged_optimizer_state_and_default_valued_flags() {
+    use first_mlp::training::GivenFlags;
+    let data = small_mnist();
+    let out = tempfile::tempdir().unwrap();
+    run(config(data.path(), out.path())).unwrap();
+    let last = out.path().join("last.safetensors");
+    let resumed = out.path().join("resumed");
+    let resume = |from: &Path, given: &[&str]| TrainConfig {
+        resume: Some(from.to_owned()),
+        given: Some(given.iter().map(|f| f.to_string()).collect::<GivenFlags>()),
+        ..config(data.path(), &resumed)
+    };
+    let error = run(TrainConfig {
+        epochs: 1,
+        ..resume(&last, &["epochs", "out"])
+    })
+    .unwrap_err();
+    assert_eq!(invalid_flag(&error), "--epochs");
+    // --hidden 256 is the default, but given: it disagrees with 16.
+    let error = run(TrainConfig {
+        hidden: vec![256],
+        ..resume(&last, &["hidden", "out"])
+    })
+    .unwrap_err();
+    let conflict = error
+        .downcast_ref::<ResumeConflict>()
+        .unwrap_or_else(|| panic!("expected ResumeConflict, got: {error:?}"));
+    assert_eq!(conflict.flags[0].0, "--hidden");
+    let damaged = out.path().join("damaged.safetensors");
+    for (name, edit) in [
+        (
+            "optimizer.m.000",
+            (|v: &mut [f32]| v[3] = f32::NAN) as fn(&mut [f32]),
+        ),
+        ("optimizer.v.001", |v: &mut [f32]| v[0] = f32::INFINITY),
+        ("optimizer.v.002", |v: &mut [f32]| v[1] = -1.0),
+    ] {
+        with_optimizer_state(&last, &damaged, name, edit);
+        let error = run(TrainConfig {
+            epochs: 3,
+            ..resume(&damaged, &["epochs", "out"])
+        })
+        .unwrap_err();
+        assert!(
+            matches!(
+                error.downcast_ref::<CheckpointError>(),
+                Some(CheckpointError::BadOptimizerState { tensor, path, .. })
+                    if tensor == name && *path == damaged
+            ),
+            "{name}: {error:?}"
+        );
+    }
+    assert!(!resumed.join("last.safetensors").exists());
+}
+
+// Round 2, item 4: a test set of 0 images is an error before training.
+// Failed before: "accuracy 0.00%", test_loss 0 in run.json, exit 0.
+#[test]
+fn an_empty_test_set_is_an_error_before_training() {
+    use first_mlp::training::NoTestData;
+    let (data, out) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write_mnist(data.path(), 100, 0, |p| p);
+    let error = run(config(data.path(), out.path())).unwrap_err();
+    assert!(error.is::<NoTestData>(), "{error:?}");
+    assert_eq!(fs::read_dir(out.path()).unwrap().count(), 0);
+    // predict on the empty file, with a model trained elsewhere.
+    let model_data = small_mnist();
+    run(TrainConfig {
+        epochs: 1,
+        ..config(model_data.path(), out.path())
+    })
+    .unwrap();
+    let empty = data.path().join("t10k-images-idx3-ubyte");
+    let error = classify_idx(&out.path().join("best.safetensors"), &empty).unwrap_err();
+    assert!(error.is::<NoTestData>(), "{error:?}");
+}
+
+// Round 2, item 7: misleading messages, now typed errors that say what is
+// wrong. Each failed before: "missing field `activation`", "width 1 is 0",
+// "no epoch in its metadata", "--batch-size 0" blamed on a flag, and "File
+// exists … or free space".
+#[test]
+fn misleading_messages_are_typed_errors_that_say_what_is_wrong() {
+    use first_mlp::checkpoint::ModelKind;
+    use first_mlp::files::OutputFolderError;
+    use first_mlp::training::SettingFromCheckpoint;
+    let data = small_mnist();
+    let out = tempfile::tempdir().unwrap();
+    run(TrainConfig {
+        epochs: 1,
+        ..config(data.path(), out.path())
+    })
+    .unwrap();
+    let mnist_model = out.path().join("best.safetensors");
+    // A speech model given to an MNIST command, and the other way round.
+    let speech_data = tempfile::tempdir().unwrap();
+    speech_layout(speech_data.path(), 20);
+    let speech_out = out.path().join("speech");
+    speech_pipeline::run(speech_config(speech_data.path(), &speech_out)).unwrap();
+    let speech_model = speech_out.join("best.safetensors");
+    let idx = data.path().join("t10k-images-idx3-ubyte");
+    let wrong_kind = |error: anyhow::Error, holds, needs| {
+        assert!(
+            matches!(
+                error.downcast_ref::<CheckpointError>(),
+                Some(CheckpointError::WrongKind { holds: h, needs: n, .. }) if *h == holds && *n == needs
+            ),
+            "{error:?}"
+        );
+    };
+    wrong_kind(
+        classify_idx(&speech_model, &idx).unwrap_err(),
+        ModelKind::Speech,
+        ModelKind::Mnist,
+    );
+    wrong_kind(
+        speech_pipeline::predict_wav(&mnist_model, Path::new("any.wav"), None).unwrap_err(),
+        ModelKind::Mnist,
+        ModelKind::Speech,
+    );
+    // --hidden 0.
+    let error = run(TrainConfig {
+        hidden: vec![16, 0],
+        ..config(data.path(), &out.path().join("zero"))
+    })
+    .unwrap_err();
+    assert_eq!(invalid_flag(&error), "--hidden");
+    // An epoch that is not a whole number.
+    let negative = out.path().join("negative.safetensors");
+    let bytes = fs::read(&mnist_model).unwrap();
+    let n = usize::try_from(u64::from_le_bytes(bytes[..8].try_into().unwrap())).unwrap();
+    let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    header["__metadata__"]["epoch"] = "-1".into();
+    let mut text = serde_json::to_string(&header).unwrap().into_bytes();
+    while !text.len().is_multiple_of(8) {
+        text.push(b' ');
+    }
+    let mut tampered = (text.len() as u64).to_le_bytes().to_vec();
+    tampered.extend(text);
+    tampered.extend(&bytes[8 + n..]);
+    let error = checkpoint::read_metadata(&negative, &tampered).unwrap_err();
+    assert!(
+        matches!(
+            error.downcast_ref::<CheckpointError>(),
+            Some(CheckpointError::BadEpoch { value: Some(v), .. }) if v == "-1"
+        ),
+        "{error:?}"
+    );
+    // A checkpoint whose stored batch size is 0: not a flag's fault.
+    let (config_saved, _): (TrainConfig, usize) =
+        checkpoint::read_config(&mnist_model, ModelKind::Mnist).unwrap();
+    let mut mlp: Mlp = config_saved.build(784, 10).unwrap();
+    let mut saved = checkpoint::load_into(&mnist_model, &mut mlp).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&saved.config_json).unwrap();
+    json["batch_size"] = 0.into();
+    saved.config_json = json.to_string();
+    let zero_batch = out.path().join("zero-batch.safetensors");
+    checkpoint::save(&zero_batch, &mlp, &saved).unwrap();
+    let error = run(TrainConfig {
+        resume: Some(zero_batch.clone()),
+        ..config(data.path(), &out.path().join("resumed"))
+    })
+    .unwrap_err();
+    let from = error
+        .downcast_ref::<SettingFromCheckpoint>()
+        .unwrap_or_else(|| panic!("expected SettingFromCheckpoint, got: {error:?}"));
+    assert_eq!(
+        (from.checkpoint.as_path(), from.setting.flag),
+        (zero_batch.as_path(), "--batch-size")
+    );
+    // --out naming a file, or a path through one.
+    for (dir, file) in [
+        (mnist_model.clone(), mnist_model.clone()),
+        (mnist_model.join("sub"), mnist_model.clone()),
+    ] {
+        let error = run(config(data.path(), &dir)).unwrap_err();
+        assert!(
+            matches!(
+                error.downcast_ref::<OutputFolderError>(),
+                Some(OutputFolderError::NotAFolder { path, .. }) if *path == file
+            ),
+            "{error:?}"
+        );
     }
 }

@@ -67,6 +67,25 @@ impl std::fmt::Display for DamagedCache {
 
 impl std::error::Error for DamagedCache {}
 
+/// The download cache given is a file: it would hold none of the MNIST
+/// files, and training would quietly fall back to the bundled sample.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CacheNotAFolder {
+    pub path: PathBuf,
+}
+
+impl std::fmt::Display for CacheNotAFolder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the MNIST download cache {} is a file, not a folder; give a folder with --cache",
+            self.path.display()
+        )
+    }
+}
+
+impl std::error::Error for CacheNotAFolder {}
+
 /// The folder to read: `data` if given, else the download cache (`cache`,
 /// or the default one) if it holds the full set, after fetching it there
 /// first with `download`; else, when the cache holds no MNIST file at all,
@@ -82,6 +101,9 @@ pub fn locate(
         return Ok(dir.to_owned());
     }
     let cache = cache.map_or_else(mnist::default_cache_dir, Path::to_owned);
+    if cache.exists() && !cache.is_dir() {
+        return Err(CacheNotAFolder { path: cache }.into());
+    }
     if download {
         eprintln!(
             "Fetching the full MNIST into {} (verified by sha256)",

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::code::Code;
 use crate::datasets::mnist::Normalization;
 use crate::training::{
-    InvalidSetting, OptimizerArg, Schedule, check_at_least_one, check_non_negative, check_positive,
-    parse_non_negative, parse_positive,
+    GivenFlags, InvalidSetting, OptimizerArg, Schedule, check_at_least_one, check_non_negative,
+    check_positive, check_widths, parse_non_negative, parse_positive,
 };
 
 /// The range of `--validation`.
@@ -105,7 +105,7 @@ pub struct TrainConfig {
     #[arg(long)]
     pub data: Option<PathBuf>,
     /// Download the full set into the cache first (if it is not there).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "data")]
     #[serde(skip)]
     pub download: bool,
     /// The download cache (default: $FIRST_MLP_DATA/mnist, else ~/.cache/first-mlp/mnist).
@@ -167,6 +167,11 @@ pub struct TrainConfig {
     #[arg(long, requires = "yours")]
     #[serde(skip)]
     pub no_compare: bool,
+    /// The flags given on the command line (set by the binary from clap's
+    /// value sources); None for a configuration built in code.
+    #[arg(skip)]
+    #[serde(skip)]
+    pub given: Option<GivenFlags>,
 }
 
 impl Default for TrainConfig {
@@ -194,6 +199,7 @@ impl Default for TrainConfig {
             teaching: false,
             yours: false,
             no_compare: false,
+            given: None,
         }
     }
 }
@@ -207,7 +213,16 @@ impl TrainConfig {
         check_validation(self.validation)?;
         check_at_least_one("--epochs", self.epochs)?;
         check_at_least_one("--batch-size", self.batch_size)?;
+        check_widths(&self.hidden)?;
         Ok(())
+    }
+
+    /// Whether `field`'s flag was given: on the command line when known,
+    /// else (built in code) when it differs from the default.
+    pub fn was_given(&self, field: &str, differs: bool) -> bool {
+        self.given
+            .as_ref()
+            .map_or(differs, |given| given.contains(field))
     }
 
     /// Whose code this run trains with.

@@ -18,7 +18,7 @@ use mnist::Mnist;
 use reference::training::predict_classes;
 use serde::Serialize;
 
-use crate::checkpoint;
+use crate::checkpoint::{self, ModelKind};
 use crate::code::{Code, Whose};
 use crate::comparison::{self, Comparison, RunFigures};
 use crate::datasets::mnist::{
@@ -27,7 +27,7 @@ use crate::datasets::mnist::{
 use crate::files::write_run_record;
 use crate::plots::{self, draw_confusion, draw_curves, draw_digits, render, render_png};
 use crate::report::{EpochRecord, Evaluation, summary};
-use crate::training::{self, FitSettings, Fitted, Kept, Progress, Role};
+use crate::training::{self, FitSettings, Fitted, Kept, NoTestData, Progress, Role};
 
 pub use config::{ActivationArg, InitArg, TrainConfig};
 pub use predict::{PictureError, classify_idx, predict};
@@ -182,20 +182,35 @@ fn settle(config: TrainConfig) -> Result<TrainConfig> {
     let config = match &config.resume {
         Some(path) => {
             let (mut resumed, epoch): (TrainConfig, usize) =
-                checkpoint::read_config(path, "the saved configuration")?;
+                checkpoint::read_config(path, ModelKind::Mnist)?;
             checkpoint::check_resumable(path, epoch, resumed.epochs)?;
+            // Its values come from the checkpoint, not from a flag.
+            training::check_saved_settings(path, resumed.validate())?;
+            let defaults = TrainConfig::default();
             training::check_resume_flags(
                 path,
                 &config,
-                &TrainConfig::default(),
+                &defaults,
                 &resumed,
                 &config::RESUMED_FLAGS,
+                config.given.as_ref(),
             )?;
             resumed.resume = config.resume.clone();
             resumed.teaching = config.teaching;
-            resumed.epochs = config.epochs.max(epoch);
-            resumed.out = config.out.clone();
+            resumed.epochs = training::resumed_epochs(
+                config.epochs,
+                config.was_given("epochs", config.epochs != defaults.epochs),
+                epoch,
+                resumed.epochs,
+            );
+            resumed.out = training::resumed_out(
+                &config.out,
+                config.was_given("out", config.out != defaults.out),
+                path,
+            );
             resumed.quiet = config.quiet;
+            resumed.cache = config.cache.clone();
+            resumed.given = config.given.clone();
             if config.data.is_some() {
                 resumed.data = config.data.clone();
             }
@@ -221,6 +236,14 @@ fn load(config: &TrainConfig, code: &Code) -> Result<(Mnist, Splits)> {
         config.quiet,
     )?;
     let data = mnist::load_dir(&dir)?;
+    // Before training: a test set of 0 images would end the run with a
+    // made-up accuracy of 0%.
+    if data.test.images.count == 0 {
+        return Err(NoTestData {
+            what: format!("the test set in {} (0 images)", data.dir.display()),
+        }
+        .into());
+    }
     println!(
         "Data: {} in {}\n      {} training and {} test images of {} x {}",
         describe(data.provenance),
@@ -254,7 +277,7 @@ fn build(config: &TrainConfig, code: &Code, inputs: usize) -> Result<(Mlp, Optim
     })?;
     let mut optimizer = training::new_optimizer(config.optimizer, config.lr, config.weight_decay);
     let progress = match &config.resume {
-        Some(path) => Progress::resume(path, &mut mlp, &mut optimizer)?,
+        Some(path) => Progress::resume(path, &mut mlp, &mut optimizer, config.epochs)?,
         None => Progress::default(),
     };
     Ok((mlp, optimizer, progress))

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use std::collections::HashMap;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use course_support::network::Mlp;
 use course_support::stats::Standardization;
 use image::{DynamicImage, GrayImage, Luma};
@@ -14,9 +14,10 @@ use reference::training::predict_classes;
 
 use super::config::TrainConfig;
 use super::{NORMALIZATION_MEAN, NORMALIZATION_STD};
-use crate::checkpoint;
+use crate::checkpoint::{self, CheckpointError, ModelKind};
 use crate::datasets::mnist::{CLASSES, Normalization, pixels};
 use crate::report::Evaluation;
+use crate::training::NoTestData;
 
 /// The pixels of a digit.
 const PIXELS: usize = 28 * 28;
@@ -31,8 +32,8 @@ pub fn predict(
 ) -> Result<()> {
     let (mlp, statistics) = load_model(model)?;
     match (idx, image) {
-        (Some(path), None) => predict_idx(&mlp, statistics, path, labels),
-        (None, Some(path)) => predict_picture(&mlp, statistics, path),
+        (Some(path), None) => predict_idx(&mlp, statistics, path, labels, model),
+        (None, Some(path)) => predict_picture(&mlp, statistics, path, model),
         _ => bail!("give either --idx FILE (with optional --labels FILE) or --image FILE"),
     }
 }
@@ -41,19 +42,38 @@ pub fn predict(
 /// normalised as the model was trained.
 pub fn classify_idx(model: &Path, idx: &Path) -> Result<Vec<usize>> {
     let (mlp, statistics) = load_model(model)?;
-    let (predicted, _) = classify(&mlp, statistics, idx)?;
+    let (predicted, _) = classify(&mlp, statistics, idx, model)?;
     Ok(predicted)
 }
 
 /// A saved model and the pixel normalisation it was trained with.
 fn load_model(model: &Path) -> Result<(Mlp, Standardization)> {
-    let (config, _): (TrainConfig, usize) =
-        checkpoint::read_config(model, "the saved configuration")?;
+    let (config, _): (TrainConfig, usize) = checkpoint::read_config(model, ModelKind::Mnist)?;
     checkpoint::check_widths(model, &config.widths(PIXELS, CLASSES))?;
     let mut mlp = config.build(PIXELS, CLASSES)?;
     let saved = checkpoint::load_into(model, &mut mlp)?;
     let statistics = normalization(model, config.normalization, &saved.scalars)?;
     Ok((mlp, statistics))
+}
+
+/// The range of a stored deviation: pixels in [0, 1] have one of at most
+/// 0.5, and one below 1e-6 would blow the inputs up a million times.
+const STD_RANGE: std::ops::RangeInclusive<f32> = 1e-6..=1e6;
+/// The range of a stored mean (pixels are in [0, 1]; generous).
+const MEAN_RANGE: std::ops::RangeInclusive<f32> = -1e6..=1e6;
+
+/// The logits of `x` by `mlp`, read from `model`: finite, or
+/// [`CheckpointError::NonFiniteOutputs`] (a class picked among NaNs would be
+/// a made-up answer).
+fn logits(mlp: &Mlp, x: &DMatrix<f32>, model: &Path) -> Result<DMatrix<f32>> {
+    let logits = reference::mlp::forward(mlp, x)?;
+    if logits.iter().any(|v| !v.is_finite()) {
+        return Err(CheckpointError::NonFiniteOutputs {
+            path: model.to_owned(),
+        }
+        .into());
+    }
+    Ok(logits)
 }
 
 /// The normalisation stored in a checkpoint's metadata. Checkpoints written
@@ -65,27 +85,36 @@ fn normalization(
     normalization: Normalization,
     scalars: &HashMap<String, String>,
 ) -> Result<Standardization> {
-    let stored = |key: &str| {
+    // Finite and within its range, else the inputs (and so the logits)
+    // would be extreme or not finite.
+    let stored = |key: &str, range: &std::ops::RangeInclusive<f32>, expected: &'static str| {
         scalars.get(key).map(|text| {
             text.parse::<f32>()
                 .ok()
-                .filter(|v| v.is_finite())
-                .ok_or_else(|| {
-                    anyhow!("{}: {key} {text:?} is not a finite number", model.display())
+                .filter(|v| range.contains(v))
+                .ok_or_else(|| CheckpointError::BadStatistic {
+                    path: model.to_owned(),
+                    key: key.to_owned(),
+                    value: text.clone(),
+                    expected,
                 })
         })
     };
-    match (stored(NORMALIZATION_MEAN), stored(NORMALIZATION_STD)) {
-        (Some(mean), Some(std)) => {
-            let (mean, std) = (mean?, std?);
-            if std <= 0.0 {
-                bail!(
-                    "{}: {NORMALIZATION_STD} {std} is not above 0",
-                    model.display()
-                );
-            }
-            Ok(Standardization { mean, std })
-        }
+    let mean = stored(
+        NORMALIZATION_MEAN,
+        &MEAN_RANGE,
+        "a finite number between -1e6 and 1e6",
+    );
+    let std = stored(
+        NORMALIZATION_STD,
+        &STD_RANGE,
+        "a number between 1e-6 and 1e6",
+    );
+    match (mean, std) {
+        (Some(mean), Some(std)) => Ok(Standardization {
+            mean: mean?,
+            std: std?,
+        }),
         (None, None) => {
             let (mean, std) = mnist::STANDARD_NORMALIZATION;
             if normalization == Normalization::Computed {
@@ -105,9 +134,21 @@ fn normalization(
     }
 }
 
-/// The predicted classes of an IDX file's images, and how many there are.
-fn classify(mlp: &Mlp, statistics: Standardization, path: &Path) -> Result<(Vec<usize>, usize)> {
+/// The predicted classes of an IDX file's images by the model read from
+/// `model`, and how many there are (at least 1: none is [`NoTestData`]).
+fn classify(
+    mlp: &Mlp,
+    statistics: Standardization,
+    path: &Path,
+    model: &Path,
+) -> Result<(Vec<usize>, usize)> {
     let images = mnist::idx::read_images(path)?;
+    if images.count == 0 {
+        return Err(NoTestData {
+            what: format!("{} (0 images)", path.display()),
+        }
+        .into());
+    }
     if images.rows * images.cols != PIXELS {
         bail!(
             "{}: {} x {} images, the model takes 28 x 28",
@@ -119,7 +160,7 @@ fn classify(mlp: &Mlp, statistics: Standardization, path: &Path) -> Result<(Vec<
     let rows: Vec<usize> = (0..images.count).collect();
     let mut x = pixels(&images, &rows);
     statistics.apply(&mut x);
-    let predicted = predict_classes(&reference::mlp::forward(mlp, &x)?);
+    let predicted = predict_classes(&logits(mlp, &x, model)?);
     Ok((predicted, images.count))
 }
 
@@ -129,8 +170,9 @@ fn predict_idx(
     statistics: Standardization,
     path: &Path,
     labels: Option<&Path>,
+    model: &Path,
 ) -> Result<()> {
-    let (predicted, count) = classify(mlp, statistics, path)?;
+    let (predicted, count) = classify(mlp, statistics, path, model)?;
     let shown: Vec<String> = predicted.iter().take(20).map(|p| p.to_string()).collect();
     println!(
         "{} images; the first predictions: {}",
@@ -272,12 +314,17 @@ fn picture_pixels(picture: &DynamicImage, path: &Path) -> Result<(Vec<f32>, bool
 
 /// The class of the digit in a picture, its probability, and whether the
 /// picture was inverted.
-fn classify_one(mlp: &Mlp, statistics: Standardization, path: &Path) -> Result<(usize, f32, bool)> {
+fn classify_one(
+    mlp: &Mlp,
+    statistics: Standardization,
+    path: &Path,
+    model: &Path,
+) -> Result<(usize, f32, bool)> {
     let picture = read_picture(path)?;
     let (pixels, invert) = picture_pixels(&picture, path)?;
     let mut x = DMatrix::from_row_slice(1, PIXELS, &pixels);
     statistics.apply(&mut x);
-    let logits = reference::mlp::forward(mlp, &x)?;
+    let logits = logits(mlp, &x, model)?;
     let probabilities = reference::activations::softmax(&logits);
     let class = predict_classes(&logits)[0];
     Ok((class, probabilities[(0, class)], invert))
@@ -285,8 +332,13 @@ fn classify_one(mlp: &Mlp, statistics: Standardization, path: &Path) -> Result<(
 
 /// The class of the digit in a picture, scaled to 28 x 28, with its
 /// probability.
-fn predict_picture(mlp: &Mlp, statistics: Standardization, path: &Path) -> Result<()> {
-    let (class, probability, invert) = classify_one(mlp, statistics, path)?;
+fn predict_picture(
+    mlp: &Mlp,
+    statistics: Standardization,
+    path: &Path,
+    model: &Path,
+) -> Result<()> {
+    let (class, probability, invert) = classify_one(mlp, statistics, path, model)?;
     println!(
         "{}: {class} ({:.1}%){}",
         path.display(),

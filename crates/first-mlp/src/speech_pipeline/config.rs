@@ -10,7 +10,9 @@ use course_support::network::{Init, Mlp};
 use serde::{Deserialize, Serialize};
 
 use crate::code::{Cmvn, Code};
-use crate::training::{InvalidSetting, check_at_least_one, check_positive, parse_positive};
+use crate::training::{
+    GivenFlags, InvalidSetting, check_at_least_one, check_positive, check_widths, parse_positive,
+};
 use speech::hw1p2::PHONEMES;
 
 /// The settings a resumed run takes from its checkpoint (fields and their
@@ -40,7 +42,7 @@ pub struct SpeechConfig {
     #[arg(long, value_delimiter = ',', default_value = "512")]
     pub hidden: Vec<usize>,
     /// No hidden layer: a linear (softmax regression) model.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "hidden")]
     pub linear: bool,
     /// Learning rate (finite, above 0).
     #[arg(long, default_value_t = 1e-3, value_parser = parse_positive, allow_hyphen_values = true)]
@@ -73,6 +75,11 @@ pub struct SpeechConfig {
     #[arg(long, requires = "yours")]
     #[serde(skip)]
     pub no_compare: bool,
+    /// The flags given on the command line (set by the binary from clap's
+    /// value sources); None for a configuration built in code.
+    #[arg(skip)]
+    #[serde(skip)]
+    pub given: Option<GivenFlags>,
 }
 
 impl Default for SpeechConfig {
@@ -93,6 +100,7 @@ impl Default for SpeechConfig {
             quiet: false,
             yours: false,
             no_compare: false,
+            given: None,
         }
     }
 }
@@ -107,6 +115,9 @@ impl SpeechConfig {
         check_positive("--lr", self.lr)?;
         check_at_least_one("--epochs", self.epochs)?;
         check_at_least_one("--batch-size", self.batch_size)?;
+        if !self.linear {
+            check_widths(&self.hidden)?;
+        }
         Ok(())
     }
 
@@ -118,6 +129,14 @@ impl SpeechConfig {
         }
         widths.push(PHONEMES.len());
         widths
+    }
+
+    /// Whether `field`'s flag was given: on the command line when known,
+    /// else (built in code) when it differs from the default.
+    pub fn was_given(&self, field: &str, differs: bool) -> bool {
+        self.given
+            .as_ref()
+            .map_or(differs, |given| given.contains(field))
     }
 
     /// Whose code this run trains with.

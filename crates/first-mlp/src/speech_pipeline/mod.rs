@@ -19,7 +19,7 @@ use reference::context::ContextFrames;
 use serde::Serialize;
 use speech::hw1p2::PHONEMES;
 
-use crate::checkpoint;
+use crate::checkpoint::{self, ModelKind};
 use crate::code::{Code, Whose};
 use crate::comparison::{self, Comparison, RunFigures};
 use crate::datasets::speech::{SpeechData, Split, loader};
@@ -132,25 +132,39 @@ fn settle(mut config: SpeechConfig) -> Result<SpeechConfig> {
         return Ok(config);
     };
     let (mut resumed, epoch): (SpeechConfig, usize) =
-        checkpoint::read_config(path, "not a speech model's configuration")?;
+        checkpoint::read_config(path, ModelKind::Speech)?;
     checkpoint::check_resumable(path, epoch, resumed.epochs)?;
-    resumed.validate()?;
+    // Its values come from the checkpoint, not from a flag.
+    training::check_saved_settings(path, resumed.validate())?;
+    let defaults = SpeechConfig::default();
     training::check_resume_flags(
         path,
         &config,
-        &SpeechConfig::default(),
+        &defaults,
         &resumed,
         &config::RESUMED_FLAGS,
+        config.given.as_ref(),
     )?;
     // The data may have moved since: a --data given is where it is now.
-    resumed.data = if config.data != training::absolute(&SpeechConfig::default().data) {
+    let data_given = config.was_given("data", config.data != training::absolute(&defaults.data));
+    resumed.data = if data_given {
         config.data.clone()
     } else {
         // An older checkpoint's may be relative: to where it runs now.
         training::absolute(&resumed.data)
     };
-    resumed.epochs = config.epochs.max(epoch);
-    resumed.out = config.out.clone();
+    resumed.epochs = training::resumed_epochs(
+        config.epochs,
+        config.was_given("epochs", config.epochs != defaults.epochs),
+        epoch,
+        resumed.epochs,
+    );
+    resumed.out = training::resumed_out(
+        &config.out,
+        config.was_given("out", config.out != defaults.out),
+        path,
+    );
+    resumed.given = config.given.clone();
     resumed.quiet = config.quiet;
     resumed.resume = config.resume.clone();
     Ok(resumed)
@@ -210,7 +224,7 @@ fn build(config: &SpeechConfig, code: &Code, inputs: usize) -> Result<(Mlp, Opti
     let mut mlp = code.call("building the network", || config.build_with(code, inputs))?;
     let mut optimizer = training::new_optimizer(OptimizerArg::Adam, config.lr, 0.0);
     let progress = match &config.resume {
-        Some(path) => Progress::resume(path, &mut mlp, &mut optimizer)?,
+        Some(path) => Progress::resume(path, &mut mlp, &mut optimizer, config.epochs)?,
         None => Progress::default(),
     };
     Ok((mlp, optimizer, progress))
@@ -293,7 +307,7 @@ fn test_kept(
     let mut model = config.build(inputs)?;
     checkpoint::load_into(&fitted.best_path, &mut model)?;
     // The held-out voice: predictions for every frame, in sorted utterance order.
-    let predicted = predict::predict_all(code, &model, test, config.batch_size)?;
+    let predicted = predict::predict_all(code, &model, test, config.batch_size, &fitted.best_path)?;
     let Some(labels) = labels else {
         return Ok(Tested {
             predicted,

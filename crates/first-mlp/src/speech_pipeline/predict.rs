@@ -13,18 +13,21 @@ use speech::hw1p2::{PHONEMES, Utterance};
 use speech::mfcc::{MfccConfig, mfcc, read_wav};
 
 use super::config::SpeechConfig;
-use crate::checkpoint;
+use crate::checkpoint::{self, CheckpointError, ModelKind};
 use crate::code::Code;
 use crate::datasets::speech::{loader, windows};
-use crate::files::write_atomically;
+use crate::files::{check_output_not_input, write_atomically};
 
 /// The predicted class of every frame, in order, by `code`'s windows and
-/// forward pass.
+/// forward pass, with the model read from `model`. Outputs that are not
+/// finite are [`CheckpointError::NonFiniteOutputs`]: a class picked among
+/// NaNs would be a made-up answer.
 pub(super) fn predict_all(
     code: &Code,
     mlp: &Mlp,
     frames: &ContextFrames,
     batch_size: usize,
+    model: &Path,
 ) -> Result<Vec<usize>> {
     let n = frames.len();
     let mut out = Vec::with_capacity(n);
@@ -40,7 +43,14 @@ pub(super) fn predict_all(
     code.call("labelling frames", || -> Result<()> {
         loader.start_epoch();
         while let Some((inputs, _)) = loader.next_batch() {
-            out.extend(predict_classes(&(code.forward)(mlp, inputs)?));
+            let outputs = (code.forward)(mlp, inputs)?;
+            if outputs.iter().any(|v| !v.is_finite()) {
+                return Err(CheckpointError::NonFiniteOutputs {
+                    path: model.to_owned(),
+                }
+                .into());
+            }
+            out.extend(predict_classes(&outputs));
         }
         Ok(())
     })?;
@@ -69,10 +79,14 @@ pub fn collapse(predicted: &[usize]) -> String {
     out.join(" ")
 }
 
-/// Labels every 10 ms frame of a 16 kHz WAV file with a saved model.
+/// Labels every 10 ms frame of a 16 kHz WAV file with a saved model; the
+/// CSV goes to `csv`, written whole or not at all, which may not be the
+/// model or the WAV file ([`crate::files::OutputIsInput`]).
 pub fn predict_wav(model: &Path, wav: &Path, csv: Option<&Path>) -> Result<()> {
-    let (config, _): (SpeechConfig, usize) =
-        checkpoint::read_config(model, "not a speech model's configuration")?;
+    if let Some(csv) = csv {
+        check_output_not_input("--csv", csv, &[model, wav])?;
+    }
+    let (config, _): (SpeechConfig, usize) = checkpoint::read_config(model, ModelKind::Speech)?;
     let code = config.code();
     let front_end = MfccConfig::default();
     let samples = read_wav(wav, front_end.sample_rate)?;
@@ -99,7 +113,7 @@ pub fn predict_wav(model: &Path, wav: &Path, csv: Option<&Path>) -> Result<()> {
     checkpoint::check_widths(model, &config.widths(windows.input_size()))?;
     let mut mlp = config.build(windows.input_size())?;
     checkpoint::load_into(model, &mut mlp)?;
-    let predicted = predict_all(&code, &mlp, &windows, config.batch_size)?;
+    let predicted = predict_all(&code, &mlp, &windows, config.batch_size, model)?;
     let text = submission_csv(&predicted);
     match csv {
         Some(path) => {
