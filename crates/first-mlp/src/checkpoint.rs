@@ -54,7 +54,8 @@ pub enum CheckpointError {
         expected: Vec<usize>,
         found: Option<Vec<usize>>,
     },
-    /// The epoch in the metadata is missing, or not a whole number 0 or more.
+    /// The epoch in the metadata is missing, or not a whole number 0 or more
+    /// written as a checkpoint writes it ([`whole_number`]).
     BadEpoch {
         path: PathBuf,
         value: Option<String>,
@@ -268,7 +269,7 @@ pub fn save(path: &Path, mlp: &Mlp, checkpoint: &Checkpoint) -> Result<()> {
 /// Reads a checkpoint: its metadata, and the weights copied into `mlp`,
 /// which must have the same architecture.
 pub fn load_into(path: &Path, mlp: &mut Mlp) -> Result<Checkpoint> {
-    let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = files::read_regular(path)?;
     let checkpoint = read_metadata(path, &bytes)?;
     let tensors = SafeTensors::deserialize(&bytes)
         .map_err(|e| anyhow!("{}: not a safetensors file: {e}", path.display()))?;
@@ -329,7 +330,8 @@ pub fn read_metadata(path: &Path, bytes: &[u8]) -> Result<Checkpoint> {
     let text = scalars.remove("epoch");
     let epoch = text
         .as_deref()
-        .and_then(|e| e.parse().ok())
+        .and_then(whole_number)
+        .and_then(|e| usize::try_from(e).ok())
         .ok_or_else(|| CheckpointError::BadEpoch {
             path: path.to_owned(),
             value: text.clone(),
@@ -343,11 +345,21 @@ pub fn read_metadata(path: &Path, bytes: &[u8]) -> Result<Checkpoint> {
     })
 }
 
+/// A whole number as a checkpoint writes one: decimal digits, no sign, no
+/// leading zero (other spellings, such as "02" or "+2", are not a
+/// checkpoint's and read as corrupt); None otherwise or beyond u64.
+pub fn whole_number(text: &str) -> Option<u64> {
+    let canonical = !text.is_empty()
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'));
+    canonical.then(|| text.parse().ok()).flatten()
+}
+
 /// The configuration of a checkpoint of the kind `needs` (its fields a
 /// `T`) and the last epoch it completed. A checkpoint of the other kind is
 /// [`CheckpointError::WrongKind`], not a missing field.
 pub fn read_config<T: DeserializeOwned>(path: &Path, needs: ModelKind) -> Result<(T, usize)> {
-    let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = files::read_regular(path)?;
     let saved = read_metadata(path, &bytes)?;
     if let Some(holds) = ModelKind::of_config(&saved.config_json)
         && holds != needs
@@ -375,7 +387,7 @@ pub fn read_config<T: DeserializeOwned>(path: &Path, needs: ModelKind) -> Result
 /// a configuration describing a huge network is refused without allocating
 /// it.
 pub fn check_widths(path: &Path, widths: &[usize]) -> Result<()> {
-    let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = files::read_regular(path)?;
     let (_, metadata) = SafeTensors::read_metadata(&bytes)
         .map_err(|e| anyhow!("{}: not a safetensors file: {e}", path.display()))?;
     // The layers' tensors ("0.weight", "2.bias", ...) in layer order.
@@ -441,7 +453,7 @@ pub fn check_resumable(path: &Path, epoch: usize, configured: usize) -> Result<(
 /// Copies the checkpoint `from` to `to` as [`save`] writes one: whole, or
 /// not at all.
 pub fn copy(from: &Path, to: &Path) -> Result<()> {
-    let bytes = fs::read(from).with_context(|| format!("reading {}", from.display()))?;
+    let bytes = files::read_regular(from)?;
     files::write_durably(to, &bytes, files::CHECKPOINT_PREFIX)
         .with_context(|| format!("copying {} to {}", from.display(), to.display()))
 }

@@ -79,7 +79,7 @@ pub fn reference_run(
     });
     let dir = reference_dir(out);
     let path = dir.join("run.json");
-    let cached = fs::read(&path)
+    let cached = crate::files::read_regular(&path)
         .ok()
         .and_then(|bytes| serde_json::from_slice::<Cached>(&bytes).ok())
         .filter(|cached| cached.key == key);

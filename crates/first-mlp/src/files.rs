@@ -30,6 +30,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 /// folder synced, so that a kill or a power loss leaves the old file or the
 /// new one, whole, never a renamed file whose data was still in memory.
 pub fn write_durably(path: &Path, bytes: &[u8], prefix: &str) -> Result<()> {
+    check_output_file(path)?;
     let dir = parent_of(path);
     let mut builder = tempfile::Builder::new();
     builder.prefix(prefix);
@@ -75,6 +76,109 @@ fn sync_folder(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// A path the command would read or replace that is not a regular file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NotRegularFile {
+    /// An input (a checkpoint, a picture, a text) that is a FIFO, a device,
+    /// a folder or a socket: reading a FIFO waits forever for a writer, and
+    /// a device such as /dev/zero never ends. Checked before opening.
+    Input { path: PathBuf, found: &'static str },
+    /// An output file that exists as something else than a regular file (a
+    /// symbolic link, even a dangling one, a FIFO, a device, a socket or a
+    /// folder): the write's rename would replace it with a regular file
+    /// (a device node among them).
+    Output { path: PathBuf, found: &'static str },
+}
+
+impl fmt::Display for NotRegularFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Input { path, found } => write!(
+                f,
+                "{} is {found}, not a regular file; give a file (reading it could wait or \
+                 run forever)",
+                path.display()
+            ),
+            Self::Output { path, found } => write!(
+                f,
+                "{} is {found}, not a regular file, and writing there would replace it; \
+                 choose another path (a new file, or a regular file to overwrite)",
+                path.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for NotRegularFile {}
+
+/// What a file that is not a regular one is, in words.
+fn file_type_text(kind: fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+    }
+    if kind.is_symlink() {
+        "a symbolic link"
+    } else if kind.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Opens `path` for reading if it is a regular file (or a symbolic link to
+/// one), checked before opening (opening a FIFO blocks) and again on the
+/// opened file, in case it was replaced in between.
+pub fn open_regular(path: &Path) -> Result<File> {
+    let not_regular = |kind| NotRegularFile::Input {
+        path: path.to_owned(),
+        found: file_type_text(kind),
+    };
+    let reading = || format!("reading {}", path.display());
+    let kind = fs::metadata(path).with_context(reading)?.file_type();
+    if !kind.is_file() {
+        return Err(not_regular(kind).into());
+    }
+    let file = File::open(path).with_context(reading)?;
+    let kind = file.metadata().with_context(reading)?.file_type();
+    if !kind.is_file() {
+        return Err(not_regular(kind).into());
+    }
+    Ok(file)
+}
+
+/// The bytes of `path`, a regular file (see [`open_regular`]).
+pub fn read_regular(path: &Path) -> Result<Vec<u8>> {
+    let mut file = open_regular(path)?;
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(&mut file, &mut bytes)
+        .with_context(|| format!("reading {}", path.display()))?;
+    Ok(bytes)
+}
+
+/// Refuses an output `path` that exists and is not a regular file, by its
+/// own type (a symbolic link is refused, not followed): writing it through
+/// a temporary file renamed into place would replace it.
+pub fn check_output_file(path: &Path) -> Result<(), NotRegularFile> {
+    match fs::symlink_metadata(path) {
+        Ok(metadata) if !metadata.file_type().is_file() => Err(NotRegularFile::Output {
+            path: path.to_owned(),
+            found: file_type_text(metadata.file_type()),
+        }),
+        // Missing (or unreadable: the write then says why).
+        _ => Ok(()),
+    }
+}
+
 /// Why a run cannot write its output folder.
 #[derive(Debug)]
 pub enum OutputFolderError {
@@ -86,6 +190,20 @@ pub enum OutputFolderError {
     InUse { dir: PathBuf },
     /// The path, or a folder on the way to it, is a file: `path`.
     NotAFolder { dir: PathBuf, path: PathBuf },
+    /// The path goes through a folder where a run keeps earlier runs
+    /// (`previous`, `interrupted`, or the staging folder of a move): a run
+    /// writing there races with the move and both runs are lost.
+    Reserved { dir: PathBuf, component: String },
+    /// `previous/`, `interrupted/` or the staging folder is there but is not
+    /// a real folder (a file, a symbolic link…): it is neither deleted nor
+    /// followed.
+    KeptRunNotAFolder { path: PathBuf, found: &'static str },
+    /// One of the run's own files ([`RUN_FILES`]) is a symbolic link or a
+    /// special file, which writing it would replace.
+    RunFile(NotRegularFile),
+    /// Setting the earlier run aside would replace the folder that holds
+    /// the checkpoint being resumed.
+    WouldReplaceResumed { checkpoint: PathBuf, kept: PathBuf },
 }
 
 impl fmt::Display for OutputFolderError {
@@ -115,6 +233,28 @@ impl fmt::Display for OutputFolderError {
                 dir.display(),
                 path.display()
             ),
+            Self::Reserved { dir, component } => write!(
+                f,
+                "the output folder {} is inside a folder named {component:?}, where a run keeps \
+                 the runs before it; a run writing there would be lost in the next move. Choose \
+                 another with --out (to resume a run kept there, give its checkpoint to --resume)",
+                dir.display()
+            ),
+            Self::KeptRunNotAFolder { path, found } => write!(
+                f,
+                "{} is {found}, not a folder; a run keeps the runs before it there, so move it \
+                 away (it is neither deleted nor followed)",
+                path.display()
+            ),
+            Self::RunFile(error) => write!(f, "{error}"),
+            Self::WouldReplaceResumed { checkpoint, kept } => write!(
+                f,
+                "the output folder's earlier run would be set aside in {}, replacing the \
+                 checkpoint being resumed, {}; copy that checkpoint elsewhere first, or choose \
+                 another --out",
+                kept.display(),
+                checkpoint.display()
+            ),
         }
     }
 }
@@ -123,7 +263,12 @@ impl std::error::Error for OutputFolderError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::NotWritable { error, .. } => Some(error),
-            Self::InUse { .. } | Self::NotAFolder { .. } => None,
+            Self::InUse { .. }
+            | Self::NotAFolder { .. }
+            | Self::Reserved { .. }
+            | Self::KeptRunNotAFolder { .. }
+            | Self::RunFile(_)
+            | Self::WouldReplaceResumed { .. } => None,
         }
     }
 }
@@ -143,16 +288,29 @@ pub struct OutputFolder {
     _lock: Option<File>,
 }
 
+/// What a run does with an earlier run's files in its output folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Earlier<'a> {
+    /// Keeps them: a resumed run continuing in its checkpoint's folder, or
+    /// the reference's run in its cache.
+    Keep,
+    /// Sets them aside ([`set_aside_earlier_run`]): a fresh run, or one
+    /// resumed from the checkpoint `resumed` into another folder.
+    SetAside { resumed: Option<&'a Path> },
+}
+
 impl OutputFolder {
     /// Prepares `dir` before anything is trained, so that a read-only
-    /// folder or a full disk fails now rather than after an epoch. For a
-    /// `fresh` run (not a resumed one), an earlier run's files there are
-    /// moved into `previous/` first (see [`set_aside_previous_run`]).
-    pub fn prepare(dir: &Path, fresh: bool) -> Result<Self, OutputFolderError> {
+    /// folder or a full disk fails now rather than after an epoch. The
+    /// run's own files there must be regular files (a symbolic link or a
+    /// device would be replaced), and an earlier run's files are set aside
+    /// first as `earlier` says.
+    pub fn prepare(dir: &Path, earlier: Earlier<'_>) -> Result<Self, OutputFolderError> {
         let not_writable = |error| OutputFolderError::NotWritable {
             dir: dir.to_owned(),
             error,
         };
+        check_not_reserved(dir)?;
         // create_dir_all's error for a file in the way ("File exists") reads
         // as a full disk: name the file instead.
         if let Some(file) = dir.ancestors().find(|a| a.exists()).filter(|a| !a.is_dir()) {
@@ -165,8 +323,11 @@ impl OutputFolder {
         let lock = lock_folder(dir)?;
         remove_orphans(dir, lock.is_some());
         probe(dir).map_err(not_writable)?;
-        if fresh {
-            set_aside_previous_run(dir).map_err(not_writable)?;
+        for name in RUN_FILES {
+            check_output_file(&dir.join(name)).map_err(OutputFolderError::RunFile)?;
+        }
+        if let Earlier::SetAside { resumed } = earlier {
+            set_aside_earlier_run(dir, resumed)?;
         }
         Ok(Self {
             dir: dir.to_owned(),
@@ -255,14 +416,72 @@ pub const RUN_FILES: [&str; 8] = [
     "misclassified.png",
 ];
 
-/// Where a fresh run puts the files of the run before it.
+/// Where a fresh run puts the files of the complete run before it (one
+/// with its run.json).
 pub const PREVIOUS: &str = "previous";
 
-/// The folder an interrupted move into `previous/` is finished from.
+/// Where a fresh run puts the files of an interrupted run before it (its
+/// checkpoints without a run.json): `interrupted/last.safetensors` can be
+/// resumed from there.
+pub const INTERRUPTED: &str = "interrupted";
+
+/// The folder an interrupted move into `previous/` or `interrupted/` is
+/// finished from.
 const PREVIOUS_STAGING: &str = ".previous-moving";
 
-/// Moves the files of an earlier run in `dir` ([`RUN_FILES`]) into
-/// `dir/previous/`, replacing an older `previous/`, and says so in a line.
+/// The names of the folders where runs are kept: no output folder may be in
+/// one.
+pub const RESERVED: [&str; 3] = [PREVIOUS, INTERRUPTED, PREVIOUS_STAGING];
+
+/// Refuses an output folder with a component in [`RESERVED`], as given or
+/// once its symbolic links are resolved.
+fn check_not_reserved(dir: &Path) -> Result<(), OutputFolderError> {
+    let reserved = |path: &Path| {
+        path.components().find_map(|c| match c {
+            std::path::Component::Normal(name) => RESERVED
+                .iter()
+                .find(|r| name == std::ffi::OsStr::new(r))
+                .map(|r| r.to_string()),
+            _ => None,
+        })
+    };
+    let resolved = dir
+        .ancestors()
+        .find_map(|a| fs::canonicalize(a).ok().map(|c| (a, c)))
+        .map(|(a, c)| c.join(dir.strip_prefix(a).unwrap_or(Path::new(""))));
+    match reserved(dir).or_else(|| resolved.as_deref().and_then(reserved)) {
+        Some(component) => Err(OutputFolderError::Reserved {
+            dir: dir.to_owned(),
+            component,
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Whether `path` is a real folder (not a symbolic link to one): false when
+/// missing, [`OutputFolderError::KeptRunNotAFolder`] when something else.
+fn real_folder(path: &Path) -> Result<bool, OutputFolderError> {
+    match fs::symlink_metadata(path) {
+        Ok(metadata) if metadata.file_type().is_dir() => Ok(true),
+        Ok(metadata) => Err(OutputFolderError::KeptRunNotAFolder {
+            path: path.to_owned(),
+            found: file_type_text(metadata.file_type()),
+        }),
+        Err(_) => Ok(false),
+    }
+}
+
+/// Whether `path` is a regular file, by its own type (not a link's target).
+fn regular_file(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file())
+}
+
+/// Moves the files of an earlier run in `dir` ([`RUN_FILES`]) aside, and
+/// says so in a line: a complete run's (with its run.json) into
+/// `dir/previous/`, replacing an older `previous/`; an interrupted run's
+/// (checkpoints without run.json) into `dir/interrupted/`, replacing an
+/// older `interrupted/` and leaving `previous/` alone, so that a run killed
+/// after the move never costs the complete run kept before it.
 ///
 /// Why: a new run writes the same names, so without this a fresh run would
 /// silently replace the earlier run's checkpoints, and a fresh run that
@@ -270,36 +489,67 @@ const PREVIOUS_STAGING: &str = ".previous-moving";
 /// the earlier best.safetensors and run.json). With it, `dir` only ever
 /// holds one run's files, and the earlier run is one folder down.
 ///
-/// The files go first into a staging folder, which replaces `previous/`
-/// only once complete; a move killed halfway is finished by the next fresh
-/// run (the staging folder is reused), so `previous/` never holds a mix.
-pub fn set_aside_previous_run(dir: &Path) -> io::Result<()> {
+/// The files go first into a staging folder (run.json first, so a staging
+/// folder holding it is a complete run's), which replaces its destination
+/// only once complete; a move killed halfway is finished by the next run
+/// that sets aside (the staging folder is reused). None of these folders
+/// is followed if it is a symbolic link, nor deleted if it is not a folder;
+/// and the one holding the checkpoint being `resumed` is never replaced.
+pub fn set_aside_earlier_run(dir: &Path, resumed: Option<&Path>) -> Result<(), OutputFolderError> {
+    let not_writable = |error| OutputFolderError::NotWritable {
+        dir: dir.to_owned(),
+        error,
+    };
     let staging = dir.join(PREVIOUS_STAGING);
-    let present: Vec<&str> = RUN_FILES
+    let (previous, interrupted) = (dir.join(PREVIOUS), dir.join(INTERRUPTED));
+    let staged = real_folder(&staging)?;
+    let (had_previous, had_interrupted) = (real_folder(&previous)?, real_folder(&interrupted)?);
+    // run.json first: see above.
+    let mut present: Vec<&str> = RUN_FILES
         .iter()
         .copied()
-        .filter(|name| dir.join(name).is_file())
+        .filter(|name| regular_file(&dir.join(name)))
         .collect();
-    if present.is_empty() && !staging.is_dir() {
+    present.sort_by_key(|&name| name != "run.json");
+    if present.is_empty() && !staged {
         return Ok(());
     }
-    fs::create_dir_all(&staging)?;
+    let complete = present.contains(&"run.json") || regular_file(&staging.join("run.json"));
+    let (kept, replaced) = if complete {
+        (previous, had_previous)
+    } else {
+        (interrupted, had_interrupted)
+    };
+    if replaced
+        && let Some(checkpoint) = resumed
+        && let (Ok(a), Ok(b)) = (fs::canonicalize(checkpoint), fs::canonicalize(&kept))
+        && a.starts_with(&b)
+    {
+        return Err(OutputFolderError::WouldReplaceResumed {
+            checkpoint: checkpoint.to_owned(),
+            kept,
+        });
+    }
+    if !staged {
+        fs::create_dir(&staging).map_err(not_writable)?;
+    }
     for name in &present {
-        fs::rename(dir.join(name), staging.join(name))?;
+        fs::rename(dir.join(name), staging.join(name)).map_err(not_writable)?;
     }
-    let previous = dir.join(PREVIOUS);
-    let replaced = previous.exists();
-    if previous.is_dir() {
-        fs::remove_dir_all(&previous)?;
-    } else if replaced {
-        fs::remove_file(&previous)?;
+    if replaced {
+        fs::remove_dir_all(&kept).map_err(not_writable)?;
     }
-    fs::rename(&staging, &previous)?;
-    sync_folder(dir).map_err(io::Error::other)?;
+    fs::rename(&staging, &kept).map_err(not_writable)?;
+    sync_folder(dir).map_err(|e| not_writable(io::Error::other(e)))?;
     println!(
-        "Moved the earlier run's files in {} to {}{}",
+        "Moved the {} in {} to {}{}",
+        if complete {
+            "earlier run's files"
+        } else {
+            "files of an interrupted run (checkpoints without run.json; resumable with --resume)"
+        },
         dir.display(),
-        previous.display(),
+        kept.display(),
         if replaced {
             " (replacing an older one there)"
         } else {

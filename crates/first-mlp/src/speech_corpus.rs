@@ -147,8 +147,8 @@ fn run(command: &mut Command, what: &str) -> Result<Vec<u8>> {
 /// held-out voice us3, every sentence; its transcripts are kept too, in
 /// `test-clean/transcript`, so the held-out voice can be scored).
 pub fn make(sentences: &Path, out: &Path, code: &Code) -> Result<()> {
-    let text = fs::read_to_string(sentences)
-        .with_context(|| format!("reading {}", sentences.display()))?;
+    let text = String::from_utf8(crate::files::read_regular(sentences)?)
+        .with_context(|| format!("reading {}: not UTF-8 text", sentences.display()))?;
     let sentences: Vec<&str> = text
         .lines()
         .map(str::trim)

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{self, Checkpoint, CheckpointError};
 use crate::code::{Code, Diverged, Whose, stop_diverged};
-use crate::files::OutputFolder;
+use crate::files::{self, Earlier, OutputFolder};
 use crate::report::EpochRecord;
 
 /// A setting no run can train with: a flag's value out of its range, or too
@@ -252,16 +252,35 @@ pub fn resumed_epochs(epochs: usize, given: bool, done: usize, saved: usize) -> 
 
 /// The output folder of a resumed run: `out` when given, else the folder of
 /// the checkpoint resumed, so the run continues beside it (not in the
-/// default folder, where another run may be).
+/// default folder, where another run may be). A checkpoint kept in
+/// `previous/` or `interrupted/` continues in the folder above, the run's
+/// own (no run writes where runs are kept).
 pub fn resumed_out(out: &Path, given: bool, checkpoint: &Path) -> PathBuf {
     if given {
         return out.to_owned();
     }
-    checkpoint
-        .parent()
+    let folder = folder_of(checkpoint);
+    let kept = folder
+        .file_name()
+        .is_some_and(|name| name == files::PREVIOUS || name == files::INTERRUPTED);
+    if kept { folder_of(&folder) } else { folder }
+}
+
+/// The folder a file is in ("." for a bare name).
+fn folder_of(path: &Path) -> PathBuf {
+    path.parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
         .to_owned()
+}
+
+/// Whether two folders are the same one (by their canonical paths; as
+/// given when one does not exist yet).
+fn same_folder(a: &Path, b: &Path) -> bool {
+    match (fs::canonicalize(a), fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
 }
 
 /// Checks hidden layer widths: each at least 1.
@@ -308,6 +327,23 @@ pub fn check_non_negative(flag: &'static str, value: f32) -> Result<f32, Invalid
         Ok(value)
     } else {
         Err(InvalidSetting::new(flag, value, NON_NEGATIVE))
+    }
+}
+
+/// The most epochs a run may train: far more than any run needs, and a
+/// bound on a typo (or 2^64 - 1) that would otherwise train forever.
+pub const MAX_EPOCHS: usize = 100_000;
+
+/// `value` for --epochs if it is from 1 to [`MAX_EPOCHS`].
+pub fn check_epochs(value: usize) -> Result<usize, InvalidSetting> {
+    if (1..=MAX_EPOCHS).contains(&value) {
+        Ok(value)
+    } else {
+        Err(InvalidSetting::new(
+            "--epochs",
+            value,
+            format!("from 1 to {MAX_EPOCHS}"),
+        ))
     }
 }
 
@@ -519,8 +555,60 @@ fn check_optimizer_state(path: &Path, checkpoint: &Checkpoint, sizes: &[usize]) 
     Ok(())
 }
 
-/// Puts a checkpoint's optimiser state back into `optimizer`.
-fn restore_optimizer(optimizer: &mut Optimizer, checkpoint: &Checkpoint) {
+/// The most steps Adam's state may have taken: its bias corrections raise
+/// β to the step count as an `i32` (`powi`).
+pub const MAX_ADAM_STEPS: u32 = i32::MAX as u32;
+
+/// The step count of Adam's state in a checkpoint of `epoch` epochs,
+/// checked: a whole number written as the checkpoint writes it (decimal, no
+/// sign, no leading zero), at most [`MAX_ADAM_STEPS`], and consistent with
+/// the state: at least one step per epoch done when there are moments, and
+/// none without. The number of steps an epoch takes is not known for sure
+/// here (a resumed run may be given other data), so no more is checked.
+/// Silently read as 0 before, it gave other weights with exit 0.
+fn adam_steps(path: &Path, checkpoint: &Checkpoint) -> Result<u32, CheckpointError> {
+    let bad = |problem: String| CheckpointError::BadOptimizerState {
+        path: path.to_owned(),
+        tensor: "optimizer.steps".to_owned(),
+        problem,
+    };
+    let text = checkpoint
+        .scalars
+        .get("optimizer.steps")
+        .ok_or_else(|| bad("is missing from its metadata".to_owned()))?;
+    let steps = checkpoint::whole_number(text)
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|&n| n <= MAX_ADAM_STEPS)
+        .ok_or_else(|| {
+            bad(format!(
+                "is {text:?}, not a whole number from 0 to {MAX_ADAM_STEPS}"
+            ))
+        })?;
+    let moments = checkpoint
+        .state
+        .iter()
+        .any(|(name, _)| name.starts_with("optimizer.m."));
+    if moments && (steps as usize) < checkpoint.epoch.max(1) {
+        return Err(bad(format!(
+            "is {steps}, fewer than the {} epoch(s) done (each takes at least one step)",
+            checkpoint.epoch
+        )));
+    }
+    if !moments && steps != 0 {
+        return Err(bad(format!(
+            "is {steps}, but the checkpoint holds no moments (none after a step)"
+        )));
+    }
+    Ok(steps)
+}
+
+/// Puts a checkpoint's optimiser state back into `optimizer`, with Adam's
+/// step count checked by [`adam_steps`].
+fn restore_optimizer(
+    optimizer: &mut Optimizer,
+    path: &Path,
+    checkpoint: &Checkpoint,
+) -> Result<(), CheckpointError> {
     let take = |prefix: &str| -> Vec<Vec<f32>> {
         checkpoint
             .state
@@ -532,15 +620,12 @@ fn restore_optimizer(optimizer: &mut Optimizer, checkpoint: &Checkpoint) {
     match optimizer {
         Optimizer::Sgd(o) => o.velocity = take("velocity"),
         Optimizer::Adam(o) => {
+            o.steps = adam_steps(path, checkpoint)?;
             o.first_moment = take("m");
             o.second_moment = take("v");
-            o.steps = checkpoint
-                .scalars
-                .get("optimizer.steps")
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0);
         }
     }
+    Ok(())
 }
 
 /// Where a run starts: from scratch, or after the epochs of a checkpoint.
@@ -597,7 +682,7 @@ impl Progress {
         }
         let sizes: Vec<usize> = mlp.parameters().iter().map(|p| p.values.len()).collect();
         check_optimizer_state(path, &saved, &sizes)?;
-        restore_optimizer(optimizer, &saved);
+        restore_optimizer(optimizer, path, &saved)?;
         println!(
             "Resuming from {} after epoch {}",
             path.display(),
@@ -722,7 +807,7 @@ pub struct Fitted {
 /// `epoch` of them (the same run, not another one's file of the same name).
 /// False for a missing or unreadable file.
 fn holds_epoch(path: &Path, epoch: usize, history: &[EpochRecord]) -> bool {
-    let Ok(bytes) = fs::read(path) else {
+    let Ok(bytes) = files::read_regular(path) else {
         return false;
     };
     let Ok(saved) = checkpoint::read_metadata(path, &bytes) else {
@@ -811,10 +896,19 @@ pub fn fit(
     }
     // Before any training: a folder that cannot be written fails now, not
     // after an epoch.
-    let folder = OutputFolder::prepare(
-        settings.out,
-        progress.resumed_from.is_none() && settings.role == Role::Main,
-    )?;
+    // A fresh run sets an earlier run there aside, and so does a resumed
+    // one writing into another folder than its checkpoint's (which would
+    // otherwise overwrite that folder's run); a run resumed in its own
+    // folder continues it.
+    let earlier = match (&progress.resumed_from, settings.role) {
+        (_, Role::Comparison) => Earlier::Keep,
+        (None, Role::Main) => Earlier::SetAside { resumed: None },
+        (Some(from), Role::Main) if same_folder(&folder_of(from), settings.out) => Earlier::Keep,
+        (Some(from), Role::Main) => Earlier::SetAside {
+            resumed: Some(from),
+        },
+    };
+    let folder = OutputFolder::prepare(settings.out, earlier)?;
     let best_path = folder.path().join("best.safetensors");
     let last_path = folder.path().join("last.safetensors");
     // Replay the shuffles of the epochs already done, so a resumed run sees

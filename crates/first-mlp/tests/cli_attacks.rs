@@ -1290,3 +1290,132 @@ fn a_resume_without_out_stays_in_the_checkpoints_folder() {
     let header: Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
     assert_eq!(header["__metadata__"]["epoch"], "2");
 }
+
+// ---------------------------------------------------------------------------
+// The third round of attacks.
+
+// Round 3, item 1: `predict --csv` renamed its temporary file over whatever
+// was at the path, so a symbolic link (even dangling), a FIFO or a device
+// node became a regular file (as root, `--csv /dev/null` replaced the
+// system's). Each is now refused and left as it was; the devices here are
+// made inside the sandbox only. Failed before (by reasoning: persist()
+// renamed over the path, exit 0).
+#[test]
+fn predict_csv_refuses_links_fifos_devices_and_folders() {
+    let sandbox = Sandbox::new();
+    let model = trained_speech_model(&sandbox);
+    let wav = sandbox.path("tone.wav");
+    tone(&wav);
+    let regular = sandbox.path("target.csv");
+    fs::write(&regular, b"kept").unwrap();
+    let link = sandbox.path("link.csv");
+    std::os::unix::fs::symlink(&regular, &link).unwrap();
+    let dangling = sandbox.path("dangling.csv");
+    std::os::unix::fs::symlink(sandbox.path("missing.csv"), &dangling).unwrap();
+    let pipe = sandbox.path("pipe.csv");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&pipe)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let folder = sandbox.path("folder.csv");
+    fs::create_dir(&folder).unwrap();
+    let mut refused = vec![link, dangling, pipe, folder];
+    // A device node like /dev/null, inside the sandbox (needs root).
+    let null = sandbox.path("null.csv");
+    let made = Command::new("mknod")
+        .arg(&null)
+        .args(["c", "1", "3"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if made {
+        refused.push(null);
+    }
+    for csv in &refused {
+        let kind = fs::symlink_metadata(csv).unwrap().file_type();
+        let output = sandbox.run(&args![
+            "predict", "--model", &model, "--wav", &wav, "--csv", csv
+        ]);
+        assert_eq!(output.status.code(), Some(1), "--csv {}", csv.display());
+        assert_eq!(
+            fs::symlink_metadata(csv).unwrap().file_type(),
+            kind,
+            "{} was replaced",
+            csv.display()
+        );
+    }
+    assert_eq!(fs::read(&regular).unwrap(), b"kept");
+    assert!(!sandbox.path("missing.csv").exists());
+    // A regular file is overwritten, whole.
+    let output = sandbox.run(&args![
+        "predict", "--model", &model, "--wav", &wav, "--csv", &regular
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        fs::read_to_string(&regular)
+            .unwrap()
+            .starts_with("id,label\n")
+    );
+}
+
+// Round 3, item 5: `--epochs 18446744073709551615` trained forever; it is
+// refused (exit 1) before anything is written, as is a checkpoint given as
+// --model or --resume that is a FIFO (round 3, item 2; it hung). Failed
+// before (by reasoning: no upper bound; fs::read blocked on the FIFO).
+#[test]
+fn huge_epoch_counts_and_fifo_checkpoints_are_refused() {
+    let sandbox = Sandbox::new();
+    let data = sandbox.path("data");
+    write_mnist(&data);
+    let out = sandbox.path("out");
+    let pipe = sandbox.path("model.safetensors");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&pipe)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let idx = data.join("t10k-images-idx3-ubyte");
+    let attacks = vec![
+        Attack::new(
+            "--epochs u64::MAX",
+            train_args(&data, &out, &["--epochs", "18446744073709551615"]),
+            &out,
+            Expect::Refused,
+        ),
+        Attack::new(
+            "--epochs 100001",
+            train_args(&data, &out, &["--epochs", "100001"]),
+            &out,
+            Expect::Refused,
+        ),
+        Attack::new(
+            "speech-train --epochs u64::MAX",
+            speech_args(&data, &out, &["--epochs", "18446744073709551615"]),
+            &out,
+            Expect::Refused,
+        ),
+        Attack::new(
+            "predict --model FIFO",
+            args!["predict", "--model", &pipe, "--idx", &idx],
+            &out,
+            Expect::Refused,
+        ),
+        Attack::new(
+            "train --resume FIFO",
+            args!["train", "--data", &data, "--resume", &pipe, "--out", &out],
+            &out,
+            Expect::Refused,
+        ),
+    ];
+    assert_all_handled(&sandbox, &attacks);
+    assert!(!out.exists());
+}

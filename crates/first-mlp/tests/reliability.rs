@@ -387,11 +387,18 @@ fn resuming_from_an_absurd_epoch_is_refused() {
             ..config(data.path(), &out.path().join("resumed"))
         })
         .unwrap_err();
+        // A configured epoch count past the cap (round 3, item 5) is
+        // refused as a setting from the checkpoint, before its epoch.
+        let capped = error
+            .downcast_ref::<first_mlp::training::SettingFromCheckpoint>()
+            .is_some_and(|s| s.setting.flag == "--epochs")
+            && configured.is_some_and(|c| c > first_mlp::training::MAX_EPOCHS);
         assert!(
-            matches!(
-                error.downcast_ref::<CheckpointError>(),
-                Some(CheckpointError::EpochOutOfRange { epoch: e, .. }) if *e == epoch
-            ),
+            capped
+                || matches!(
+                    error.downcast_ref::<CheckpointError>(),
+                    Some(CheckpointError::EpochOutOfRange { epoch: e, .. }) if *e == epoch
+                ),
             "{error:?}"
         );
     }
@@ -1139,4 +1146,480 @@ fn misleading_messages_are_typed_errors_that_say_what_is_wrong() {
             "{error:?}"
         );
     }
+}
+
+// ---------------------------------------------------------------------------
+// The third round of attacks on issue 18's fixes.
+
+/// A FIFO at `path` (made by mkfifo, only ever inside a temporary folder).
+fn fifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+/// A character device node at `path` (inside a temporary folder only) with
+/// the numbers of /dev/zero (1, 5); false when it cannot be made (not root).
+fn zero_device(path: &Path) -> bool {
+    std::process::Command::new("mknod")
+        .arg(path)
+        .args(["c", "1", "5"])
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Runs `read`, which must not block on the FIFO `fifo`: should it block
+/// (the defect), the FIFO is opened for writing and closed after a while,
+/// so the read ends (with another error than the one expected) instead of
+/// hanging the test.
+fn without_hanging<T>(fifo: &Path, read: impl FnOnce() -> T) -> T {
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let guard = {
+        let (done, fifo) = (done.clone(), fifo.to_owned());
+        std::thread::spawn(move || {
+            for _ in 0..600 {
+                if done.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            // Unblocks a reader that opened it: it reads end of file.
+            let _ = fs::OpenOptions::new().write(true).open(&fifo);
+        })
+    };
+    let result = read();
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    guard.join().unwrap();
+    result
+}
+
+fn not_regular_input(error: &anyhow::Error, expected: &Path) {
+    use first_mlp::files::NotRegularFile;
+    assert!(
+        matches!(
+            error.downcast_ref::<NotRegularFile>(),
+            Some(NotRegularFile::Input { path, .. }) if path == expected
+        ),
+        "{}: {error:?}",
+        expected.display()
+    );
+}
+
+// Round 3, item 2: a checkpoint or a picture that is a FIFO hung forever,
+// and a device like /dev/zero as a checkpoint grew memory without bound.
+// Every input the crate opens itself must be a regular file (a link to one
+// is fine), checked before opening. Failed before (by reasoning: fs::read
+// and image's Reader::open open the FIFO and block; /dev/zero reads
+// forever).
+#[test]
+fn inputs_that_are_not_regular_files_are_refused_before_opening() {
+    let data = small_mnist();
+    let out = tempfile::tempdir().unwrap();
+    run(TrainConfig {
+        epochs: 1,
+        ..config(data.path(), out.path())
+    })
+    .unwrap();
+    let model = out.path().join("best.safetensors");
+    let idx = data.path().join("t10k-images-idx3-ubyte");
+    let special = tempfile::tempdir().unwrap();
+    let pipe = special.path().join("model.safetensors");
+    fifo(&pipe);
+    let error = without_hanging(&pipe, || classify_idx(&pipe, &idx)).unwrap_err();
+    not_regular_input(&error, &pipe);
+    let error = without_hanging(&pipe, || {
+        checkpoint::read_config::<TrainConfig>(&pipe, ModelKind::Mnist)
+    })
+    .unwrap_err();
+    not_regular_input(&error, &pipe);
+    let error = without_hanging(&pipe, || {
+        run(TrainConfig {
+            resume: Some(pipe.clone()),
+            ..config(data.path(), &out.path().join("resumed"))
+        })
+    })
+    .unwrap_err();
+    not_regular_input(&error, &pipe);
+    let error = without_hanging(&pipe, || {
+        speech_pipeline::predict_wav(&pipe, Path::new("any.wav"), None)
+    })
+    .unwrap_err();
+    not_regular_input(&error, &pipe);
+    // A picture that is a FIFO.
+    let picture = special.path().join("digit.png");
+    fifo(&picture);
+    let error = without_hanging(&picture, || {
+        first_mlp::mnist_pipeline::predict(&model, None, None, Some(&picture))
+    })
+    .unwrap_err();
+    not_regular_input(&error, &picture);
+    // A folder, and a device that never ends (where one can be made).
+    let error = classify_idx(special.path(), &idx).unwrap_err();
+    not_regular_input(&error, special.path());
+    let zero = special.path().join("zero.safetensors");
+    if zero_device(&zero) {
+        let error = classify_idx(&zero, &idx).unwrap_err();
+        not_regular_input(&error, &zero);
+    }
+    // A symbolic link to a regular checkpoint is fine.
+    let link = special.path().join("link.safetensors");
+    std::os::unix::fs::symlink(&model, &link).unwrap();
+    assert_eq!(classify_idx(&link, &idx).unwrap().len(), 100);
+}
+
+fn output_folder_error(error: &anyhow::Error) -> &first_mlp::files::OutputFolderError {
+    error
+        .downcast_ref()
+        .unwrap_or_else(|| panic!("expected OutputFolderError, got: {error:?}"))
+}
+
+// Round 3, item 1: the run's own files in --out that are symbolic links
+// (even dangling) or special files are refused, not replaced. Failed before
+// (by reasoning: the fresh run moved a link to a regular file into
+// previous/ but wrote over a dangling one through a rename, and
+// write_durably renamed over anything).
+#[test]
+fn run_files_that_are_links_or_special_files_are_refused() {
+    use first_mlp::files::{NotRegularFile, OutputFolderError};
+    let data = small_mnist();
+    let outside = tempfile::tempdir().unwrap();
+    let target = outside.path().join("kept.json");
+    fs::write(&target, b"not the program's").unwrap();
+    for (name, dangling) in [("run.json", false), ("best.safetensors", true)] {
+        let out = tempfile::tempdir().unwrap();
+        let link = out.path().join(name);
+        let to = if dangling {
+            outside.path().join("missing")
+        } else {
+            target.clone()
+        };
+        std::os::unix::fs::symlink(&to, &link).unwrap();
+        let error = run(config(data.path(), out.path())).unwrap_err();
+        assert!(
+            matches!(
+                output_folder_error(&error),
+                OutputFolderError::RunFile(NotRegularFile::Output { path, .. }) if *path == link
+            ),
+            "{error:?}"
+        );
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert!(!out.path().join("last.safetensors").exists());
+    }
+    assert_eq!(fs::read(&target).unwrap(), b"not the program's");
+    let out = tempfile::tempdir().unwrap();
+    let pipe = out.path().join("last.safetensors");
+    fifo(&pipe);
+    let error = run(config(data.path(), out.path())).unwrap_err();
+    assert!(
+        matches!(
+            output_folder_error(&error),
+            OutputFolderError::RunFile(NotRegularFile::Output { path, .. }) if *path == pipe
+        ),
+        "{error:?}"
+    );
+    assert!(!fs::symlink_metadata(&pipe).unwrap().file_type().is_file());
+}
+
+// Round 3, item 3a: a resume into an --out holding another complete run
+// overwrote that run; it is now set aside in previous/ as a fresh run
+// does. Failed before (by reasoning: a resumed run never moved anything,
+// and wrote best, last and run.json over the other run's).
+#[test]
+fn a_resume_into_another_runs_folder_sets_that_run_aside() {
+    let data = small_mnist();
+    let (one, two) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    run(TrainConfig {
+        epochs: 1,
+        ..config(data.path(), one.path())
+    })
+    .unwrap();
+    run(TrainConfig {
+        epochs: 1,
+        seed: 7,
+        ..config(data.path(), two.path())
+    })
+    .unwrap();
+    let other = [
+        fs::read(two.path().join("best.safetensors")).unwrap(),
+        fs::read(two.path().join("run.json")).unwrap(),
+    ];
+    run(TrainConfig {
+        resume: Some(one.path().join("last.safetensors")),
+        ..config(data.path(), two.path())
+    })
+    .unwrap();
+    let previous = two.path().join("previous");
+    assert_eq!(
+        [
+            fs::read(previous.join("best.safetensors")).unwrap(),
+            fs::read(previous.join("run.json")).unwrap(),
+        ],
+        other
+    );
+    assert_eq!(epoch_of(&two.path().join("last.safetensors")), 2);
+    // The checkpoint's own folder is continued, not set aside.
+    run(TrainConfig {
+        epochs: 3,
+        resume: Some(two.path().join("last.safetensors")),
+        ..config(data.path(), two.path())
+    })
+    .unwrap();
+    assert_eq!(fs::read(previous.join("run.json")).unwrap(), other[1]);
+    assert_eq!(epoch_of(&two.path().join("last.safetensors")), 3);
+}
+
+// Round 3, item 3b: a run killed after the move left partial files, which
+// the next fresh run moved into previous/, deleting the complete run kept
+// there. Now an incomplete run goes to interrupted/, previous/ is left
+// alone, and interrupted/last.safetensors resumes (without --out, in the
+// folder above). Failed before (by reasoning: any run files went to
+// previous/, replacing it).
+#[test]
+fn an_interrupted_runs_files_go_to_interrupted_and_stay_resumable() {
+    use first_mlp::files::{INTERRUPTED, PREVIOUS};
+    use first_mlp::training::GivenFlags;
+    let data = small_mnist();
+    let out = tempfile::tempdir().unwrap();
+    let one = TrainConfig {
+        epochs: 1,
+        ..config(data.path(), out.path())
+    };
+    run(one.clone()).unwrap();
+    let complete = fs::read(out.path().join("run.json")).unwrap();
+    run(TrainConfig {
+        seed: 1,
+        ..one.clone()
+    })
+    .unwrap();
+    let kept = fs::read(out.path().join(PREVIOUS).join("best.safetensors")).unwrap();
+    assert_eq!(
+        fs::read(out.path().join(PREVIOUS).join("run.json")).unwrap(),
+        complete
+    );
+    // The state a run killed after its first epoch leaves: checkpoints
+    // without run.json.
+    fs::remove_file(out.path().join("run.json")).unwrap();
+    let interrupted_last = fs::read(out.path().join("last.safetensors")).unwrap();
+    run(TrainConfig {
+        seed: 2,
+        ..one.clone()
+    })
+    .unwrap();
+    let interrupted = out.path().join(INTERRUPTED);
+    assert_eq!(
+        fs::read(interrupted.join("last.safetensors")).unwrap(),
+        interrupted_last
+    );
+    assert!(!interrupted.join("run.json").exists());
+    assert_eq!(
+        fs::read(out.path().join(PREVIOUS).join("best.safetensors")).unwrap(),
+        kept,
+        "previous/ was touched"
+    );
+    // Resumable from there; without --out it continues in the folder
+    // above, whose (complete) run is set aside in previous/.
+    let latest = fs::read(out.path().join("run.json")).unwrap();
+    let given: GivenFlags = ["data", "epochs", "resume", "quiet"]
+        .map(String::from)
+        .into();
+    let record = run(TrainConfig {
+        data: Some(data.path().to_owned()),
+        epochs: 2,
+        quiet: true,
+        resume: Some(interrupted.join("last.safetensors")),
+        given: Some(given),
+        ..TrainConfig::default()
+    })
+    .unwrap();
+    assert_eq!(record.config.out, out.path());
+    assert_eq!(epoch_of(&out.path().join("last.safetensors")), 2);
+    assert_eq!(
+        fs::read(out.path().join(PREVIOUS).join("run.json")).unwrap(),
+        latest
+    );
+    assert!(interrupted.join("last.safetensors").exists());
+}
+
+// Round 3, items 3c and 3d: an --out inside previous/, interrupted/ or the
+// staging folder is refused; a file at <out>/previous is refused (it was
+// deleted), and a staging folder that is a symbolic link is not followed
+// (files were moved outside the output folder). Failed before (by
+// reasoning: no check of the path; `remove_file(previous)`; create_dir_all
+// and rename followed the link).
+#[test]
+fn the_folders_of_kept_runs_are_neither_written_nor_followed() {
+    use first_mlp::files::OutputFolderError;
+    let data = small_mnist();
+    let out = tempfile::tempdir().unwrap();
+    run(TrainConfig {
+        epochs: 1,
+        ..config(data.path(), out.path())
+    })
+    .unwrap();
+    for component in ["previous", "interrupted", ".previous-moving"] {
+        let inside = out.path().join(component).join("run");
+        let error = run(config(data.path(), &inside)).unwrap_err();
+        assert!(
+            matches!(
+                output_folder_error(&error),
+                OutputFolderError::Reserved { component: c, .. } if c == component
+            ),
+            "{component}: {error:?}"
+        );
+        assert!(!inside.exists());
+    }
+    // A symbolic link into a kept folder.
+    let link = tempfile::tempdir().unwrap();
+    fs::create_dir(out.path().join("previous")).unwrap();
+    std::os::unix::fs::symlink(out.path().join("previous"), link.path().join("run")).unwrap();
+    let error = run(config(data.path(), &link.path().join("run"))).unwrap_err();
+    assert!(
+        matches!(
+            output_folder_error(&error),
+            OutputFolderError::Reserved { .. }
+        ),
+        "{error:?}"
+    );
+    fs::remove_dir(out.path().join("previous")).unwrap();
+    // A file named previous.
+    let file = out.path().join("previous");
+    fs::write(&file, b"my notes").unwrap();
+    let error = run(config(data.path(), out.path())).unwrap_err();
+    assert!(
+        matches!(
+            output_folder_error(&error),
+            OutputFolderError::KeptRunNotAFolder { path, .. } if *path == file
+        ),
+        "{error:?}"
+    );
+    assert_eq!(fs::read(&file).unwrap(), b"my notes");
+    assert!(out.path().join("run.json").exists());
+    fs::remove_file(&file).unwrap();
+    // A staging folder that links outside.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let staging = out.path().join(".previous-moving");
+    std::os::unix::fs::symlink(elsewhere.path(), &staging).unwrap();
+    let error = run(config(data.path(), out.path())).unwrap_err();
+    assert!(
+        matches!(
+            output_folder_error(&error),
+            OutputFolderError::KeptRunNotAFolder { path, .. } if *path == staging
+        ),
+        "{error:?}"
+    );
+    assert_eq!(fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+    assert!(out.path().join("run.json").exists());
+}
+
+/// `from` rewritten into `to` with the metadata `key` set to `value`, or
+/// removed (None).
+fn with_scalar(from: &Path, to: &Path, key: &str, value: Option<&str>) {
+    let bytes = fs::read(from).unwrap();
+    let n = usize::try_from(u64::from_le_bytes(bytes[..8].try_into().unwrap())).unwrap();
+    let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    let metadata = header["__metadata__"].as_object_mut().unwrap();
+    match value {
+        Some(value) => metadata.insert(key.to_owned(), value.into()),
+        None => metadata.remove(key),
+    };
+    let mut text = serde_json::to_string(&header).unwrap().into_bytes();
+    while !text.len().is_multiple_of(8) {
+        text.push(b' ');
+    }
+    let mut tampered = (text.len() as u64).to_le_bytes().to_vec();
+    tampered.extend(text);
+    tampered.extend(&bytes[8 + n..]);
+    fs::write(to, tampered).unwrap();
+}
+
+// Round 3, items 4 and 6: Adam's step count in a checkpoint is parsed
+// strictly (it silently became 0, other weights and exit 0; past i32::MAX it
+// wrapped into a negative power), and an epoch is canonical decimal ("02"
+// gave a self-contradicting message). Failed before (by reasoning:
+// `.parse().ok().unwrap_or(0)`, and `usize::from_str` accepts "02" and "+2").
+#[test]
+fn step_counts_and_epochs_are_parsed_strictly() {
+    let data = small_mnist();
+    let out = tempfile::tempdir().unwrap();
+    run(config(data.path(), out.path())).unwrap();
+    let last = out.path().join("last.safetensors");
+    let crafted = out.path().join("crafted.safetensors");
+    let max = u64::MAX.to_string();
+    for steps in [
+        Some(""),
+        Some("-1"),
+        Some("1.5"),
+        Some("+3"),
+        Some("03"),
+        Some(max.as_str()),
+        Some("2147483648"),
+        Some("1"),
+        None,
+    ] {
+        with_scalar(&last, &crafted, "optimizer.steps", steps);
+        let error = run(TrainConfig {
+            epochs: 3,
+            resume: Some(crafted.clone()),
+            ..config(data.path(), &out.path().join("resumed"))
+        })
+        .unwrap_err();
+        assert!(
+            matches!(
+                error.downcast_ref::<CheckpointError>(),
+                Some(CheckpointError::BadOptimizerState { tensor, path, .. })
+                    if tensor == "optimizer.steps" && *path == crafted
+            ),
+            "{steps:?}: {error:?}"
+        );
+    }
+    assert!(!out.path().join("resumed/last.safetensors").exists());
+    for epoch in ["02", "+2", " 2", ""] {
+        with_scalar(&last, &crafted, "epoch", Some(epoch));
+        let error = run(TrainConfig {
+            epochs: 3,
+            resume: Some(crafted.clone()),
+            ..config(data.path(), &out.path().join("resumed"))
+        })
+        .unwrap_err();
+        assert!(
+            matches!(
+                error.downcast_ref::<CheckpointError>(),
+                Some(CheckpointError::BadEpoch { value: Some(v), .. }) if v == epoch
+            ),
+            "{epoch:?}: {error:?}"
+        );
+    }
+}
+
+// Round 3, item 5: `--epochs 18446744073709551615` trained forever; the
+// count is capped. Failed before (by reasoning: only "at least 1" was
+// checked).
+#[test]
+fn the_epoch_count_is_capped() {
+    use first_mlp::training::MAX_EPOCHS;
+    let data = small_mnist();
+    let out = tempfile::tempdir().unwrap();
+    for epochs in [MAX_EPOCHS + 1, usize::MAX] {
+        let error = run(TrainConfig {
+            epochs,
+            ..config(data.path(), out.path())
+        })
+        .unwrap_err();
+        assert_eq!(invalid_flag(&error), "--epochs");
+        let error = speech_pipeline::run(SpeechConfig {
+            epochs,
+            ..speech_config(data.path(), out.path())
+        })
+        .unwrap_err();
+        assert_eq!(invalid_flag(&error), "--epochs");
+    }
+    assert_eq!(fs::read_dir(out.path()).unwrap().count(), 0);
 }

@@ -20,7 +20,9 @@ pub(super) struct AdamSettings {
 
 impl AdamSettings {
     pub(super) fn new(adam: &Adam) -> Self {
-        let t = adam.steps as i32;
+        // β^t for t beyond i32::MAX is 0 in f32, as it is at i32::MAX: a
+        // saturating conversion, never a wrap to a negative power.
+        let t = i32::try_from(adam.steps).unwrap_or(i32::MAX);
         Self {
             learning_rate: adam.learning_rate,
             beta1: adam.beta1,

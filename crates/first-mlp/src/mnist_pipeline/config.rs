@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::code::Code;
 use crate::datasets::mnist::Normalization;
 use crate::training::{
-    GivenFlags, InvalidSetting, OptimizerArg, Schedule, check_at_least_one, check_non_negative,
-    check_positive, check_widths, parse_non_negative, parse_positive,
+    GivenFlags, InvalidSetting, OptimizerArg, Schedule, check_at_least_one, check_epochs,
+    check_non_negative, check_positive, check_widths, parse_non_negative, parse_positive,
 };
 
 /// The range of `--validation`.
@@ -211,7 +211,7 @@ impl TrainConfig {
         check_positive("--lr", self.lr)?;
         check_non_negative("--weight-decay", self.weight_decay)?;
         check_validation(self.validation)?;
-        check_at_least_one("--epochs", self.epochs)?;
+        check_epochs(self.epochs)?;
         check_at_least_one("--batch-size", self.batch_size)?;
         check_widths(&self.hidden)?;
         Ok(())

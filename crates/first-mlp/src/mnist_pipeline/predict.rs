@@ -16,6 +16,7 @@ use super::config::TrainConfig;
 use super::{NORMALIZATION_MEAN, NORMALIZATION_STD};
 use crate::checkpoint::{self, CheckpointError, ModelKind};
 use crate::datasets::mnist::{CLASSES, Normalization, pixels};
+use crate::files;
 use crate::report::Evaluation;
 use crate::training::NoTestData;
 
@@ -239,8 +240,10 @@ impl std::error::Error for PictureError {}
 fn read_picture(path: &Path) -> Result<DynamicImage> {
     let context = || format!("reading the image {}", path.display());
     // The reader's default limits (512 MiB) bound what a header may claim.
-    let picture = image::io::Reader::open(path)
-        .and_then(image::io::Reader::with_guessed_format)
+    // A regular file, checked before opening: a FIFO would block forever.
+    let file = std::io::BufReader::new(files::open_regular(path)?);
+    let picture = image::io::Reader::new(file)
+        .with_guessed_format()
         .with_context(context)?
         .decode()
         .with_context(context)?;

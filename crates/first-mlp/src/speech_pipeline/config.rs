@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::code::{Cmvn, Code};
 use crate::training::{
-    GivenFlags, InvalidSetting, check_at_least_one, check_positive, check_widths, parse_positive,
+    GivenFlags, InvalidSetting, check_at_least_one, check_epochs, check_positive, check_widths,
+    parse_positive,
 };
 use speech::hw1p2::PHONEMES;
 
@@ -113,7 +114,7 @@ impl SpeechConfig {
     /// in code or read from a checkpoint) before any data is read.
     pub fn validate(&self) -> Result<(), InvalidSetting> {
         check_positive("--lr", self.lr)?;
-        check_at_least_one("--epochs", self.epochs)?;
+        check_epochs(self.epochs)?;
         check_at_least_one("--batch-size", self.batch_size)?;
         if !self.linear {
             check_widths(&self.hidden)?;

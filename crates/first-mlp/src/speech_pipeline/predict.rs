@@ -16,7 +16,7 @@ use super::config::SpeechConfig;
 use crate::checkpoint::{self, CheckpointError, ModelKind};
 use crate::code::Code;
 use crate::datasets::speech::{loader, windows};
-use crate::files::{check_output_not_input, write_atomically};
+use crate::files::{check_output_file, check_output_not_input, write_atomically};
 
 /// The predicted class of every frame, in order, by `code`'s windows and
 /// forward pass, with the model read from `model`. Outputs that are not
@@ -81,9 +81,12 @@ pub fn collapse(predicted: &[usize]) -> String {
 
 /// Labels every 10 ms frame of a 16 kHz WAV file with a saved model; the
 /// CSV goes to `csv`, written whole or not at all, which may not be the
-/// model or the WAV file ([`crate::files::OutputIsInput`]).
+/// model or the WAV file ([`crate::files::OutputIsInput`]), nor anything but
+/// a regular file or a new one ([`crate::files::NotRegularFile`]: a symbolic
+/// link, a FIFO or a device would be replaced by the rename).
 pub fn predict_wav(model: &Path, wav: &Path, csv: Option<&Path>) -> Result<()> {
     if let Some(csv) = csv {
+        check_output_file(csv)?;
         check_output_not_input("--csv", csv, &[model, wav])?;
     }
     let (config, _): (SpeechConfig, usize) = checkpoint::read_config(model, ModelKind::Speech)?;
