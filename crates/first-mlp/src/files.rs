@@ -93,12 +93,18 @@ pub enum NotRegularFile {
 impl fmt::Display for NotRegularFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Input { path, found } => write!(
-                f,
-                "{} is {found}, not a regular file; give a file (reading it could wait or \
-                 run forever)",
-                path.display()
-            ),
+            Self::Input { path, found } => {
+                write!(
+                    f,
+                    "{} is {found}, not a regular file; give a file",
+                    path.display()
+                )?;
+                // The reason to refuse it, where it is not plain.
+                if found.contains("FIFO") || found.contains("device") {
+                    write!(f, " (reading it could wait or run forever)")?;
+                }
+                Ok(())
+            }
             Self::Output { path, found } => write!(
                 f,
                 "{} is {found}, not a regular file, and writing there would replace it; \
@@ -130,6 +136,8 @@ fn file_type_text(kind: fs::FileType) -> &'static str {
         "a symbolic link"
     } else if kind.is_dir() {
         "a folder"
+    } else if kind.is_file() {
+        "a regular file"
     } else {
         "not a regular file"
     }
