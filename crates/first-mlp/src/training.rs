@@ -18,9 +18,10 @@ use course_support::optim::{Adam, Optimizer, Sgd};
 use course_support::stats::EpochStats;
 use engine::{EpochError, Trainer};
 use indicatif::{ProgressBar, ProgressStyle};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{self, Checkpoint, CheckpointError};
+use crate::checkpoint::{self, Checkpoint, CheckpointError, ModelKind};
 use crate::code::{Code, Diverged, Whose, stop_diverged};
 use crate::files::{self, Earlier, OutputFolder};
 use crate::report::EpochRecord;
@@ -240,6 +241,28 @@ pub fn check_saved_settings(
         checkpoint: checkpoint.to_owned(),
         setting,
     })
+}
+
+/// The configuration a `--resume` continues with, before the flags that may
+/// change are applied, and the epochs done: the checkpoint's own, of the
+/// `kind` the command needs, its epoch within its own count, its values
+/// valid, and no flag of `given` that disagrees with it. Both pipelines
+/// resume through it.
+pub fn read_resumed<T: Serialize + DeserializeOwned + Default>(
+    path: &Path,
+    kind: ModelKind,
+    given: &T,
+    flags: &[(&str, &str)],
+    explicit: Option<&GivenFlags>,
+    epochs: impl Fn(&T) -> usize,
+    validate: impl Fn(&T) -> Result<(), InvalidSetting>,
+) -> Result<(T, usize)> {
+    let (resumed, epoch): (T, usize) = checkpoint::read_config(path, kind)?;
+    checkpoint::check_resumable(path, epoch, epochs(&resumed))?;
+    // Its values come from the checkpoint, not from a flag.
+    check_saved_settings(path, validate(&resumed))?;
+    check_resume_flags(path, given, &T::default(), &resumed, flags, explicit)?;
+    Ok((resumed, epoch))
 }
 
 /// The last epoch a resumed run trains to: `epochs` when given (checked by

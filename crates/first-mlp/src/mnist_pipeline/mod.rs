@@ -181,20 +181,16 @@ pub fn run_with(config: TrainConfig, code: Code) -> Result<RunRecord> {
 fn settle(config: TrainConfig) -> Result<TrainConfig> {
     let config = match &config.resume {
         Some(path) => {
-            let (mut resumed, epoch): (TrainConfig, usize) =
-                checkpoint::read_config(path, ModelKind::Mnist)?;
-            checkpoint::check_resumable(path, epoch, resumed.epochs)?;
-            // Its values come from the checkpoint, not from a flag.
-            training::check_saved_settings(path, resumed.validate())?;
-            let defaults = TrainConfig::default();
-            training::check_resume_flags(
+            let (mut resumed, epoch) = training::read_resumed(
                 path,
+                ModelKind::Mnist,
                 &config,
-                &defaults,
-                &resumed,
                 &config::RESUMED_FLAGS,
                 config.given.as_ref(),
+                |c: &TrainConfig| c.epochs,
+                TrainConfig::validate,
             )?;
+            let defaults = TrainConfig::default();
             resumed.resume = config.resume.clone();
             resumed.teaching = config.teaching;
             resumed.epochs = training::resumed_epochs(

@@ -131,20 +131,16 @@ fn settle(mut config: SpeechConfig) -> Result<SpeechConfig> {
     let Some(path) = &config.resume else {
         return Ok(config);
     };
-    let (mut resumed, epoch): (SpeechConfig, usize) =
-        checkpoint::read_config(path, ModelKind::Speech)?;
-    checkpoint::check_resumable(path, epoch, resumed.epochs)?;
-    // Its values come from the checkpoint, not from a flag.
-    training::check_saved_settings(path, resumed.validate())?;
-    let defaults = SpeechConfig::default();
-    training::check_resume_flags(
+    let (mut resumed, epoch) = training::read_resumed(
         path,
+        ModelKind::Speech,
         &config,
-        &defaults,
-        &resumed,
         &config::RESUMED_FLAGS,
         config.given.as_ref(),
+        |c: &SpeechConfig| c.epochs,
+        SpeechConfig::validate,
     )?;
+    let defaults = SpeechConfig::default();
     // The data may have moved since: a --data given is where it is now.
     let data_given = config.was_given("data", config.data != training::absolute(&defaults.data));
     resumed.data = if data_given {
