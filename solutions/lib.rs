@@ -47,3 +47,15 @@ pub mod features;
 
 #[path = "stage-6/context.rs"]
 pub mod context;
+
+#[path = "stage-7/dropout.rs"]
+pub mod dropout;
+
+#[path = "stage-7/batch_norm.rs"]
+pub mod batch_norm;
+
+#[path = "stage-7/network.rs"]
+pub mod network;
+
+#[path = "stage-7/augment.rs"]
+pub mod augment;

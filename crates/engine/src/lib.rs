@@ -36,11 +36,33 @@
 //!
 //! Supported: linear layers, each optionally followed by one element-wise
 //! activation, trained with softmax cross-entropy on class labels by Adam or
-//! AdamW. Anything else (maxout, MSE, SGD) returns an error saying so; the
-//! teaching `train_step` handles it.
+//! AdamW, optionally with inverted dropout after each hidden layer (below).
+//! Anything else (maxout, batch normalisation, MSE, SGD) returns an error
+//! saying so; the teaching `train_step` handles it.
+//!
+//! Dropout ([`Trainer::with_dropout`], stage 7's): with a rate p in (0, 1),
+//! a training step ([`Trainer::step_with`], [`train_epoch_with`]) multiplies
+//! the output of each hidden layer (every linear layer but the last; after
+//! its activation if it has one) by a mask M, A ← A ⊙ M, and its backward
+//! pass multiplies dL/dA by the same mask before the activation's
+//! derivative, dZ = (dA ⊙ M) ⊙ f′(Z); the next layer's dW uses the masked
+//! A, which is what it saw. Neither the network's input nor the logits are
+//! dropped, and evaluation ([`Trainer::forward`]) drops nothing. The masks
+//! are drawn from the `ChaCha8Rng` the caller passes, as stage 7's
+//! `dropout_mask` draws them: for each step, each hidden layer in order
+//! (first first), a (batch, units) mask, one `rng.random::<f32>()` per
+//! entry in column-major order (every example of unit 0, then of unit 1,
+//! …), the entry 0 when its draw is below p, else 1/(1 − p) (computed in
+//! f32). So the same generator gives the teaching code's masks, bit for
+//! bit. They are drawn on one thread before the step's forward pass, and
+//! the multiplications are fused into the element-wise passes that apply
+//! the activation and its derivative. At p = 0 nothing is drawn and the
+//! step is the one without dropout, bit for bit.
 
 mod batch_copy;
 mod trainer;
 
 pub use batch_copy::BlockCopy;
-pub use trainer::{EpochError, Input, Trainer, Unsupported, faer_kernels, input, train_epoch};
+pub use trainer::{
+    EpochError, Input, Trainer, Unsupported, faer_kernels, input, train_epoch, train_epoch_with,
+};

@@ -4,6 +4,7 @@
 use course_support::batches::BatchLoader;
 use course_support::shape::ShapeError;
 use nalgebra::{DMatrix, DMatrixView, Dyn};
+use rand_chacha::ChaCha8Rng;
 use std::ops::Range;
 
 use course_support::activation::Activation;
@@ -13,13 +14,15 @@ use course_support::stats::EpochStats;
 
 mod adam;
 mod constant_inputs;
+mod dropout;
 mod elementwise;
 mod partner;
 mod products;
 use adam::{AdamSettings, adam_update};
 use constant_inputs::{ConstantInputs, Core};
 use elementwise::{
-    add_bias, add_bias_and_activate, column_sums, softmax_cross_entropy, times_derivative,
+    add_bias, add_bias_activate_and_drop, add_bias_and_activate, column_sums,
+    softmax_cross_entropy, times_derivative, times_mask_and_derivative,
 };
 use partner::{Partner, with_partner};
 pub use products::faer_kernels;
@@ -100,7 +103,9 @@ impl Buffer {
 pub struct Trainer {
     plans: Vec<Plan>,
     rows: usize,
-    /// Z of each linear layer, (batch, outputs): for the last layer, the logits.
+    /// Z of each linear layer, (batch, outputs): for the last layer, the
+    /// logits. (In a step with dropout, a hidden layer without an
+    /// activation holds its output here, Z ⊙ M.)
     pre_activation: Vec<Buffer>,
     /// f(Z) of each linear layer whose activation is not the identity.
     post_activation: Vec<Buffer>,
@@ -111,6 +116,14 @@ pub struct Trainer {
     grad_bias: Vec<Vec<f32>>,
     /// The first layer's input columns that are constant over the batch.
     constant_inputs: ConstantInputs,
+    /// Dropout's rate p in training, in [0, 1); 0 for none.
+    dropout: f32,
+    /// Dropout's mask of each hidden layer for the last step, (batch,
+    /// outputs): empty for the last layer, and for all when `dropout` is 0.
+    masks: Vec<Buffer>,
+    /// Whether the last forward pass applied the masks (a training step
+    /// with dropout), so that the backward pass applies them too.
+    dropping: bool,
 }
 
 impl Trainer {
@@ -157,8 +170,53 @@ impl Trainer {
                 .collect(),
             grad_bias: plans.iter().map(|p| vec![0.0; p.outputs]).collect(),
             constant_inputs: ConstantInputs::new(batch, plans[0].inputs, plans[0].outputs),
+            dropout: 0.0,
+            masks: vec![Buffer::default(); plans.len()],
+            dropping: false,
             plans,
         })
+    }
+
+    /// The same trainer with inverted dropout at rate p = `rate` after each
+    /// hidden layer in training (see [`Trainer::set_dropout`]).
+    pub fn with_dropout(mut self, rate: f32) -> Result<Self, Unsupported> {
+        self.set_dropout(rate)?;
+        Ok(self)
+    }
+
+    /// Sets dropout's rate p in training: after each hidden layer (every
+    /// linear layer but the last), after its activation if it has one, each
+    /// unit of each example is zeroed with probability p and the others are
+    /// scaled by 1/(1 − p), as stage 7's `dropout_mask` draws them (see the
+    /// crate docs). 0 (the default) is no dropout; a rate outside [0, 1),
+    /// or NaN, is an error and changes nothing. Above 0, training steps need
+    /// a generator to draw the masks ([`Trainer::step_with`]);
+    /// [`Trainer::forward`] (evaluation) never drops.
+    pub fn set_dropout(&mut self, rate: f32) -> Result<(), Unsupported> {
+        self.dropout = dropout::check_rate(rate)?;
+        if self.dropout > 0.0 {
+            let last = self.plans.len() - 1;
+            for (layer, plan) in self.plans.iter().enumerate().take(last) {
+                // As many rows as the layer's other buffers have room for.
+                let rows = self.pre_activation[layer].data.len() / plan.outputs.max(1);
+                self.masks[layer] = Buffer::new(rows, plan.outputs);
+            }
+        }
+        Ok(())
+    }
+
+    /// Dropout's rate in training (0 for none).
+    pub fn dropout(&self) -> f32 {
+        self.dropout
+    }
+
+    /// Dropout's mask of hidden layer `layer` (counting linear layers) from
+    /// the last training step with dropout: (batch, units) values, column
+    /// after column, each 0 or 1/(1 − p). None for the last layer, or when
+    /// the last step or forward pass did not drop.
+    pub fn dropout_mask(&self, layer: usize) -> Option<&[f32]> {
+        let last = self.plans.len() - 1;
+        (self.dropping && layer < last).then(|| self.masks[layer].slice(self.rows))
     }
 
     /// Whether the first layer's products leave out the input columns that
@@ -192,6 +250,7 @@ impl Trainer {
         self.check_network(mlp)?;
         self.check_input(input)?;
         self.reserve(input.nrows(), false);
+        self.dropping = false;
         with_partner(|partner| self.forward_layers(partner, mlp, input));
         Ok(self.output())
     }
@@ -202,7 +261,8 @@ impl Trainer {
     /// then holds the logits it was computed from.
     ///
     /// Every input is checked before anything changes: on an error the
-    /// network and the optimiser are as they were.
+    /// network and the optimiser are as they were. With dropout (a rate
+    /// above 0) it is an error: use [`Trainer::step_with`] and a generator.
     pub fn step(
         &mut self,
         mlp: &mut Mlp,
@@ -210,8 +270,28 @@ impl Trainer {
         input: Input<'_>,
         labels: &[usize],
     ) -> Result<f32, ShapeError> {
+        self.step_with(mlp, adam, input, labels, None)
+    }
+
+    /// [`Trainer::step`] with dropout's masks drawn from `rng` when the
+    /// rate is above 0: one `rng.random::<f32>()` per hidden unit of each
+    /// example, first hidden layer first (as stage 7's `dropout_mask` for
+    /// each hidden layer in turn). Without dropout `rng` is not used (and
+    /// may be None); with dropout, None is an error.
+    ///
+    /// Every input is checked before anything changes: on an error the
+    /// network, the optimiser and `rng` are as they were.
+    pub fn step_with(
+        &mut self,
+        mlp: &mut Mlp,
+        adam: &mut Adam,
+        input: Input<'_>,
+        labels: &[usize],
+        rng: Option<&mut ChaCha8Rng>,
+    ) -> Result<f32, ShapeError> {
         self.check_batch(mlp, input, labels)?;
         self.check_moments(adam)?;
+        let rng = self.check_rng(rng)?;
         if adam.first_moment.is_empty() {
             adam.first_moment = self
                 .grad_weights
@@ -222,6 +302,7 @@ impl Trainer {
             adam.second_moment = adam.first_moment.clone();
         }
         self.reserve(input.nrows(), true);
+        self.draw_masks(rng);
         adam.steps += 1;
         let settings = AdamSettings::new(adam);
         let moments = Moments {
@@ -256,6 +337,38 @@ impl Trainer {
             times_derivative(grad, pre.slice(self.rows), plan.activation);
         }
         loss
+    }
+
+    /// The generator for dropout's masks: None without dropout; an error
+    /// when dropout needs one and there is none.
+    fn check_rng<'r>(
+        &self,
+        rng: Option<&'r mut ChaCha8Rng>,
+    ) -> Result<Option<&'r mut ChaCha8Rng>, ShapeError> {
+        match (self.dropout > 0.0, rng) {
+            (false, _) => Ok(None),
+            (true, Some(rng)) => Ok(Some(rng)),
+            (true, None) => Err(ShapeError::value(
+                "fast step dropout masks",
+                format!(
+                    "a ChaCha8Rng to draw them from (the dropout rate is {}; use step_with or train_epoch_with)",
+                    self.dropout
+                ),
+                "none",
+            )),
+        }
+    }
+
+    /// Draws this step's masks (when `rng` is Some: dropout is on), and
+    /// notes whether the passes apply them.
+    fn draw_masks(&mut self, rng: Option<&mut ChaCha8Rng>) {
+        self.dropping = rng.is_some();
+        if let Some(rng) = rng {
+            let last = self.plans.len() - 1;
+            for mask in &mut self.masks[..last] {
+                dropout::draw_mask(mask.slice_mut(self.rows), self.dropout, rng);
+            }
+        }
     }
 
     /// Checks a batch against the network and the trainer before anything changes.
@@ -295,11 +408,16 @@ impl Trainer {
             true => &mut self.grad_pre_activation,
             false => &mut [],
         };
+        let masks: &mut [Buffer] = match gradients && self.dropout > 0.0 {
+            true => &mut self.masks,
+            false => &mut [],
+        };
         for buffer in self
             .pre_activation
             .iter_mut()
             .chain(&mut self.post_activation)
             .chain(backward)
+            .chain(masks)
         {
             buffer.reserve(rows);
         }
@@ -309,15 +427,31 @@ impl Trainer {
     /// network: what `step` computes before its updates (for checking the
     /// gradients and for timing the backward pass on its own). The
     /// gradients are then in [`Trainer::weight_gradient`] and
-    /// [`Trainer::bias_gradient`].
+    /// [`Trainer::bias_gradient`]. With dropout it is an error: use
+    /// [`Trainer::gradients_with`].
     pub fn gradients(
         &mut self,
         mlp: &Mlp,
         input: Input<'_>,
         labels: &[usize],
     ) -> Result<f32, ShapeError> {
+        self.gradients_with(mlp, input, labels, None)
+    }
+
+    /// [`Trainer::gradients`] with dropout's masks drawn from `rng`, as
+    /// [`Trainer::step_with`] draws them: the loss and gradients of the
+    /// network with those units dropped.
+    pub fn gradients_with(
+        &mut self,
+        mlp: &Mlp,
+        input: Input<'_>,
+        labels: &[usize],
+        rng: Option<&mut ChaCha8Rng>,
+    ) -> Result<f32, ShapeError> {
         self.check_batch(mlp, input, labels)?;
+        let rng = self.check_rng(rng)?;
         self.reserve(input.nrows(), true);
+        self.draw_masks(rng);
         Ok(with_partner(|partner| {
             let loss = self.forward_and_loss(partner, mlp, input, labels);
             self.backward(partner, Network::Read(mlp), input);
@@ -342,10 +476,13 @@ impl Trainer {
     /// Z = A Wᵀ + b and f(Z), layer by layer. Each layer's output units are
     /// split in two, one half per core: a half is a contiguous block of
     /// columns of Z (column-major), so each core also adds the bias and
-    /// applies the activation to its own half, while it is in its cache.
+    /// applies the activation to its own half, while it is in its cache
+    /// (and, in a step with dropout, multiplies a hidden layer's output by
+    /// its mask).
     fn forward_layers(&mut self, partner: &Partner, mlp: &Mlp, input: Input<'_>) {
         let rows = self.rows;
         let skipping = self.constant_inputs.find(input);
+        let last = self.plans.len() - 1;
         for (layer, plan) in self.plans.iter().enumerate() {
             let linear = linear_layer(mlp, plan);
             let (pre_done, pre_rest) = self.pre_activation.split_at_mut(layer);
@@ -364,6 +501,13 @@ impl Trainer {
             let out = post_rest[0].slice_mut(rows);
             let (out0, out1) = out.split_at_mut(if out.is_empty() { 0 } else { split * rows });
             let (b0, b1) = linear.bias.as_slice().split_at(split);
+            let (mask0, mask1) = match self.dropping && layer < last {
+                true => {
+                    let (m0, m1) = self.masks[layer].slice(rows).split_at(split * rows);
+                    (Some(m0), Some(m1))
+                }
+                false => (None, None),
+            };
             let weights = &linear.weights;
             // The first layer without its constant input columns, or not.
             let (skip, [core0, core1]) = match (layer, skipping) {
@@ -374,24 +518,25 @@ impl Trainer {
                 _ => (None, [None, None]),
             };
             let half = |units: Range<usize>,
-                        z: &mut [f32],
-                        out: &mut [f32],
+                        (z, out): (&mut [f32], &mut [f32]),
                         bias: &[f32],
+                        mask: Option<&[f32]>,
                         core: Option<&mut Core>| {
+                let finish = (plan.activation, mask);
                 if let (Some(columns), Some(core)) = (skip, core) {
                     let constant = columns.constant;
                     let (w, bias) = core.fold_constant_columns(weights, bias, units, constant);
-                    return forward_units(columns.varying(), w, bias, z, out, plan.activation);
+                    return forward_units(columns.varying(), w, bias, (z, out), finish);
                 }
                 let w =
                     weights.view_with_steps((units.start, 0), (units.len(), plan.inputs), (0, 0));
-                forward_units(a, w, bias, z, out, plan.activation)
+                forward_units(a, w, bias, (z, out), finish)
             };
             both(
                 partner,
                 rows * plan.inputs * plan.outputs,
-                || half(0..split, z0, out0, b0, core0),
-                || half(split..plan.outputs, z1, out1, b1, core1),
+                || half(0..split, (z0, out0), b0, mask0, core0),
+                || half(split..plan.outputs, (z1, out1), b1, mask1, core1),
             );
         }
     }
@@ -474,7 +619,8 @@ impl Trainer {
                     let z = self.pre_activation[layer - 1].slice(rows);
                     // The input gradient of the first layer is not needed to train.
                     let grad_a = grad_before[layer - 1].slice_mut(rows);
-                    (a, Some((grad_a, z, before.activation)))
+                    let mask = self.dropping.then(|| self.masks[layer - 1].slice(rows));
+                    (a, Some((grad_a, z, before.activation, mask)))
                 }
             };
             let out = plan.outputs;
@@ -483,10 +629,20 @@ impl Trainer {
             let (gw0, gw1) = self.grad_weights[layer].split_at_mut(split * out);
             let (previous0, previous1) = match previous {
                 None => (None, None),
-                Some((grad_a, z, activation)) => {
+                Some((grad_a, z, activation, mask)) => {
                     let (ga0, ga1) = grad_a.split_at_mut(split * rows);
                     let (z0, z1) = z.split_at(split * rows);
-                    (Some((ga0, z0, activation)), Some((ga1, z1, activation)))
+                    let (m0, m1) = match mask {
+                        Some(mask) => {
+                            let (m0, m1) = mask.split_at(split * rows);
+                            (Some(m0), Some(m1))
+                        }
+                        None => (None, None),
+                    };
+                    (
+                        Some((ga0, z0, activation, m0)),
+                        Some((ga1, z1, activation, m1)),
+                    )
                 }
             };
             let half = |columns: Range<usize>,
@@ -586,7 +742,8 @@ pub enum EpochError {
 /// Stage 5's `train_epoch` on the fast path: one epoch of Adam steps over
 /// the loader's batches, with the same running figures and `on_batch`
 /// callback. Stops with [`EpochError::NonFiniteLoss`] at the first batch
-/// whose loss is not finite, before calling `on_batch` for it.
+/// whose loss is not finite, before calling `on_batch` for it. With
+/// dropout it is an error: use [`train_epoch_with`].
 pub fn train_epoch(
     trainer: &mut Trainer,
     mlp: &mut Mlp,
@@ -594,6 +751,23 @@ pub fn train_epoch(
     loader: &mut BatchLoader,
     on_batch: &mut (dyn FnMut(&EpochStats) + Send),
 ) -> Result<EpochStats, EpochError> {
+    train_epoch_with(trainer, mlp, adam, loader, None, on_batch)
+}
+
+/// [`train_epoch`] with dropout's masks drawn from `rng` for each step in
+/// turn ([`Trainer::step_with`]): needed when the trainer's dropout rate
+/// is above 0 (None is then an error, before the first batch), not used
+/// when it is 0. The running loss and accuracy are those of the training
+/// batches as trained on, with their units dropped.
+pub fn train_epoch_with(
+    trainer: &mut Trainer,
+    mlp: &mut Mlp,
+    adam: &mut Adam,
+    loader: &mut BatchLoader,
+    mut rng: Option<&mut ChaCha8Rng>,
+    on_batch: &mut (dyn FnMut(&EpochStats) + Send),
+) -> Result<EpochStats, EpochError> {
+    trainer.check_rng(rng.as_deref_mut())?;
     // The whole epoch runs on the thread pool, so that each step's partner
     // and the loader's copies are hand-overs between its threads, not round
     // trips from here.
@@ -604,7 +778,7 @@ pub fn train_epoch(
         loader.start_epoch();
         let mut step = 0;
         while let Some((inputs, labels)) = loader.next_batch() {
-            let loss = trainer.step(mlp, adam, input(inputs), labels)?;
+            let loss = trainer.step_with(mlp, adam, input(inputs), labels, rng.as_deref_mut())?;
             step += 1;
             // Checked here, on the pool's thread, so that the caller gets an
             // error rather than a panic from its callback across rayon.
@@ -722,9 +896,10 @@ impl<'a> Weights<'a> {
     }
 }
 
-/// The same columns of dA (to fill) and of Z, with the activation between
-/// them; None for the first layer.
-type Previous<'a> = Option<(&'a mut [f32], &'a [f32], Activation)>;
+/// The same columns of dA (to fill), of Z and of dropout's mask (in a step
+/// with dropout), with the activation between Z and A; None for the first
+/// layer.
+type Previous<'a> = Option<(&'a mut [f32], &'a [f32], Activation, Option<&'a [f32]>)>;
 
 // ANCHOR: split
 /// Where to split `n` units or features between the two cores: in half.
@@ -746,23 +921,24 @@ fn both(partner: &Partner, work: usize, first: impl FnOnce(), second: impl FnOnc
 
 // ANCHOR: forward_units
 /// One half of a layer's forward pass: Z = A Wᵀ + b and f(Z) for the output
-/// units whose weights are the rows of `w`.
+/// units whose weights are the rows of `w`, then f(Z) ⊙ M when dropout's
+/// mask M is given (in place in Z for the identity).
 fn forward_units(
     a: Input<'_>,
     w: Input<'_>,
     bias: &[f32],
-    z: &mut [f32],
-    out: &mut [f32],
-    activation: Activation,
+    (z, out): (&mut [f32], &mut [f32]),
+    (activation, mask): (Activation, Option<&[f32]>),
 ) {
     if bias.is_empty() {
         return;
     }
     let rows = a.nrows();
     multiply(z, (rows, w.nrows()), a, false, w, true);
-    match activation {
-        Activation::Identity => add_bias(z, rows, bias),
-        _ => add_bias_and_activate(z, out, rows, bias, activation),
+    match (activation, mask) {
+        (_, Some(mask)) => add_bias_activate_and_drop(z, out, rows, bias, activation, mask),
+        (Activation::Identity, None) => add_bias(z, rows, bias),
+        (_, None) => add_bias_and_activate(z, out, rows, bias, activation),
     }
 }
 // ANCHOR_END: forward_units
@@ -783,12 +959,14 @@ fn backward_features(
     if columns == 0 {
         return;
     }
-    if let Some((grad_a, z, activation)) = previous {
+    if let Some((grad_a, z, activation, mask)) = previous {
         let w =
             DMatrixView::from_slice_with_strides(weights.values(), outputs, columns, 1, outputs);
         multiply(grad_a, (rows, columns), grad_z, false, w, false);
-        if activation != Activation::Identity {
-            times_derivative(grad_a, z, activation);
+        match (activation, mask) {
+            (_, Some(mask)) => times_mask_and_derivative(grad_a, mask, z, activation),
+            (Activation::Identity, None) => {}
+            (_, None) => times_derivative(grad_a, z, activation),
         }
     }
     multiply(grad_w, (outputs, columns), grad_z, true, a, false);

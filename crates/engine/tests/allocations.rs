@@ -16,6 +16,8 @@ use course_support::network::{Init, Mlp};
 use course_support::optim::Adam;
 use engine::{Trainer, faer_kernels, input};
 use nalgebra::DMatrix;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 struct Counting;
 
@@ -56,6 +58,10 @@ fn steady_state_rounds_take_no_page_faults_and_allocate_only_for_packing() {
     .unwrap();
     let mut adam = Adam::new(1e-3);
     let mut trainer = Trainer::new(&mlp, 128).unwrap();
+    // And steps with dropout, whose masks are drawn into buffers of their own.
+    let (mut dropped, mut dropped_adam) = (mlp.clone(), Adam::new(1e-3));
+    let mut dropout = Trainer::new(&mlp, 128).unwrap().with_dropout(0.2).unwrap();
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
     let x = DMatrix::from_fn(128, 784, |r, c| {
         ((r * 31 + c * 17) % 97) as f32 / 97.0 - 0.5
     });
@@ -77,6 +83,15 @@ fn steady_state_rounds_take_no_page_faults_and_allocate_only_for_packing() {
             assert_eq!(trainer.skipped_inputs(), 200, "constant columns left out");
             trainer.forward(&mlp, input(&x)).unwrap();
             assert_eq!(trainer.skipped_inputs(), 0, "constant columns left out");
+            dropout
+                .step_with(
+                    &mut dropped,
+                    &mut dropped_adam,
+                    input(&background),
+                    &labels,
+                    Some(&mut rng),
+                )
+                .unwrap();
         }
         let faults_before = minor_page_faults();
         let before = ALLOCATIONS.load(Ordering::Relaxed);
@@ -86,6 +101,15 @@ fn steady_state_rounds_take_no_page_faults_and_allocate_only_for_packing() {
                 .step(&mut mlp, &mut adam, input(&background), &labels)
                 .unwrap();
             trainer.forward(&mlp, input(&x)).unwrap();
+            dropout
+                .step_with(
+                    &mut dropped,
+                    &mut dropped_adam,
+                    input(&background),
+                    &labels,
+                    Some(&mut rng),
+                )
+                .unwrap();
         }
         let allocations = ALLOCATIONS.load(Ordering::Relaxed) - before;
         let faults = minor_page_faults().zip(faults_before).map(|(a, b)| a - b);
@@ -96,9 +120,9 @@ fn steady_state_rounds_take_no_page_faults_and_allocate_only_for_packing() {
         "the steps trained: loss {loss}"
     );
     // Per round: a forward pass (2 + 2 + 1 products: two layers split
-    // between the cores, the last one whole), and a step (the same 5, then
-    // 2 + 4 + 2 backward), 18 products.
-    let products = 18 * ROUNDS;
+    // between the cores, the last one whole), and two steps (the same 5,
+    // then 2 + 4 + 2 backward), 31 products.
+    let products = 31 * ROUNDS;
     if faer_kernels() {
         assert_eq!(
             allocations, 0,

@@ -7,6 +7,7 @@
 //! use these types.
 
 pub mod activation;
+pub mod augmentation;
 pub mod batches;
 pub mod check;
 pub mod data;
@@ -15,6 +16,7 @@ pub mod gradients;
 pub mod library_panics;
 pub mod network;
 pub mod optim;
+pub mod regularise;
 pub mod shape;
 pub mod speech;
 pub mod stats;

@@ -1,6 +1,7 @@
 //! The element-wise passes of a step, compiled for AVX-512 and AVX2 as well
-//! and picked at run time: bias and activation, the activation's
-//! derivative, the bias gradients, and the softmax cross-entropy.
+//! and picked at run time: bias and activation (and dropout's mask), the
+//! activation's derivative (after dropout's mask), the bias gradients, and
+//! the softmax cross-entropy.
 
 use course_support::activation::Activation;
 use reference::activations::{apply, derivative, relu, relu_derivative};
@@ -52,6 +53,75 @@ pub(super) fn add_bias_and_activate(
     }
 }
 // ANCHOR_END: add_bias_and_activate
+
+/// z += b, then out = f(z) ⊙ m (dropout's mask), in one pass; with the
+/// identity (`out` empty) z = (z + b) ⊙ m in place.
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma"))]
+pub(super) fn add_bias_activate_and_drop(
+    z: &mut [f32],
+    out: &mut [f32],
+    rows: usize,
+    bias: &[f32],
+    activation: Activation,
+    mask: &[f32],
+) {
+    let masks = mask.chunks_exact(rows);
+    match activation {
+        Activation::Identity => {
+            for ((z, mask), &b) in z.chunks_exact_mut(rows).zip(masks).zip(bias) {
+                for (z, &m) in z.iter_mut().zip(mask) {
+                    *z = (*z + b) * m;
+                }
+            }
+        }
+        Activation::Relu => {
+            let columns = z.chunks_exact_mut(rows).zip(out.chunks_exact_mut(rows));
+            for (((z, out), mask), &b) in columns.zip(masks).zip(bias) {
+                for ((z, out), &m) in z.iter_mut().zip(out).zip(mask) {
+                    *z += b;
+                    *out = relu(*z) * m;
+                }
+            }
+        }
+        other => {
+            let columns = z.chunks_exact_mut(rows).zip(out.chunks_exact_mut(rows));
+            for (((z, out), mask), &b) in columns.zip(masks).zip(bias) {
+                for ((z, out), &m) in z.iter_mut().zip(out).zip(mask) {
+                    *z += b;
+                    *out = apply(other, *z) * m;
+                }
+            }
+        }
+    }
+}
+
+/// grad ⊙= m (dropout's mask), then ⊙= f′(z), entry by entry: backward
+/// through dropout, then through the activation.
+#[multiversion::multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma"))]
+pub(super) fn times_mask_and_derivative(
+    grad: &mut [f32],
+    mask: &[f32],
+    z: &[f32],
+    activation: Activation,
+) {
+    match activation {
+        Activation::Identity => {
+            for (g, &m) in grad.iter_mut().zip(mask) {
+                *g *= m;
+            }
+        }
+        Activation::Relu => {
+            for ((g, &m), &z) in grad.iter_mut().zip(mask).zip(z) {
+                *g = *g * m * relu_derivative(z);
+            }
+        }
+        other => {
+            for ((g, &m), &z) in grad.iter_mut().zip(mask).zip(z) {
+                *g = *g * m * derivative(other, z);
+            }
+        }
+    }
+}
 
 /// grad ⊙= f′(z), entry by entry.
 #[multiversion::multiversion(targets("x86_64+avx512f+avx512vl", "x86_64+avx2+fma"))]

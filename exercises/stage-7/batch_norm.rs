@@ -1,0 +1,112 @@
+//! Stage 7: batch normalisation. Your exercise: fill in every `// TODO`.
+//!
+//! A batch-norm layer standardises each feature (column) of its input: in
+//! training with the batch's own mean and variance, which it also folds
+//! into running estimates; in evaluation with those running estimates, so
+//! an example's output no longer depends on the rest of its batch. Then it
+//! scales by γ and shifts by β, both learnt.
+//!
+//! Given code it uses, from `crates/support/src/`: `BatchNorm`,
+//! `BatchNormCache`, `BatchNormGradients` and `BatchNormBackward` in
+//! `regularise.rs`; `check_gradients` and `Tolerance` in `gradcheck.rs`.
+
+use course_support::gradcheck::{GradientReport, Tolerance, check_gradients};
+use course_support::regularise::{
+    BatchNorm, BatchNormBackward, BatchNormCache, BatchNormGradients,
+};
+use course_support::shape::{Expected, Found, ShapeError};
+use nalgebra::{DMatrix, DVector};
+
+// ANCHOR: batch_norm_train
+/// Batch normalisation in training, on a batch X of shape (N, F), F =
+/// `bn.features()`. For each feature j, over the batch's N rows:
+///
+/// - μ_j = (1/N) Σ_n x_nj and σ²_j = (1/N) Σ_n (x_nj − μ_j)², the biased
+///   variance (divided by N);
+/// - x̂_nj = (x_nj − μ_j) / √(σ²_j + ε), and y_nj = γ_j x̂_nj + β_j.
+///
+/// Then, as PyTorch, the running estimates move towards the batch's by the
+/// momentum m: running_mean ← (1 − m) running_mean + m μ, and
+/// running_var ← (1 − m) running_var + m σ²_unbiased, where the unbiased
+/// variance divides by N − 1.
+///
+/// Returns Y (N, F) and the cache the backward pass needs (x̂ and
+/// 1/√(σ² + ε)). Compute the statistics in two passes (the mean, then the
+/// squared deviations from it), accumulating in f64: one pass of
+/// E[x²] − E[x]² loses every digit when the values sit far from zero. A
+/// constant column has σ² = 0, so x̂ = 0 there (ε keeps it finite).
+/// Errors, before any change to `bn`: an input that is not F wide (a shape
+/// error), and a batch of fewer than 2 rows (an error with
+/// `Expected::Described` and `Found::Shape(rows, columns)`): one row has no
+/// variance to estimate, and PyTorch refuses it too.
+pub fn batch_norm_train(
+    bn: &mut BatchNorm,
+    input: &DMatrix<f32>,
+) -> Result<(DMatrix<f32>, BatchNormCache), ShapeError> {
+    // TODO: the errors first (nothing may change before them), then per feature
+    // the statistics, x̂, y and the running estimates, and the cache.
+    todo!("batch_norm_train")
+}
+// ANCHOR_END: batch_norm_train
+
+// ANCHOR: batch_norm_eval
+/// Batch normalisation in evaluation: each feature j standardised with the
+/// running estimates, y_nj = γ_j (x_nj − running_mean_j) /
+/// √(running_var_j + ε) + β_j. Each row on its own, so any batch size
+/// works, 1 included; `bn` does not change. An input that is not F wide is
+/// a shape error.
+pub fn batch_norm_eval(bn: &BatchNorm, input: &DMatrix<f32>) -> Result<DMatrix<f32>, ShapeError> {
+    // TODO: y above, after checking the input's width.
+    todo!("batch_norm_eval")
+}
+// ANCHOR_END: batch_norm_eval
+
+// ANCHOR: batch_norm_backward
+/// Backward through batch normalisation in training, given the forward
+/// pass's cache and dL/dY (N, F). μ and σ² depend on every row of the
+/// batch, so the gradient flows through them too; per feature j, with
+/// s = 1/√(σ²_j + ε) and sums over the batch's rows n:
+///
+/// - dL/dβ_j = Σ_n dy_nj;
+/// - dL/dγ_j = Σ_n dy_nj x̂_nj;
+/// - dL/dx_nj = (γ_j s / N) (N dy_nj − Σ_n dy_nj − x̂_nj Σ_n dy_nj x̂_nj).
+///
+/// A dL/dY of another shape than the cache's x̂, or a cache of another
+/// width than the layer, is a shape error.
+pub fn batch_norm_backward(
+    bn: &BatchNorm,
+    cache: &BatchNormCache,
+    grad_output: &DMatrix<f32>,
+) -> Result<BatchNormGradients, ShapeError> {
+    // TODO: the shape checks, then the three gradients above, feature by feature.
+    todo!("batch_norm_backward")
+}
+// ANCHOR_END: batch_norm_backward
+
+// ANCHOR: check_batch_norm_backward
+/// Checks a batch-norm layer's backward pass with the course's gradient
+/// checker, as stage 4's `check_linear_backward` does a linear layer's. For
+/// the loss L = Σ R ⊙ Y, where Y is the layer's training-mode output for
+/// `input` (the batch's own statistics) and `r` a fixed matrix R of Y's
+/// shape, dL/dY = R; so `backward(bn, cache, r)` must match the slopes of L
+/// with respect to every γ, every β and every input. The report lists the
+/// tensors "gamma", "beta" and "input", in that order, checked with a step
+/// of 1e-2 and `Tolerance::F32` (L summed in f64); for the input's report,
+/// `rows` is the batch size.
+///
+/// Every forward pass runs on a copy of `bn`: the check must not move the
+/// layer's running estimates. The input's columns should vary by about 1 or
+/// more (x̂ bends on the scale of σ). A `backward` or a forward pass that
+/// refuses the shapes is its error.
+pub fn check_batch_norm_backward(
+    backward: BatchNormBackward,
+    bn: &BatchNorm,
+    input: &DMatrix<f32>,
+    r: &DMatrix<f32>,
+) -> Result<GradientReport, ShapeError> {
+    // TODO: the forward pass on a copy for the cache, your `backward`, the
+    // three named tensors, and a loss closure that rebuilds γ, β and the input
+    // from the checker's values and runs a training forward pass on a fresh copy.
+    todo!("check_batch_norm_backward")
+}
+// ANCHOR_END: check_batch_norm_backward

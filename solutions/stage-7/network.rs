@@ -1,0 +1,165 @@
+//! Stage 7: a network with batch normalisation and dropout, in its two
+//! modes (reference solution).
+//!
+//! - Evaluation (`forward_eval`): dropout is the identity (no function is
+//!   needed for it: the input passes unchanged), and each batch-norm layer
+//!   uses its running estimates. It takes `&Network` and no random number
+//!   generator, so it can change nothing and draw nothing.
+//! - Training (`train_step`): dropout draws fresh masks and batch norm uses
+//!   the batch's statistics and moves its running estimates. It takes
+//!   `&mut Network` and an rng, so the two modes cannot be mixed up
+//!   silently: there is no `training: bool` flag to forget.
+//!
+//! Given code it uses, from `crates/support/src/`: `Network` and `Part` in
+//! `regularise.rs`; `Step` and `Targets` in `gradients.rs`; `Optimizer` in
+//! `optim.rs`; `Layer` in `network.rs`. From the reference of stages 3 and
+//! 4: `layer_forward`, `linear_backward`, `activation_backward`,
+//! `maxout_backward`, `cross_entropy`, `cross_entropy_gradient` and `step`.
+//! From this stage: your dropout and batch norm, and `Saved` (below).
+
+use course_support::gradients::{Step, Targets};
+use course_support::network::Layer;
+use course_support::optim::Optimizer;
+use course_support::regularise::{BatchNormCache, Network, Part};
+use course_support::shape::ShapeError;
+use nalgebra::DMatrix;
+use rand_chacha::ChaCha8Rng;
+
+use crate::backward::{activation_backward, linear_backward, maxout_backward};
+use crate::batch_norm::{batch_norm_backward, batch_norm_eval, batch_norm_train};
+use crate::dropout::{dropout_backward, dropout_forward, dropout_mask};
+use crate::losses::{cross_entropy, cross_entropy_gradient};
+use crate::mlp::layer_forward;
+use crate::optim::step;
+
+/// What one part of the network keeps from a training forward pass for its
+/// backward pass (given: `train_step` may use it): a layer its input, a
+/// batch-norm layer its cache, dropout its mask.
+enum Saved {
+    Input(DMatrix<f32>),
+    Cache(BatchNormCache),
+    Mask(DMatrix<f32>),
+}
+
+// ANCHOR: forward_eval
+/// The network's output (logits, (batch, classes)) in evaluation mode: the
+/// batch goes through `network.parts()` in order; a layer computes its
+/// forward pass, a batch-norm layer `batch_norm_eval` (the running
+/// estimates), and dropout passes its input on unchanged. Any batch size
+/// works, 1 included, and each row's output depends on that row alone.
+pub fn forward_eval(network: &Network, input: &DMatrix<f32>) -> Result<DMatrix<f32>, ShapeError> {
+    let mut current = input.clone();
+    for part in network.parts() {
+        current = match part {
+            Part::Layer(_, layer) => layer_forward(layer, &current)?,
+            Part::BatchNorm(_, bn) => batch_norm_eval(bn, &current)?,
+            Part::Dropout(_) => current,
+        };
+    }
+    Ok(current)
+}
+// ANCHOR_END: forward_eval
+
+// ANCHOR: train_step
+/// One training step on a batch (N, in) with one class label per row:
+///
+/// 1. Forward in training mode through `network.parts()` in order: a layer
+///    its forward pass; a batch-norm layer `batch_norm_train` (the batch's
+///    statistics; its running estimates move); dropout the input times a
+///    fresh mask, `dropout_mask(N, units, network.dropout, rng)`. One mask
+///    per dropout part, drawn in the order the batch meets them, and
+///    nothing else draws from `rng`: the first hidden layer's mask comes
+///    first.
+/// 2. The softmax cross-entropy of the logits against the labels
+///    (`Targets::Classes`), and its gradient.
+/// 3. Backward through every part in reverse: linear, maxout and
+///    activation layers as in stage 4, batch norm with
+///    `batch_norm_backward`, dropout with `dropout_backward` and the same
+///    mask as its forward pass.
+/// 4. One optimiser `step` over `network.parameters_mut()`, with the
+///    gradients in the same order: each linear layer's weight and bias,
+///    then the γ and β of the batch norm that follows it.
+///
+/// Returns the loss and the logits, both from before the update. Any error
+/// stops the step before anything changes, the running estimates included.
+pub fn train_step(
+    network: &mut Network,
+    optimizer: &mut Optimizer,
+    input: &DMatrix<f32>,
+    labels: &[usize],
+    rng: &mut ChaCha8Rng,
+) -> Result<Step, ShapeError> {
+    let parts = network.parts();
+    let mut saved = Vec::with_capacity(parts.len());
+    // The parts borrow the network, so each batch norm trains a copy; the
+    // copies' running estimates are stored back once the step succeeds.
+    let mut trained = Vec::new();
+    let mut current = input.clone();
+    for part in &parts {
+        current = match *part {
+            Part::Layer(_, layer) => {
+                let output = layer_forward(layer, &current)?;
+                saved.push(Saved::Input(current));
+                output
+            }
+            Part::BatchNorm(index, bn) => {
+                let mut bn = bn.clone();
+                let (output, cache) = batch_norm_train(&mut bn, &current)?;
+                trained.push((index, bn));
+                saved.push(Saved::Cache(cache));
+                output
+            }
+            Part::Dropout(_) => {
+                let mask = dropout_mask(current.nrows(), current.ncols(), network.dropout, rng)?;
+                let output = dropout_forward(&current, &mask)?;
+                saved.push(Saved::Mask(mask));
+                output
+            }
+        };
+    }
+    let targets = Targets::Classes(labels.to_vec());
+    let loss = cross_entropy(&current, &targets)?;
+    let mut grad = cross_entropy_gradient(&current, &targets)?;
+
+    // Each part's parameter gradients, if it has parameters.
+    let mut gradients = vec![None; parts.len()];
+    for (i, (part, kept)) in parts.iter().zip(&saved).enumerate().rev() {
+        grad = match (*part, kept) {
+            (Part::Layer(_, Layer::Activation(activation)), Saved::Input(z)) => {
+                activation_backward(*activation, z, &grad)?
+            }
+            (Part::Layer(_, Layer::Linear(linear)), Saved::Input(a)) => {
+                let g = linear_backward(linear, a, &grad)?;
+                gradients[i] = Some((g.weights.as_slice().to_vec(), g.bias.as_slice().to_vec()));
+                g.input
+            }
+            (Part::Layer(_, Layer::Maxout(maxout)), Saved::Input(a)) => {
+                let g = maxout_backward(maxout, a, &grad)?;
+                gradients[i] = Some((g.weights.as_slice().to_vec(), g.bias.as_slice().to_vec()));
+                g.input
+            }
+            (Part::BatchNorm(_, bn), Saved::Cache(cache)) => {
+                let g = batch_norm_backward(bn, cache, &grad)?;
+                gradients[i] = Some((g.gamma.as_slice().to_vec(), g.beta.as_slice().to_vec()));
+                g.input
+            }
+            (Part::Dropout(_), Saved::Mask(mask)) => dropout_backward(&grad, mask)?,
+            _ => unreachable!("each part saved what its own forward pass keeps"),
+        };
+    }
+    let flat: Vec<&[f32]> = gradients
+        .iter()
+        .flatten()
+        .flat_map(|(first, second)| [first.as_slice(), second.as_slice()])
+        .collect();
+    step(optimizer, &mut network.parameters_mut(), &flat)?;
+    for (index, bn) in trained {
+        network.batch_norms[index].running_mean = bn.running_mean;
+        network.batch_norms[index].running_var = bn.running_var;
+    }
+    Ok(Step {
+        loss,
+        output: current,
+    })
+}
+// ANCHOR_END: train_step
