@@ -12,7 +12,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use course_support::network::Mlp;
+use course_support::regularise::Network;
 use nalgebra::DMatrix;
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 use serde::de::DeserializeOwned;
@@ -85,6 +85,9 @@ pub enum CheckpointError {
     /// The model's outputs on the input are NaN or infinite: finite but
     /// extreme weights or statistics in the checkpoint, most likely.
     NonFiniteOutputs { path: PathBuf },
+    /// A batch-norm layer's running variance is negative: no variance is,
+    /// and evaluation would take its square root.
+    NegativeVariance { path: PathBuf, tensor: String },
 }
 
 /// What a checkpoint's model classifies.
@@ -124,6 +127,11 @@ impl fmt::Display for ModelKind {
 impl fmt::Display for CheckpointError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::NegativeVariance { path, tensor } => write!(
+                f,
+                "{}: tensor {tensor} holds a negative variance: a damaged or edited file",
+                path.display()
+            ),
             Self::NonFinite { path, tensor } => write!(
                 f,
                 "{}: tensor {tensor} holds NaN or infinite values; a diverged model is not \
@@ -201,10 +209,11 @@ impl fmt::Display for CheckpointError {
 
 impl std::error::Error for CheckpointError {}
 
-/// The name of the first parameter tensor of `mlp` holding a NaN or an
-/// infinity, if any.
-pub fn first_non_finite(mlp: &Mlp) -> Option<String> {
-    mlp.parameters()
+/// The name of the first tensor of `network` (parameters and batch norm's
+/// running estimates) holding a NaN or an infinity, if any.
+pub fn first_non_finite(network: &Network) -> Option<String> {
+    network
+        .tensors_to_save()
         .into_iter()
         .find(|p| p.values.iter().any(|v| !v.is_finite()))
         .map(|p| p.name)
@@ -214,11 +223,11 @@ fn le_bytes(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
-/// Writes `mlp` and `checkpoint` to `path` atomically and durably: a
+/// Writes `network` and `checkpoint` to `path` atomically and durably: a
 /// temporary file in the same folder, synced and renamed into place only
 /// once complete (see [`files::write_durably`]).
-pub fn save(path: &Path, mlp: &Mlp, checkpoint: &Checkpoint) -> Result<()> {
-    if let Some(tensor) = first_non_finite(mlp) {
+pub fn save(path: &Path, network: &Network, checkpoint: &Checkpoint) -> Result<()> {
+    if let Some(tensor) = first_non_finite(network) {
         return Err(CheckpointError::NonFinite {
             path: path.to_owned(),
             tensor,
@@ -226,7 +235,7 @@ pub fn save(path: &Path, mlp: &Mlp, checkpoint: &Checkpoint) -> Result<()> {
         .into());
     }
     let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
-    for p in mlp.parameters() {
+    for p in network.tensors_to_save() {
         // nalgebra stores (out, in) column by column; PyTorch wants rows.
         let row_major: Vec<f32> = if p.shape.len() == 2 {
             let (rows, cols) = (p.shape[0], p.shape[1]);
@@ -266,19 +275,20 @@ pub fn save(path: &Path, mlp: &Mlp, checkpoint: &Checkpoint) -> Result<()> {
     files::write_durably(path, &bytes, files::CHECKPOINT_PREFIX)
 }
 
-/// Reads a checkpoint: its metadata, and the weights copied into `mlp`,
-/// which must have the same architecture.
-pub fn load_into(path: &Path, mlp: &mut Mlp) -> Result<Checkpoint> {
+/// Reads a checkpoint: its metadata, and the tensors copied into `network`,
+/// which must have the same architecture. Batch norm's running variances
+/// must not be negative.
+pub fn load_into(path: &Path, network: &mut Network) -> Result<Checkpoint> {
     let bytes = files::read_regular(path)?;
     let checkpoint = read_metadata(path, &bytes)?;
     let tensors = SafeTensors::deserialize(&bytes)
         .map_err(|e| anyhow!("{}: not a safetensors file: {e}", path.display()))?;
-    let names: Vec<(String, Vec<usize>)> = mlp
-        .parameters()
+    let names: Vec<(String, Vec<usize>)> = network
+        .tensors_to_save()
         .into_iter()
         .map(|p| (p.name, p.shape))
         .collect();
-    for ((name, shape), target) in names.iter().zip(mlp.parameters_mut()) {
+    for ((name, shape), target) in names.iter().zip(network.tensors_to_save_mut()) {
         let view = tensors
             .tensor(name)
             .map_err(|e| anyhow!("{}: tensor {name}: {e}", path.display()))?;
@@ -293,6 +303,13 @@ pub fn load_into(path: &Path, mlp: &mut Mlp) -> Result<Checkpoint> {
         let values = floats(view.data());
         if values.iter().any(|v| !v.is_finite()) {
             return Err(CheckpointError::NonFinite {
+                path: path.to_owned(),
+                tensor: name.clone(),
+            }
+            .into());
+        }
+        if name.ends_with(".running_var") && values.iter().any(|&v| v < 0.0) {
+            return Err(CheckpointError::NegativeVariance {
                 path: path.to_owned(),
                 tensor: name.clone(),
             }
@@ -402,7 +419,8 @@ pub fn check_widths(path: &Path, widths: &[usize]) -> Result<()> {
     layers.sort();
     let weights: Vec<&(usize, String, Vec<usize>)> = layers
         .iter()
-        .filter(|(_, n, _)| n.ends_with(".weight"))
+        // Linear layers' weights are matrices; batch norm's (γ) are vectors.
+        .filter(|(_, n, shape)| n.ends_with(".weight") && shape.len() == 2)
         .collect();
     let mismatch = |tensor: String, expected: Vec<usize>, found: Option<Vec<usize>>| {
         CheckpointError::Mismatch {
@@ -469,18 +487,23 @@ fn floats(bytes: &[u8]) -> Vec<f32> {
 mod tests {
     use super::*;
     use course_support::activation::Activation;
-    use course_support::network::Init;
+    use course_support::network::{Init, Mlp};
 
-    #[test]
-    fn round_trips_weights_state_and_metadata() {
+    fn network(hidden: usize, seed: u64, batch_norm: bool) -> Network {
         let mlp = Mlp::new(
-            &[3, 4, 2],
+            &[3, hidden, 2],
             &[Activation::Relu, Activation::Identity],
             Init::XavierNormal,
-            5,
+            seed,
             reference::init::init_weights,
         )
         .unwrap();
+        Network::new(mlp, 0.5, batch_norm).unwrap()
+    }
+
+    #[test]
+    fn round_trips_weights_state_and_metadata() {
+        let mlp = network(4, 5, false);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("model.safetensors");
         let checkpoint = Checkpoint {
@@ -490,14 +513,7 @@ mod tests {
             scalars: HashMap::from([("optimizer.steps".to_owned(), "42".to_owned())]),
         };
         save(&path, &mlp, &checkpoint).unwrap();
-        let mut other = Mlp::new(
-            &[3, 4, 2],
-            &[Activation::Relu, Activation::Identity],
-            Init::XavierNormal,
-            6,
-            reference::init::init_weights,
-        )
-        .unwrap();
+        let mut other = network(4, 6, false);
         assert!(other != mlp);
         let loaded = load_into(&path, &mut other).unwrap();
         assert_eq!(other, mlp);
@@ -515,15 +531,41 @@ mod tests {
     }
 
     #[test]
+    fn batch_norm_round_trips_with_its_running_estimates() {
+        let mut saved = network(4, 5, true);
+        saved.batch_norms[0].running_mean[1] = 0.25;
+        saved.batch_norms[0].running_var[2] = 3.5;
+        saved.batch_norms[0].gamma[3] = -0.5;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bn.safetensors");
+        let meta = Checkpoint {
+            config_json: "{}".into(),
+            epoch: 1,
+            state: vec![],
+            scalars: HashMap::new(),
+        };
+        save(&path, &saved, &meta).unwrap();
+        let mut loaded = network(4, 6, true);
+        assert_eq!(load_into(&path, &mut loaded).unwrap(), meta);
+        assert_eq!(loaded, saved);
+        // A network without batch norm is not the one saved.
+        assert!(load_into(&path, &mut network(4, 6, false)).is_err());
+        // A negative running variance is refused when loaded.
+        saved.batch_norms[0].running_var[0] = -1.0;
+        save(&path, &saved, &meta).unwrap();
+        let error = load_into(&path, &mut loaded).unwrap_err();
+        assert!(
+            matches!(
+                error.downcast_ref::<CheckpointError>(),
+                Some(CheckpointError::NegativeVariance { tensor, .. }) if tensor == "1.running_var"
+            ),
+            "{error:?}"
+        );
+    }
+
+    #[test]
     fn a_wrong_architecture_is_a_clear_error() {
-        let mlp = Mlp::new(
-            &[3, 4, 2],
-            &[Activation::Relu, Activation::Identity],
-            Init::XavierNormal,
-            5,
-            reference::init::init_weights,
-        )
-        .unwrap();
+        let mlp = network(4, 5, false);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.safetensors");
         let meta = Checkpoint {
@@ -533,14 +575,7 @@ mod tests {
             scalars: HashMap::new(),
         };
         save(&path, &mlp, &meta).unwrap();
-        let mut wider = Mlp::new(
-            &[3, 5, 2],
-            &[Activation::Relu, Activation::Identity],
-            Init::XavierNormal,
-            5,
-            reference::init::init_weights,
-        )
-        .unwrap();
+        let mut wider = network(5, 5, false);
         let e = load_into(&path, &mut wider).unwrap_err().to_string();
         assert!(
             e.ends_with("tensor 0.weight: expected F32 of shape [5, 3], found F32 of shape [4, 3]"),
@@ -553,14 +588,7 @@ mod tests {
 
     #[test]
     fn a_non_finite_model_is_never_saved_nor_loaded() {
-        let mut mlp = Mlp::new(
-            &[3, 4, 2],
-            &[Activation::Relu, Activation::Identity],
-            Init::XavierNormal,
-            5,
-            reference::init::init_weights,
-        )
-        .unwrap();
+        let mut mlp = network(4, 5, false);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.safetensors");
         let meta = Checkpoint {
@@ -574,7 +602,7 @@ mod tests {
         assert!(
             matches!(
                 error.downcast_ref::<CheckpointError>(),
-                Some(CheckpointError::NonFinite { tensor, .. }) if tensor == "2.weight"
+                Some(CheckpointError::NonFinite { tensor, .. }) if tensor == "3.weight"
             ),
             "{error:?}"
         );
@@ -583,7 +611,7 @@ mod tests {
         // refused when loaded.
         // Written directly, as `save` would have before it checked.
         let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = mlp
-            .parameters()
+            .tensors_to_save()
             .iter()
             .map(|p| (p.name.clone(), p.shape.clone(), le_bytes(p.values)))
             .collect();

@@ -16,10 +16,12 @@ use std::sync::Once;
 use anyhow::Context;
 
 use course_support::activation::Activation;
+use course_support::augmentation::Augmentation;
 use course_support::batches::{BatchLoader, Order, Shuffle};
-use course_support::gradients::{Loss, Targets};
+use course_support::gradients::{Loss, Step, Targets};
 use course_support::network::{Init, Mlp};
 use course_support::optim::Optimizer;
+use course_support::regularise::Network;
 use course_support::shape::ShapeError;
 use course_support::speech::Phone;
 use course_support::stats::{EpochStats, Standardization};
@@ -71,6 +73,18 @@ pub type FrameLabels = fn(&[Phone], usize, f32, f32) -> Result<Vec<usize>, Shape
 pub type Forward = fn(&Mlp, &DMatrix<f32>) -> Result<DMatrix<f32>, ShapeError>;
 /// Stage 3's `init_weights`, as `Mlp::new` calls it.
 pub type DrawWeights = fn(Init, usize, usize, &mut ChaCha8Rng) -> DMatrix<f32>;
+/// Stage 7's `train_step`: one step in training mode, masks drawn from the
+/// generator.
+pub type RegularisedStep = fn(
+    &mut Network,
+    &mut Optimizer,
+    &DMatrix<f32>,
+    &[usize],
+    &mut ChaCha8Rng,
+) -> Result<Step, ShapeError>;
+/// Stage 7's `augment`: an image (row-major, rows × columns) distorted by
+/// draws from the generator, outside pixels being the background value.
+pub type Augment = fn(&[f32], usize, usize, &Augmentation, f32, &mut ChaCha8Rng) -> Vec<f32>;
 
 /// The functions of the stages a pipeline calls, from one implementation.
 #[derive(Clone, Copy)]
@@ -87,6 +101,8 @@ pub struct Code {
     pub frame_labels: FrameLabels,
     pub forward: Forward,
     pub init_weights: DrawWeights,
+    pub regularised_step: RegularisedStep,
+    pub augment: Augment,
     /// Whose stage 6 cuts the speech pipeline's windows of context: its
     /// `ContextFrames` is a type with methods, which no fn pointer holds.
     pub windows: Whose,
@@ -111,6 +127,8 @@ impl Code {
         frame_labels: reference::features::frame_labels,
         forward: reference::mlp::forward,
         init_weights: reference::init::init_weights,
+        regularised_step: reference::network::train_step,
+        augment: reference::augment::augment,
         windows: Whose::Reference,
         probe: None,
     };
@@ -127,6 +145,8 @@ impl Code {
         frame_labels: yours::features::frame_labels,
         forward: yours::mlp::forward,
         init_weights: yours::init::init_weights,
+        regularised_step: yours::network::train_step,
+        augment: yours::augment::augment,
         windows: Whose::Yours,
         probe: Some(probe_yours),
     };

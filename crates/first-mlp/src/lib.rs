@@ -27,6 +27,7 @@ pub mod figures;
 pub mod files;
 pub mod mnist_pipeline;
 pub mod plots;
+pub mod regularisation;
 pub mod report;
 pub mod speech_corpus;
 pub mod speech_pipeline;

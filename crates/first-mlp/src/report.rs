@@ -4,14 +4,18 @@
 
 use std::fmt::Write;
 
-use course_support::network::{Layer, Mlp};
+use course_support::network::Layer;
+use course_support::regularise::{Network, Part};
 use course_support::stats::EpochStats;
 use reference::layers::linear_parameter_count;
 use serde::{Deserialize, Serialize};
 
-/// A table of the layers: kernel shape, output shape, parameters and
-/// multiply-adds per example, then the totals.
-pub fn summary(mlp: &Mlp) -> String {
+/// A table of the layers, in the order a batch meets them (as
+/// `torch.nn.Sequential` would number them): kernel shape, output shape,
+/// parameters and multiply-adds per example, then the totals. Dropout has
+/// no parameters; batch normalisation learns a scale and a shift per unit
+/// (its running estimates are not trained).
+pub fn summary(network: &Network) -> String {
     let mut out = String::new();
     let rule = "-".repeat(72);
     writeln!(out, "{rule}").unwrap();
@@ -22,11 +26,11 @@ pub fn summary(mlp: &Mlp) -> String {
     )
     .unwrap();
     writeln!(out, "{rule}").unwrap();
-    let mut width = mlp.in_features().unwrap_or(0);
+    let mut width = network.mlp.in_features().unwrap_or(0);
     let (mut params, mut mult_adds) = (0usize, 0usize);
-    for (index, layer) in mlp.layers.iter().enumerate() {
-        let (name, kernel, p, m) = match layer {
-            Layer::Linear(l) => {
+    for (index, part) in network.parts().into_iter().enumerate() {
+        let (name, kernel, p, m) = match part {
+            Part::Layer(_, Layer::Linear(l)) => {
                 width = l.out_features();
                 (
                     format!("{index}_Linear"),
@@ -35,7 +39,7 @@ pub fn summary(mlp: &Mlp) -> String {
                     l.in_features() * l.out_features(),
                 )
             }
-            Layer::Maxout(m) => {
+            Part::Layer(_, Layer::Maxout(m)) => {
                 width = m.out_features();
                 (
                     format!("{index}_Maxout(k={})", m.pieces),
@@ -44,7 +48,21 @@ pub fn summary(mlp: &Mlp) -> String {
                     m.linear.in_features() * m.linear.out_features(),
                 )
             }
-            Layer::Activation(a) => (format!("{index}_{}", a.slug()), "-".to_owned(), 0, 0),
+            Part::Layer(_, Layer::Activation(a)) => {
+                (format!("{index}_{}", a.slug()), "-".to_owned(), 0, 0)
+            }
+            Part::BatchNorm(_, bn) => (
+                format!("{index}_BatchNorm1d"),
+                format!("[{}]", bn.features()),
+                2 * bn.features(),
+                bn.features(),
+            ),
+            Part::Dropout(_) => (
+                format!("{index}_Dropout({})", network.dropout),
+                "-".to_owned(),
+                0,
+                0,
+            ),
         };
         params += p;
         mult_adds += m;
@@ -213,7 +231,7 @@ impl Evaluation {
 mod tests {
     use super::*;
     use course_support::activation::Activation;
-    use course_support::network::Init;
+    use course_support::network::{Init, Mlp};
 
     #[test]
     fn summary_counts_like_torchsummary() {
@@ -225,7 +243,7 @@ mod tests {
             reference::init::init_weights,
         )
         .unwrap();
-        let table = summary(&mlp);
+        let table = summary(&Network::new(mlp.clone(), 0.0, false).unwrap());
         let rows: Vec<String> = table
             .lines()
             .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
@@ -236,6 +254,36 @@ mod tests {
             "2_Linear [256, 10] [-1, 10] 2,570 2,560",
             "total params 203,530",
             "mult-adds per example 203,264",
+        ] {
+            assert!(
+                rows.iter().any(|r| r == expected),
+                "no row {expected:?} in\n{table}"
+            );
+        }
+    }
+
+    #[test]
+    fn summary_lists_batch_norm_and_dropout_in_order() {
+        let mlp = Mlp::new(
+            &[784, 256, 10],
+            &[Activation::Relu, Activation::Identity],
+            Init::KaimingUniform,
+            0,
+            reference::init::init_weights,
+        )
+        .unwrap();
+        let table = summary(&Network::new(mlp, 0.25, true).unwrap());
+        let rows: Vec<String> = table
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        for expected in [
+            "0_Linear [784, 256] [-1, 256] 200,960 200,704",
+            "1_BatchNorm1d [256] [-1, 256] 512 256",
+            "2_relu - [-1, 256] 0 0",
+            "3_Dropout(0.25) - [-1, 256] 0 0",
+            "4_Linear [256, 10] [-1, 10] 2,570 2,560",
+            "total params 204,042",
         ] {
             assert!(
                 rows.iter().any(|r| r == expected),

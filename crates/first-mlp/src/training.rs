@@ -13,8 +13,8 @@ use std::time::Instant;
 use anyhow::{Result, bail};
 use clap::ValueEnum;
 use course_support::batches::BatchLoader;
-use course_support::network::Mlp;
 use course_support::optim::{Adam, Optimizer, Sgd};
+use course_support::regularise::Network;
 use course_support::stats::EpochStats;
 use engine::{EpochError, Trainer};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::checkpoint::{self, Checkpoint, CheckpointError, ModelKind};
 use crate::code::{Code, Diverged, Whose, stop_diverged};
 use crate::files::{self, Earlier, OutputFolder};
+use crate::regularisation;
 use crate::report::EpochRecord;
 
 /// A setting no run can train with: a flag's value out of its range, or too
@@ -443,6 +444,37 @@ pub fn parse_non_negative(text: &str) -> Result<f32, String> {
     }
 }
 
+const DROPOUT: &str = "a rate in [0, 1)";
+
+/// `value` for --dropout if it is a rate in [0, 1).
+pub fn check_dropout(value: f32) -> Result<f32, InvalidSetting> {
+    if (0.0..1.0).contains(&value) {
+        Ok(value)
+    } else {
+        Err(InvalidSetting::new("--dropout", value, DROPOUT))
+    }
+}
+
+/// With batch normalisation, `batch` for --batch-size if it is at least 2:
+/// a batch's variance needs two examples.
+pub fn check_batch_norm_batch(batch_norm: bool, batch: usize) -> Result<(), InvalidSetting> {
+    if batch_norm && batch < 2 {
+        Err(InvalidSetting::new(
+            "--batch-size",
+            batch,
+            "at least 2 with --batch-norm (a batch's variance needs two examples)",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// The command line's parser of --dropout.
+pub fn parse_dropout(text: &str) -> Result<f32, String> {
+    let value: f32 = text.trim().parse().map_err(|e| format!("{e}"))?;
+    check_dropout(value).map_err(|_| format!("{value}: expected {DROPOUT}"))
+}
+
 /// The optimiser.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -663,17 +695,17 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Loads a checkpoint's weights into `mlp` (same architecture) and its
+    /// Loads a checkpoint's tensors into `network` (same architecture) and its
     /// state into `optimizer`, and reads back the epochs it records. A run
     /// to `last_epoch` cannot resume from a later epoch: refused, rather than
     /// train nothing and report success.
     pub fn resume(
         path: &Path,
-        mlp: &mut Mlp,
+        network: &mut Network,
         optimizer: &mut Optimizer,
         last_epoch: usize,
     ) -> Result<Self> {
-        let saved = checkpoint::load_into(path, mlp)?;
+        let saved = checkpoint::load_into(path, network)?;
         // Every checkpoint records one line per epoch done: an epoch that
         // disagrees with its history would replay that many shuffles (or
         // wrap around `epoch + 1`), so it is refused.
@@ -703,7 +735,11 @@ impl Progress {
             )
             .into());
         }
-        let sizes: Vec<usize> = mlp.parameters().iter().map(|p| p.values.len()).collect();
+        let sizes: Vec<usize> = network
+            .parameters()
+            .iter()
+            .map(|p| p.values.len())
+            .collect();
         check_optimizer_state(path, &saved, &sizes)?;
         restore_optimizer(optimizer, path, &saved)?;
         println!(
@@ -797,6 +833,12 @@ pub struct FitSettings<'a> {
     /// More metadata for every checkpoint: what predicting needs besides
     /// the configuration (the normalisation's statistics, say).
     pub metadata: Vec<(String, String)>,
+    /// The run's seed: dropout's masks of each epoch are drawn from it
+    /// ([`regularisation::dropout_rng`]).
+    pub seed: u64,
+    /// Called with each epoch's number before it trains (the distorted
+    /// digits draw that epoch's distortions).
+    pub before_epoch: Option<&'a (dyn Fn(usize) + Sync)>,
 }
 
 /// The running training loss after each batch of an epoch, as the training
@@ -900,12 +942,13 @@ fn recover_kept(
     Ok(false)
 }
 
-/// Trains `mlp` from `progress` to `settings.epochs`, checkpointing every
-/// epoch. With a `validation` set (not empty) the kept model is the best by
-/// its accuracy; without one, the last.
+/// Trains `network` from `progress` to `settings.epochs`, checkpointing
+/// every epoch. With a `validation` set (not empty) the kept model is the
+/// best by its accuracy; without one, the last. Evaluation runs the network
+/// in evaluation mode, as the plain MLP it folds into.
 pub fn fit(
     settings: &FitSettings<'_>,
-    mlp: &mut Mlp,
+    network: &mut Network,
     optimizer: &mut Optimizer,
     train: &mut BatchLoader,
     mut validation: Option<&mut BatchLoader>,
@@ -987,8 +1030,18 @@ pub fn fit(
     let mut steps = Vec::new();
     let mut fast = if settings.teaching || settings.code.whose == Whose::Yours {
         None
+    } else if !network.batch_norms.is_empty() {
+        if settings.role == Role::Main {
+            println!(
+                "Note: the fast path has no batch normalisation, so this run trains on the \
+                 teaching code (stage 7's train_step), about 3 to 4 times slower per epoch."
+            );
+        }
+        None
     } else {
-        Trainer::new(mlp, settings.batch_size).ok()
+        Trainer::new(&network.mlp, settings.batch_size)
+            .and_then(|trainer| trainer.with_dropout(network.dropout))
+            .ok()
     };
     let first = progress.done.checked_add(1).ok_or_else(|| {
         anyhow::anyhow!(
@@ -1000,12 +1053,15 @@ pub fn fit(
         let lr = settings.schedule.rate(settings.lr, epoch, settings.epochs);
         optimizer.set_learning_rate(lr);
         let started = Instant::now();
+        if let Some(before_epoch) = settings.before_epoch {
+            before_epoch(epoch);
+        }
         let (stats, losses) = settings.code.call(&format!("training epoch {epoch}"), || {
-            train_epoch_with_bar(mlp, optimizer, fast.as_mut(), train, epoch, settings)
+            train_epoch_with_bar(network, optimizer, fast.as_mut(), train, epoch, settings)
         })?;
         // A finite loss does not make finite weights (the last step's update
         // may overflow): no non-finite model is evaluated or saved.
-        if let Some(tensor) = checkpoint::first_non_finite(mlp) {
+        if let Some(tensor) = checkpoint::first_non_finite(network) {
             return Err(Diverged {
                 whose: settings.code.whose,
                 epoch,
@@ -1018,13 +1074,17 @@ pub fn fit(
         }
         steps.push(StepLosses { epoch, losses });
         let held_out = match validation.as_deref_mut() {
-            Some(loader) => Some(
-                settings
-                    .code
-                    .call(&format!("evaluating epoch {epoch}"), || {
-                        (settings.code.evaluate)(mlp, loader)
-                    })?,
-            ),
+            Some(loader) => {
+                let folded = (!network.is_plain()).then(|| network.to_evaluation_mlp());
+                let evaluated = folded.as_ref().unwrap_or(&network.mlp);
+                Some(
+                    settings
+                        .code
+                        .call(&format!("evaluating epoch {epoch}"), || {
+                            (settings.code.evaluate)(evaluated, loader)
+                        })?,
+                )
+            }
             None => None,
         };
         let record = EpochRecord::new(epoch, stats, held_out, lr, started.elapsed().as_secs_f64());
@@ -1033,7 +1093,7 @@ pub fn fit(
         }
         epochs.push(record);
         let saved = checkpoint_of(settings, optimizer, epoch, &epochs)?;
-        checkpoint::save(&last_path, mlp, &saved)?;
+        checkpoint::save(&last_path, network, &saved)?;
         let now = match held_out {
             Some(stats) => {
                 held_out_so_far.push((epoch, stats));
@@ -1042,7 +1102,7 @@ pub fn fit(
             None => Some(Kept::Last { epoch }),
         };
         if now.is_some_and(|kept| kept.epoch() == epoch) {
-            checkpoint::save(&best_path, mlp, &saved)?;
+            checkpoint::save(&best_path, network, &saved)?;
         }
         best = now.or(best);
     }
@@ -1094,12 +1154,13 @@ fn checkpoint_of(
 
 /// One epoch behind a progress bar (hidden when quiet) showing the running
 /// loss and accuracy: on the fast path when there is one (`fast`, with Adam
-/// or AdamW), else with stage 5's `train_epoch` of `settings.code`. Stops
-/// with [`Diverged`] after the first batch whose (running) loss is not
-/// finite.
+/// or AdamW), else with stage 5's `train_epoch` of `settings.code`, or
+/// stage 7's `train_step` for a network with dropout or batch
+/// normalisation. Stops with [`Diverged`] after the first batch whose
+/// (running) loss is not finite.
 /// Returns the epoch's figures and the running loss after each batch.
 fn train_epoch_with_bar(
-    mlp: &mut Mlp,
+    network: &mut Network,
     optimizer: &mut Optimizer,
     fast: Option<&mut Trainer>,
     loader: &mut BatchLoader,
@@ -1143,9 +1204,18 @@ fn train_epoch_with_bar(
             100.0 * s.accuracy
         ));
     };
+    let mut masks = regularisation::dropout_rng(settings.seed, epoch);
     let stats = match (fast, optimizer) {
         (Some(trainer), Optimizer::Adam(adam)) => {
-            match engine::train_epoch(trainer, mlp, adam, loader, &mut on_batch) {
+            let rng = (network.dropout > 0.0).then_some(&mut masks);
+            match engine::train_epoch_with(
+                trainer,
+                &mut network.mlp,
+                adam,
+                loader,
+                rng,
+                &mut on_batch,
+            ) {
                 Ok(stats) => stats,
                 Err(EpochError::NonFiniteLoss { step, loss }) => {
                     bar.abandon();
@@ -1162,7 +1232,17 @@ fn train_epoch_with_bar(
                 Err(EpochError::Shape(error)) => return Err(error.into()),
             }
         }
-        (_, optimizer) => (settings.code.train_epoch)(mlp, optimizer, loader, &mut on_batch)?,
+        (_, optimizer) if network.is_plain() => {
+            (settings.code.train_epoch)(&mut network.mlp, optimizer, loader, &mut on_batch)?
+        }
+        (_, optimizer) => regularisation::train_epoch(
+            settings.code.regularised_step,
+            network,
+            optimizer,
+            loader,
+            &mut masks,
+            &mut on_batch,
+        )?,
     };
     bar.finish_and_clear();
     Ok((stats, losses))

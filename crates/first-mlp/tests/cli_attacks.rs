@@ -350,8 +350,9 @@ fn speech_with(dir: &Path, file: &str, bytes: &[u8]) -> PathBuf {
 }
 
 /// `command` with `defaults` (flag and value pairs), each overridden by the
-/// same flag in `extra`, then the rest of `extra`: clap refuses a flag given
-/// twice, which would hide the attack behind a usage error.
+/// same flag in `extra`, then the rest of `extra` (flags with their values,
+/// and switches): clap refuses a flag given twice, which would hide the
+/// attack behind a usage error.
 fn command_line(command: &str, defaults: &[(&str, OsString)], extra: &[&str]) -> Vec<OsString> {
     let mut args = vec![OsString::from(command)];
     for (flag, value) in defaults {
@@ -361,11 +362,13 @@ fn command_line(command: &str, defaults: &[(&str, OsString)], extra: &[&str]) ->
             .map_or_else(|| value.clone(), |i| OsString::from(extra[i + 1]));
         args.extend([OsString::from(flag), value]);
     }
-    let mut rest = extra.iter();
+    let mut rest = extra.iter().peekable();
     while let Some(flag) = rest.next() {
-        let value = rest.next().expect("flags come with a value");
+        // A switch (--batch-norm) has no value: the next word is a flag.
+        let value = rest.next_if(|word| !word.starts_with("--"));
         if !defaults.iter().any(|(f, _)| f == flag) {
-            args.extend([OsString::from(flag), OsString::from(value)]);
+            args.push(OsString::from(flag));
+            args.extend(value.map(OsString::from));
         }
     }
     args.push("--quiet".into());
@@ -393,6 +396,11 @@ fn speech_args(data: &Path, out: &Path, extra: &[&str]) -> Vec<OsString> {
         ("--context", "2".into()),
         ("--batch-size", "8".into()),
     ];
+    // A linear model has no hidden layer: clap refuses --hidden beside it.
+    let defaults: Vec<(&str, OsString)> = defaults
+        .into_iter()
+        .filter(|(flag, _)| *flag != "--hidden" || !extra.contains(&"--linear"))
+        .collect();
     command_line("speech-train", &defaults, extra)
 }
 
@@ -465,7 +473,7 @@ fn bad_flags_are_refused_or_clamped() {
     let speech = sandbox.path("speech");
     write_speech(&speech);
     let mut attacks = Vec::new();
-    let train: [(&[&str], Expect); 14] = [
+    let train: [(&[&str], Expect); 20] = [
         (&["--lr", "NaN"], Expect::Unparsed),
         (&["--lr", "inf"], Expect::Unparsed),
         (&["--lr", "-1"], Expect::Unparsed),
@@ -487,6 +495,15 @@ fn bad_flags_are_refused_or_clamped() {
         // Clamped to the 54 training images: one batch per epoch.
         (&["--batch-size", "100000000000"], Expect::Trains),
         (&["--epochs", "0"], Expect::Refused),
+        (&["--dropout", "1"], Expect::Unparsed),
+        (&["--dropout", "NaN"], Expect::Unparsed),
+        (&["--dropout", "-0.1"], Expect::Unparsed),
+        (&["--augment", "sideways"], Expect::Unparsed),
+        // The 54 training images are 6 × 9, not 28 × 28: distortions
+        // still run, on 6 × 9 pictures.
+        (&["--augment", "elastic", "--batch-norm"], Expect::Trains),
+        // Batch statistics need two examples.
+        (&["--batch-norm", "--batch-size", "1"], Expect::Refused),
     ];
     for (i, (flags, expect)) in train.into_iter().enumerate() {
         let out = sandbox.path(&format!("train-{i}"));
@@ -497,7 +514,7 @@ fn bad_flags_are_refused_or_clamped() {
             expect,
         ));
     }
-    let speech_flags: [(&[&str], Expect); 7] = [
+    let speech_flags: [(&[&str], Expect); 10] = [
         (&["--epochs", "0"], Expect::Refused),
         (&["--context", "1000000000000"], Expect::Refused),
         (&["--context", "5000"], Expect::Refused),
@@ -505,6 +522,9 @@ fn bad_flags_are_refused_or_clamped() {
         (&["--lr", "-1"], Expect::Unparsed),
         (&["--hidden", "100000000000"], Expect::Refused),
         (&["--batch-size", "100000000000"], Expect::Trains),
+        (&["--linear", "--batch-norm"], Expect::Unparsed),
+        (&["--linear", "--dropout", "0.5"], Expect::Unparsed),
+        (&["--dropout", "0.9"], Expect::Trains),
     ];
     for (i, (flags, expect)) in speech_flags.into_iter().enumerate() {
         let out = sandbox.path(&format!("speech-{i}"));
@@ -725,6 +745,19 @@ fn crafted_checkpoints_are_refused() {
         "epochs",
         serde_json::json!(100_000_000u64),
     );
+    // Settings no run trains with, and a network the tensors do not hold.
+    with_config(
+        &model,
+        &crafted("dropout-1"),
+        "dropout",
+        serde_json::json!(1.0),
+    );
+    with_config(
+        &model,
+        &crafted("batch-norm-missing"),
+        "batch_norm",
+        serde_json::json!(true),
+    );
     with_metadata(&model, &crafted("config-garbage"), |metadata| {
         metadata["first_mlp_config"] = Value::String("{not json".to_owned());
     });
@@ -748,6 +781,8 @@ fn crafted_checkpoints_are_refused() {
         "epoch-negative",
         "epoch-text",
         "config-garbage",
+        "dropout-1",
+        "batch-norm-missing",
         "truncated",
         "header-only",
         "huge-header",

@@ -17,6 +17,7 @@ use course_support::stats::EpochStats;
 use first_mlp::code::{Code, Diverged};
 use first_mlp::comparison::{Far, LookFirst};
 use first_mlp::mnist_pipeline::{RunRecord, TrainConfig, predict, run, run_with};
+use first_mlp::regularisation::AugmentArg;
 use first_mlp::training::OptimizerArg;
 
 /// A small, quiet run of 2 epochs into `out`.
@@ -151,6 +152,98 @@ fn resuming_gives_the_same_model_as_training_straight_through() {
         weights(&straight.path().join("last.safetensors"))
             == weights(&resumed_dir.join("last.safetensors")),
         "1 epoch + resume to 3 differs from 3 epochs"
+    );
+}
+
+/// Stage 7's ingredients: dropout and distorted digits on the fast path,
+/// and with batch norm on the teaching code.
+fn regularised(out: &Path, batch_norm: bool) -> TrainConfig {
+    TrainConfig {
+        dropout: 0.3,
+        batch_norm,
+        augment: AugmentArg::Elastic,
+        ..config(out)
+    }
+}
+
+#[test]
+fn regularised_runs_resume_exactly_and_are_reproducible() {
+    for batch_norm in [false, true] {
+        let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+        let (straight, again, split) = (dirs[0].path(), dirs[1].path(), dirs[2].path());
+        let two = |out: &Path| TrainConfig {
+            epochs: 2,
+            ..regularised(out, batch_norm)
+        };
+        let record = run(two(straight)).unwrap();
+        run(two(again)).unwrap();
+        let last = |dir: &Path| weights(&dir.join("last.safetensors"));
+        // Same seed, same masks and distortions: the same bits.
+        assert!(last(straight) == last(again), "batch norm {batch_norm}");
+        run(TrainConfig {
+            epochs: 1,
+            ..regularised(split, batch_norm)
+        })
+        .unwrap();
+        let resumed = split.join("resumed");
+        run(TrainConfig {
+            resume: Some(split.join("last.safetensors")),
+            ..two(&resumed)
+        })
+        .unwrap();
+        assert!(
+            last(straight) == last(&resumed),
+            "batch norm {batch_norm}: 1 epoch + resume to 2 differs from 2 epochs"
+        );
+        // The checkpoint holds batch norm's running estimates, and the
+        // tested model is the network in evaluation mode.
+        let names: Vec<String> = last(straight).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(
+            names.iter().any(|n| n.ends_with("running_var")),
+            batch_norm,
+            "{names:?}"
+        );
+        // It learnt (hard distortions for 32 units, in 2 epochs).
+        assert!(record.test.accuracy > 0.5, "{}", record.test.accuracy);
+        let sample = mnist::sample_dir();
+        predict(
+            &straight.join("best.safetensors"),
+            Some(&sample.join("t10k-images-idx3-ubyte.gz")),
+            Some(&sample.join("t10k-labels-idx1-ubyte.gz")),
+            None,
+        )
+        .expect("predicting with a regularised model");
+    }
+}
+
+#[test]
+fn distortions_change_the_run_and_dropout_too() {
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let plain = run(config(dirs[0].path())).unwrap();
+    let distorted = run(TrainConfig {
+        augment: AugmentArg::Affine,
+        ..config(dirs[1].path())
+    })
+    .unwrap();
+    let dropped = run(TrainConfig {
+        dropout: 0.5,
+        ..config(dirs[2].path())
+    })
+    .unwrap();
+    // The digits a model trains on are harder to fit when distorted, and
+    // units dropped make the training batches harder too.
+    let train = |r: &RunRecord| r.epochs[1].train_accuracy;
+    assert!(
+        train(&distorted) < train(&plain),
+        "{} {}",
+        train(&distorted),
+        train(&plain)
+    );
+    assert!(
+        train(&dropped) < train(&plain),
+        "{} {}",
+        train(&dropped),
+        train(&plain)
     );
 }
 

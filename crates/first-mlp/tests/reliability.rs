@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 mod common;
 
 use common::reference_as_yours;
-use course_support::network::Mlp;
+use course_support::regularise::Network;
 use first_mlp::checkpoint::{self, CheckpointError, ModelKind};
 use first_mlp::code::{Code, Diverged};
 use first_mlp::datasets::mnist::Normalization;
@@ -350,7 +350,7 @@ fn speech_epochs_0_is_refused_and_keeps_the_earlier_run() {
 fn with_epoch(from: &Path, to: &Path, epoch: usize, configured: Option<usize>) {
     let (config, _): (TrainConfig, usize) =
         checkpoint::read_config(from, ModelKind::Mnist).unwrap();
-    let mut mlp: Mlp = config.build(784, 10).unwrap();
+    let mut mlp: Network = config.build(784, 10).unwrap();
     let mut saved = checkpoint::load_into(from, &mut mlp).unwrap();
     saved.epoch = epoch;
     if let Some(epochs) = configured {
@@ -610,7 +610,7 @@ fn a_run_removes_orphaned_temporary_files_and_refuses_a_folder_in_use() {
 }
 
 fn never_trains(
-    _: &mut Mlp,
+    _: &mut course_support::network::Mlp,
     _: &mut course_support::optim::Optimizer,
     _: &mut course_support::batches::BatchLoader,
     _: &mut dyn FnMut(&course_support::stats::EpochStats),
@@ -946,7 +946,7 @@ fn a_resume_without_out_continues_in_the_checkpoints_folder() {
 fn with_optimizer_state(from: &Path, to: &Path, name: &str, edit: fn(&mut [f32])) {
     let (config, _): (TrainConfig, usize) =
         checkpoint::read_config(from, ModelKind::Mnist).unwrap();
-    let mut mlp: Mlp = config.build(784, 10).unwrap();
+    let mut mlp: Network = config.build(784, 10).unwrap();
     let mut saved = checkpoint::load_into(from, &mut mlp).unwrap();
     let (_, values) = saved
         .state
@@ -1113,7 +1113,7 @@ fn misleading_messages_are_typed_errors_that_say_what_is_wrong() {
     // A checkpoint whose stored batch size is 0: not a flag's fault.
     let (config_saved, _): (TrainConfig, usize) =
         checkpoint::read_config(&mnist_model, ModelKind::Mnist).unwrap();
-    let mut mlp: Mlp = config_saved.build(784, 10).unwrap();
+    let mut mlp: Network = config_saved.build(784, 10).unwrap();
     let mut saved = checkpoint::load_into(&mnist_model, &mut mlp).unwrap();
     let mut json: serde_json::Value = serde_json::from_str(&saved.config_json).unwrap();
     json["batch_size"] = 0.into();

@@ -157,6 +157,9 @@ pub struct Splits {
     /// The normalisation applied to all three.
     pub mean: f32,
     pub std: f32,
+    /// Each image's (rows, columns); a row of the sets holds its pixels row
+    /// by row.
+    pub image_shape: (usize, usize),
 }
 
 impl Splits {
@@ -225,6 +228,7 @@ impl Splits {
             test_y: data.test.labels.iter().map(|&l| usize::from(l)).collect(),
             mean: statistics.mean,
             std: statistics.std,
+            image_shape: (data.train.images.rows, data.train.images.cols),
         })
     }
 }

@@ -7,13 +7,16 @@ use anyhow::Result;
 use clap::{Args, ValueEnum};
 use course_support::activation::Activation;
 use course_support::network::{Init, Mlp};
+use course_support::regularise::Network;
 use serde::{Deserialize, Serialize};
 
 use crate::code::Code;
 use crate::datasets::mnist::Normalization;
+use crate::regularisation::AugmentArg;
 use crate::training::{
-    GivenFlags, InvalidSetting, OptimizerArg, Schedule, check_at_least_one, check_epochs,
-    check_non_negative, check_positive, check_widths, parse_non_negative, parse_positive,
+    GivenFlags, InvalidSetting, OptimizerArg, Schedule, check_at_least_one, check_batch_norm_batch,
+    check_dropout, check_epochs, check_non_negative, check_positive, check_widths, parse_dropout,
+    parse_non_negative, parse_positive,
 };
 
 /// The range of `--validation`.
@@ -34,7 +37,7 @@ fn parse_validation(text: &str) -> Result<f32, String> {
 
 /// The settings a resumed run takes from its checkpoint (fields and their
 /// flags): given with `--resume`, they must agree with it.
-pub(super) const RESUMED_FLAGS: [(&str, &str); 12] = [
+pub(super) const RESUMED_FLAGS: [(&str, &str); 15] = [
     ("hidden", "--hidden"),
     ("activation", "--activation"),
     ("optimizer", "--optimizer"),
@@ -47,6 +50,9 @@ pub(super) const RESUMED_FLAGS: [(&str, &str); 12] = [
     ("init", "--init"),
     ("normalization", "--normalization"),
     ("yours", "--yours"),
+    ("dropout", "--dropout"),
+    ("batch_norm", "--batch-norm"),
+    ("augment", "--augment"),
 ];
 
 /// The hidden layers' activation.
@@ -141,6 +147,21 @@ pub struct TrainConfig {
     pub init: InitArg,
     #[arg(long, value_enum, default_value = "computed")]
     pub normalization: Normalization,
+    /// Dropout's rate after each hidden activation in training, in [0, 1)
+    /// (stage 7); 0 for none.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_dropout, allow_hyphen_values = true)]
+    #[serde(default)]
+    pub dropout: f32,
+    /// Batch normalisation after each hidden linear layer (stage 7; trains
+    /// on the teaching code).
+    #[arg(long)]
+    #[serde(default)]
+    pub batch_norm: bool,
+    /// Random distortions of the training digits, drawn anew every epoch
+    /// (stage 7).
+    #[arg(long, value_enum, default_value = "none")]
+    #[serde(default)]
+    pub augment: AugmentArg,
     /// Output folder for the plots, checkpoints and run.json.
     #[arg(long, default_value = "out/mnist")]
     pub out: PathBuf,
@@ -193,6 +214,9 @@ impl Default for TrainConfig {
             validation: 0.1,
             init: InitArg::KaimingUniform,
             normalization: Normalization::Computed,
+            dropout: 0.0,
+            batch_norm: false,
+            augment: AugmentArg::None,
             out: PathBuf::from("out/mnist"),
             resume: None,
             quiet: false,
@@ -214,6 +238,8 @@ impl TrainConfig {
         check_epochs(self.epochs)?;
         check_at_least_one("--batch-size", self.batch_size)?;
         check_widths(&self.hidden)?;
+        check_dropout(self.dropout)?;
+        check_batch_norm_batch(self.batch_norm, self.batch_size)?;
         Ok(())
     }
 
@@ -241,23 +267,25 @@ impl TrainConfig {
     /// The network this configuration describes, with weights drawn from
     /// the seed by the reference's `init_weights` (for a network whose
     /// weights a checkpoint then replaces, say).
-    pub fn build(&self, inputs: usize, classes: usize) -> Result<Mlp> {
+    pub fn build(&self, inputs: usize, classes: usize) -> Result<Network> {
         self.build_with(&Code::REFERENCE, inputs, classes)
     }
 
     /// The network this configuration describes, with weights drawn from
-    /// the seed by `code`'s `init_weights`.
-    pub fn build_with(&self, code: &Code, inputs: usize, classes: usize) -> Result<Mlp> {
+    /// the seed by `code`'s `init_weights`, and its dropout and batch
+    /// normalisation.
+    pub fn build_with(&self, code: &Code, inputs: usize, classes: usize) -> Result<Network> {
         let widths = self.widths(inputs, classes);
         let mut activations = vec![self.activation.activation(); self.hidden.len()];
         activations.push(Activation::Identity);
-        Ok(Mlp::new(
+        let mlp = Mlp::new(
             &widths,
             &activations,
             self.init.init(),
             self.seed,
             code.init_weights,
-        )?)
+        )?;
+        Ok(Network::new(mlp, self.dropout, self.batch_norm)?)
     }
 }
 
@@ -340,6 +368,21 @@ mod tests {
                 "--epochs",
                 TrainConfig {
                     epochs: 0,
+                    ..TrainConfig::default()
+                },
+            ),
+            (
+                "--dropout",
+                TrainConfig {
+                    dropout: f32::NAN,
+                    ..TrainConfig::default()
+                },
+            ),
+            (
+                "--batch-size",
+                TrainConfig {
+                    batch_norm: true,
+                    batch_size: 1,
                     ..TrainConfig::default()
                 },
             ),

@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use anyhow::Result;
 use course_support::batches::{BatchLoader, Order};
-use course_support::network::Mlp;
 use course_support::optim::Optimizer;
+use course_support::regularise::Network;
 use course_support::stats::EpochStats;
 use engine::BlockCopy;
 use mnist::Mnist;
@@ -26,6 +26,7 @@ use crate::datasets::mnist::{
 };
 use crate::files::write_run_record;
 use crate::plots::{self, draw_confusion, draw_curves, draw_digits, render, render_png};
+use crate::regularisation::AugmentedImages;
 use crate::report::{EpochRecord, Evaluation, summary};
 use crate::training::{self, FitSettings, Fitted, Kept, NoTestData, Progress, Role};
 
@@ -118,13 +119,13 @@ pub fn run_with(config: TrainConfig, code: Code) -> Result<RunRecord> {
     }
     training::check_memory(&widths, config.batch_size)?;
     println!("{}", code.describe(5, config.teaching));
-    let (mut mlp, mut optimizer, progress) = build(&config, &code, splits.train_x.ncols())?;
-    println!("\n{}\n", summary(&mlp));
+    let (mut network, mut optimizer, progress) = build(&config, &code, splits.train_x.ncols())?;
+    println!("\n{}\n", summary(&network));
     let fitted = fit(
         &config,
         &code,
         &splits,
-        &mut mlp,
+        &mut network,
         &mut optimizer,
         progress,
         Role::Main,
@@ -267,25 +268,30 @@ fn load(config: &TrainConfig, code: &Code) -> Result<(Mnist, Splits)> {
 }
 
 /// The network and its optimiser, fresh or from the checkpoint to resume.
-fn build(config: &TrainConfig, code: &Code, inputs: usize) -> Result<(Mlp, Optimizer, Progress)> {
-    let mut mlp = code.call("building the network", || {
+fn build(
+    config: &TrainConfig,
+    code: &Code,
+    inputs: usize,
+) -> Result<(Network, Optimizer, Progress)> {
+    let mut network = code.call("building the network", || {
         config.build_with(code, inputs, CLASSES)
     })?;
     let mut optimizer = training::new_optimizer(config.optimizer, config.lr, config.weight_decay);
     let progress = match &config.resume {
-        Some(path) => Progress::resume(path, &mut mlp, &mut optimizer, config.epochs)?,
+        Some(path) => Progress::resume(path, &mut network, &mut optimizer, config.epochs)?,
         None => Progress::default(),
     };
-    Ok((mlp, optimizer, progress))
+    Ok((network, optimizer, progress))
 }
 
 /// Trains on the training split, choosing the kept model by the validation
-/// split when there is one.
+/// split when there is one. With `--augment`, the training digits are
+/// distorted afresh every epoch as they are copied into the batches.
 fn fit(
     config: &TrainConfig,
     code: &Code,
     splits: &Splits,
-    mlp: &mut Mlp,
+    network: &mut Network,
     optimizer: &mut Optimizer,
     progress: Progress,
     role: Role,
@@ -294,13 +300,40 @@ fn fit(
         Ok(BatchLoader::new(x, y.to_vec(), batch_size, order, seed)?
             .with_copier(Arc::new(BlockCopy)))
     };
-    let mut train = loader(
-        &splits.train_x,
-        &splits.train_y,
-        config.batch_size,
-        code.shuffled(),
-        config.seed,
-    )?;
+    let augmented = match config.augment.settings() {
+        Some(settings) => Some(Arc::new(AugmentedImages::new(
+            &splits.train_x,
+            splits.image_shape,
+            settings,
+            // A blank pixel, standardised as every pixel was.
+            -splits.mean / splits.std,
+            config.seed,
+            code.augment,
+        )?)),
+        None => None,
+    };
+    let mut train = match &augmented {
+        Some(images) => BatchLoader::from_source(
+            images.clone(),
+            splits.train_y.clone(),
+            config.batch_size,
+            code.shuffled(),
+            config.seed,
+        )?
+        .with_copier(Arc::new(BlockCopy)),
+        None => loader(
+            &splits.train_x,
+            &splits.train_y,
+            config.batch_size,
+            code.shuffled(),
+            config.seed,
+        )?,
+    };
+    let set_epoch = |epoch: usize| {
+        if let Some(images) = &augmented {
+            images.set_epoch(epoch);
+        }
+    };
     let mut validation = loader(
         &splits.validation_x,
         &splits.validation_y,
@@ -323,10 +356,12 @@ fn fit(
         // `predict` normalises with the statistics the model was trained
         // on, which `--normalization computed` takes from the data.
         metadata: normalization_metadata(splits.mean, splits.std),
+        seed: config.seed,
+        before_epoch: Some(&set_epoch),
     };
     training::fit(
         &settings,
-        mlp,
+        network,
         optimizer,
         &mut train,
         Some(&mut validation),
@@ -364,12 +399,12 @@ fn reference_run(
             theirs.normalization,
             &code,
         )?;
-        let (mut mlp, mut optimizer, progress) = build(&theirs, &code, splits.train_x.ncols())?;
+        let (mut network, mut optimizer, progress) = build(&theirs, &code, splits.train_x.ncols())?;
         let fitted = fit(
             &theirs,
             &code,
             splits,
-            &mut mlp,
+            &mut network,
             &mut optimizer,
             progress,
             Role::Comparison,
@@ -471,8 +506,10 @@ fn test(
     model: &Path,
 ) -> Result<(EpochStats, Vec<usize>)> {
     // The weights are read back from the checkpoint: no need to draw them.
-    let mut mlp = config.build(splits.test_x.ncols(), CLASSES)?;
-    checkpoint::load_into(model, &mut mlp)?;
+    // The network is tested in evaluation mode, as the MLP it folds into.
+    let mut network = config.build(splits.test_x.ncols(), CLASSES)?;
+    checkpoint::load_into(model, &mut network)?;
+    let mlp = network.to_evaluation_mlp();
     let mut test = BatchLoader::new(
         &splits.test_x,
         splits.test_y.clone(),

@@ -51,10 +51,12 @@ pub fn classify_idx(model: &Path, idx: &Path) -> Result<Vec<usize>> {
 fn load_model(model: &Path) -> Result<(Mlp, Standardization)> {
     let (config, _): (TrainConfig, usize) = checkpoint::read_config(model, ModelKind::Mnist)?;
     checkpoint::check_widths(model, &config.widths(PIXELS, CLASSES))?;
-    let mut mlp = config.build(PIXELS, CLASSES)?;
-    let saved = checkpoint::load_into(model, &mut mlp)?;
+    let mut network = config.build(PIXELS, CLASSES)?;
+    let saved = checkpoint::load_into(model, &mut network)?;
     let statistics = normalization(model, config.normalization, &saved.scalars)?;
-    Ok((mlp, statistics))
+    // Evaluation mode: no dropout, batch norm's running estimates folded
+    // into the linear layers.
+    Ok((network.to_evaluation_mlp(), statistics))
 }
 
 /// The range of a stored deviation: pixels in [0, 1] have one of at most

@@ -7,18 +7,19 @@ use anyhow::Result;
 use clap::Args;
 use course_support::activation::Activation;
 use course_support::network::{Init, Mlp};
+use course_support::regularise::Network;
 use serde::{Deserialize, Serialize};
 
 use crate::code::{Cmvn, Code};
 use crate::training::{
-    GivenFlags, InvalidSetting, check_at_least_one, check_epochs, check_positive, check_widths,
-    parse_positive,
+    GivenFlags, InvalidSetting, check_at_least_one, check_batch_norm_batch, check_dropout,
+    check_epochs, check_positive, check_widths, parse_dropout, parse_positive,
 };
 use speech::hw1p2::PHONEMES;
 
 /// The settings a resumed run takes from its checkpoint (fields and their
 /// flags): given with `--resume`, they must agree with it.
-pub(super) const RESUMED_FLAGS: [(&str, &str); 8] = [
+pub(super) const RESUMED_FLAGS: [(&str, &str); 10] = [
     ("context", "--context"),
     ("hidden", "--hidden"),
     ("linear", "--linear"),
@@ -27,6 +28,8 @@ pub(super) const RESUMED_FLAGS: [(&str, &str); 8] = [
     ("seed", "--seed"),
     ("no_cmvn", "--no-cmvn"),
     ("yours", "--yours"),
+    ("dropout", "--dropout"),
+    ("batch_norm", "--batch-norm"),
 ];
 
 /// A speech training run. Defaults follow the HW1P2 starter: context 20,
@@ -57,6 +60,22 @@ pub struct SpeechConfig {
     /// Skip per-utterance cepstral mean and variance normalisation.
     #[arg(long)]
     pub no_cmvn: bool,
+    /// Dropout's rate after each hidden activation in training, in [0, 1)
+    /// (stage 7); 0 for none.
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_parser = parse_dropout,
+        allow_hyphen_values = true,
+        conflicts_with = "linear"
+    )]
+    #[serde(default)]
+    pub dropout: f32,
+    /// Batch normalisation after each hidden linear layer (stage 7; trains
+    /// on the teaching code).
+    #[arg(long, conflicts_with = "linear")]
+    #[serde(default)]
+    pub batch_norm: bool,
     #[arg(long, default_value = "out/speech")]
     pub out: PathBuf,
     /// Continue from a checkpoint (its configuration is used; --epochs may grow).
@@ -96,6 +115,8 @@ impl Default for SpeechConfig {
             epochs: 10,
             seed: 0,
             no_cmvn: false,
+            dropout: 0.0,
+            batch_norm: false,
             out: PathBuf::from("out/speech"),
             resume: None,
             quiet: false,
@@ -118,6 +139,19 @@ impl SpeechConfig {
         check_at_least_one("--batch-size", self.batch_size)?;
         if !self.linear {
             check_widths(&self.hidden)?;
+        }
+        check_dropout(self.dropout)?;
+        check_batch_norm_batch(self.batch_norm, self.batch_size)?;
+        if self.linear && (self.dropout > 0.0 || self.batch_norm) {
+            return Err(InvalidSetting::new(
+                if self.batch_norm {
+                    "--batch-norm"
+                } else {
+                    "--dropout"
+                },
+                "with --linear",
+                "a hidden layer to act on (drop --linear)",
+            ));
         }
         Ok(())
     }
@@ -155,23 +189,25 @@ impl SpeechConfig {
     /// values, with weights drawn from the seed by the reference's
     /// `init_weights` (for a network whose weights a checkpoint then
     /// replaces, say).
-    pub fn build(&self, inputs: usize) -> Result<Mlp> {
+    pub fn build(&self, inputs: usize) -> Result<Network> {
         self.build_with(&Code::REFERENCE, inputs)
     }
 
     /// The network this configuration describes for windows of `inputs`
-    /// values, with weights drawn from the seed by `code`'s `init_weights`.
-    pub fn build_with(&self, code: &Code, inputs: usize) -> Result<Mlp> {
+    /// values, with weights drawn from the seed by `code`'s `init_weights`,
+    /// and its dropout and batch normalisation.
+    pub fn build_with(&self, code: &Code, inputs: usize) -> Result<Network> {
         let widths = self.widths(inputs);
         let mut activations = vec![Self::HIDDEN_ACTIVATION; widths.len() - 2];
         activations.push(Activation::Identity);
-        Ok(Mlp::new(
+        let mlp = Mlp::new(
             &widths,
             &activations,
             Init::KaimingUniform,
             self.seed,
             code.init_weights,
-        )?)
+        )?;
+        Ok(Network::new(mlp, self.dropout, self.batch_norm)?)
     }
 }
 
@@ -211,6 +247,37 @@ mod tests {
                 "--batch-size",
                 SpeechConfig {
                     batch_size: 0,
+                    ..SpeechConfig::default()
+                },
+            ),
+            (
+                "--dropout",
+                SpeechConfig {
+                    dropout: 1.0,
+                    ..SpeechConfig::default()
+                },
+            ),
+            (
+                "--dropout",
+                SpeechConfig {
+                    linear: true,
+                    dropout: 0.5,
+                    ..SpeechConfig::default()
+                },
+            ),
+            (
+                "--batch-norm",
+                SpeechConfig {
+                    linear: true,
+                    batch_norm: true,
+                    ..SpeechConfig::default()
+                },
+            ),
+            (
+                "--batch-size",
+                SpeechConfig {
+                    batch_norm: true,
+                    batch_size: 1,
                     ..SpeechConfig::default()
                 },
             ),

@@ -12,8 +12,8 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use course_support::batches::Order;
-use course_support::network::Mlp;
 use course_support::optim::Optimizer;
+use course_support::regularise::Network;
 use course_support::stats::EpochStats;
 use reference::context::ContextFrames;
 use serde::Serialize;
@@ -85,14 +85,14 @@ pub fn run_with(config: SpeechConfig, code: Code) -> Result<SpeechRecord> {
     training::check_memory(&config.widths(inputs), config.batch_size)?;
     let sizes = [train.labels.len(), dev.labels.len(), test.frames.len()];
     println!("{}", code.describe(6, false));
-    let (mut mlp, mut optimizer, progress) = build(&config, &code, inputs)?;
-    println!("\n{}\n", summary(&mlp));
+    let (mut network, mut optimizer, progress) = build(&config, &code, inputs)?;
+    println!("\n{}\n", summary(&network));
     let fitted = fit(
         &config,
         &code,
         train,
         dev,
-        &mut mlp,
+        &mut network,
         &mut optimizer,
         progress,
         Role::Main,
@@ -216,14 +216,18 @@ fn load(config: &SpeechConfig, code: &Code) -> Result<SpeechData> {
 }
 
 /// The network and its optimiser (Adam), fresh or from the checkpoint to resume.
-fn build(config: &SpeechConfig, code: &Code, inputs: usize) -> Result<(Mlp, Optimizer, Progress)> {
-    let mut mlp = code.call("building the network", || config.build_with(code, inputs))?;
+fn build(
+    config: &SpeechConfig,
+    code: &Code,
+    inputs: usize,
+) -> Result<(Network, Optimizer, Progress)> {
+    let mut network = code.call("building the network", || config.build_with(code, inputs))?;
     let mut optimizer = training::new_optimizer(OptimizerArg::Adam, config.lr, 0.0);
     let progress = match &config.resume {
-        Some(path) => Progress::resume(path, &mut mlp, &mut optimizer, config.epochs)?,
+        Some(path) => Progress::resume(path, &mut network, &mut optimizer, config.epochs)?,
         None => Progress::default(),
     };
-    Ok((mlp, optimizer, progress))
+    Ok((network, optimizer, progress))
 }
 
 /// Trains on train-clean-100 with a cosine schedule, keeping the best model
@@ -235,7 +239,7 @@ fn fit(
     code: &Code,
     train: Split,
     dev: Split,
-    mlp: &mut Mlp,
+    network: &mut Network,
     optimizer: &mut Optimizer,
     progress: Progress,
     role: Role,
@@ -270,10 +274,12 @@ fn fit(
         out: &config.out,
         config_json: serde_json::to_string(config)?,
         metadata: Vec::new(),
+        seed,
+        before_epoch: None,
     };
     training::fit(
         &settings,
-        mlp,
+        network,
         optimizer,
         &mut train,
         Some(&mut dev),
@@ -300,8 +306,10 @@ fn test_kept(
     fitted: &Fitted,
     loss: bool,
 ) -> Result<Tested> {
-    let mut model = config.build(inputs)?;
-    checkpoint::load_into(&fitted.best_path, &mut model)?;
+    let mut network = config.build(inputs)?;
+    checkpoint::load_into(&fitted.best_path, &mut network)?;
+    // Evaluation mode: the MLP the network folds into.
+    let model = network.to_evaluation_mlp();
     // The held-out voice: predictions for every frame, in sorted utterance order.
     let predicted = predict::predict_all(code, &model, test, config.batch_size, &fitted.best_path)?;
     let Some(labels) = labels else {
@@ -351,13 +359,13 @@ fn reference_run(config: &SpeechConfig, sizes: [usize; 3]) -> Result<RunFigures>
         let code = Code::REFERENCE;
         let data = SpeechData::load(&theirs.data, theirs.context, theirs.cmvn(&code))?;
         let inputs = data.train.frames.input_size();
-        let (mut mlp, mut optimizer, progress) = build(&theirs, &code, inputs)?;
+        let (mut network, mut optimizer, progress) = build(&theirs, &code, inputs)?;
         let fitted = fit(
             &theirs,
             &code,
             data.train,
             data.dev,
-            &mut mlp,
+            &mut network,
             &mut optimizer,
             progress,
             Role::Comparison,

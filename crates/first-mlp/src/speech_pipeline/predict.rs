@@ -114,8 +114,10 @@ pub fn predict_wav(model: &Path, wav: &Path, csv: Option<&Path>) -> Result<()> {
     };
     let (windows, _) = windows(std::slice::from_ref(&utterance), config.context, None)?;
     checkpoint::check_widths(model, &config.widths(windows.input_size()))?;
-    let mut mlp = config.build(windows.input_size())?;
-    checkpoint::load_into(model, &mut mlp)?;
+    let mut network = config.build(windows.input_size())?;
+    checkpoint::load_into(model, &mut network)?;
+    // Evaluation mode: the MLP the network folds into.
+    let mlp = network.to_evaluation_mlp();
     let predicted = predict_all(&code, &mlp, &windows, config.batch_size, model)?;
     let text = submission_csv(&predicted);
     match csv {
