@@ -89,15 +89,23 @@ pub fn batch_norm_backward(
 /// the loss L = Σ R ⊙ Y, where Y is the layer's training-mode output for
 /// `input` (the batch's own statistics) and `r` a fixed matrix R of Y's
 /// shape, dL/dY = R; so `backward(bn, cache, r)` must match the slopes of L
-/// with respect to every γ, every β and every input. The report lists the
-/// tensors "gamma", "beta" and "input", in that order, checked with a step
-/// of 1e-2 and `Tolerance::F32` (L summed in f64); for the input's report,
-/// `rows` is the batch size.
+/// with respect to every γ, every β and every input.
+///
+/// The report is what `check_gradients` gives for three tensors, in this
+/// order: "gamma" (F values), "beta" (F values) and "input" (N · F values,
+/// in nalgebra's storage order), with a step of 1e-2 and `Tolerance::F32`.
+/// The loss the checker takes returns an f32: accumulate L in f64 (each
+/// y_nj · r_nj in f64, summed in f64) and round it to f32 once, at the end.
+/// One field of the report is yours to fill: `check_gradients` cannot know
+/// that the input is a matrix, so set the input's `rows`
+/// (`tensors[2].rows`) to Some(N), the batch size, for a failure to name
+/// its (row, column); gamma's and beta's stay `None`.
 ///
 /// Every forward pass runs on a copy of `bn`: the check must not move the
 /// layer's running estimates. The input's columns should vary by about 1 or
-/// more (x̂ bends on the scale of σ). A `backward` or a forward pass that
-/// refuses the shapes is its error.
+/// more (x̂ bends on the scale of σ). Errors: one from the forward pass or
+/// from `backward` (a batch of one row, a width other than F) is returned
+/// as it is, and an `r` of another shape than the input is a shape error.
 pub fn check_batch_norm_backward(
     backward: BatchNormBackward,
     bn: &BatchNorm,

@@ -73,8 +73,15 @@ pub fn forward_eval(network: &Network, input: &DMatrix<f32>) -> Result<DMatrix<f
 ///    gradients in the same order: each linear layer's weight and bias,
 ///    then the γ and β of the batch norm that follows it.
 ///
-/// Returns the loss and the logits, both from before the update. Any error
-/// stops the step before anything changes, the running estimates included.
+/// Returns the loss and the logits, both from before the update.
+///
+/// Errors: an error of any part (a shape, a batch of one row for batch
+/// norm, labels that do not fit the logits, …) is returned, and then
+/// `network` and `optimizer` are exactly as they were before the call:
+/// every weight, bias, γ and β, every running mean and variance (although
+/// the error may come from the loss, after the batch norms' forward
+/// passes), the dropout rate, and the optimiser's state. `rng` may have
+/// advanced: masks drawn before the error stay drawn.
 pub fn train_step(
     network: &mut Network,
     optimizer: &mut Optimizer,
@@ -83,7 +90,8 @@ pub fn train_step(
     rng: &mut ChaCha8Rng,
 ) -> Result<Step, ShapeError> {
     // TODO: the four steps above. Keep what each part's backward pass needs, and
-    // change nothing in `network` until every step has succeeded.
+    // change nothing in `network` until every step has succeeded (if the borrow
+    // checker objects, `cargo course hint 7 train_step` has a hint about it).
     todo!("train_step")
 }
 // ANCHOR_END: train_step

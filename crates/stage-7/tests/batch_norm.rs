@@ -4,11 +4,13 @@
 //! numpy (fixtures/regularise_fixtures.py, which also computes what the
 //! classic mistakes give, so a failure can name one), including a constant
 //! column and a batch far from zero; the backward pass also meets the
-//! gradient checker, yours and the course's.
+//! gradient checker, yours and the course's. The backward tests take their
+//! cache from the fixtures, not from your forward pass, so they test
+//! `batch_norm_backward` alone.
 
 use course_support::check::{
-    assert_close, assert_matrix_close, assert_matrix_close_naming, assert_shape_error,
-    show_first_panic_only, to_f64,
+    assert_close, assert_matrix_close, assert_matrix_close_naming, assert_shape_error, is_close,
+    largest_difference, show_first_panic_only, to_f64,
 };
 use course_support::shape::{Expected, Found};
 use nalgebra::{DMatrix, DVector};
@@ -58,6 +60,43 @@ fn train(bn: &mut BatchNorm, x: &DMatrix<f32>) -> (DMatrix<f32>, BatchNormCache)
     batch_norm_train(bn, x).unwrap_or_else(|e| panic!("batch_norm_train: {e}"))
 }
 
+/// The cache the fixtures' forward pass keeps: x̂ and 1/√(σ² + ε).
+fn fixture_cache(x_hat: &[&[f64]], inverse_std: &[f64]) -> BatchNormCache {
+    BatchNormCache {
+        normalized: matrix32(x_hat),
+        inverse_std: vector(inverse_std),
+    }
+}
+
+/// Whether `got` is within `tolerance` of `expected` everywhere.
+fn all_close(expected: &DMatrix<f64>, got: &DMatrix<f64>, tolerance: f64) -> bool {
+    expected.shape() == got.shape()
+        && expected
+            .iter()
+            .zip(got.iter())
+            .all(|(&e, &g)| is_close(e, g, tolerance))
+}
+
+/// Per column, how many times wider x̂ = (y − β)/γ spreads in `got` than in
+/// the fixture's `x_hat`. x̂'s spread depends on σ² alone (it is
+/// √(σ²/(σ² + ε)) whatever the batch), so a ratio far from 1 says the
+/// batch variance came out wrong.
+fn spread_ratios(got: &DMatrix<f32>, x_hat: &[&[f64]], gamma: &[f64], beta: &[f64]) -> Vec<f64> {
+    let spread = |values: &[f64]| {
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / values.len() as f64).sqrt()
+    };
+    (0..gamma.len())
+        .map(|j| {
+            let yours: Vec<f64> = (0..x_hat.len())
+                .map(|i| (f64::from(got[(i, j)]) - beta[j]) / gamma[j])
+                .collect();
+            let expected: Vec<f64> = x_hat.iter().map(|row| row[j]).collect();
+            spread(&yours) / spread(&expected)
+        })
+        .collect()
+}
+
 #[test]
 fn training_mode_matches_numpy() {
     let mut bn = layer(GAMMA, BETA);
@@ -76,6 +115,10 @@ fn training_mode_matches_numpy() {
                 "ε added outside the square root, (x − μ)/(√σ² + ε), where it belongs inside: \
                  (x − μ)/√(σ² + ε)",
                 matrix(Y1_EPS_OUTSIDE),
+            ),
+            (
+                "no square root: (x − μ)/(σ² + ε), where x̂ = (x − μ)/√(σ² + ε)",
+                matrix(Y1_NO_SQRT),
             ),
         ],
     );
@@ -138,11 +181,16 @@ fn running_estimates_move_as_pytorchs() {
         ],
     );
     let (y, _) = train(&mut bn, &matrix32(X2));
-    assert_matrix_close(
+    assert_matrix_close_naming(
         "batch_norm_train output for the second batch X2 (its own statistics, not the running ones)",
         &matrix(Y2),
         &to_f64(&y),
         1e-4,
+        &[(
+            "normalising with the unbiased variance (÷ (N − 1)); normalisation uses the biased \
+             one (÷ N), and only the running variance takes the unbiased one",
+            matrix(Y2_UNBIASED),
+        )],
     );
     assert_matrix_close(
         "running_mean after two batches",
@@ -166,23 +214,44 @@ fn running_estimates_move_as_pytorchs() {
 #[test]
 fn a_constant_column_gives_zero_and_finite_gradients() {
     let mut bn = layer(GAMMA3, BETA3);
-    let (y, cache) = train(&mut bn, &matrix32(X3));
+    let (y, _) = train(&mut bn, &matrix32(X3));
     assert!(
         y.iter().all(|v| v.is_finite()),
         "batch_norm_train of a batch with a constant column: {y}"
     );
-    assert_matrix_close(
+    assert_matrix_close_naming(
         "batch_norm_train output for X3 (column 1 constant: x̂ = 0, so y = β there)",
         &matrix(Y3),
         &to_f64(&y),
         1e-4,
+        &[(
+            "normalising with the unbiased variance (÷ (N − 1)); normalisation uses the biased \
+             one (÷ N)",
+            matrix(Y3_UNBIASED),
+        )],
     );
-    assert_matrix_close(
+    assert_matrix_close_naming(
         "running_var after X3 (the constant column's variance is 0)",
         &column(RUNNING_VAR_3),
         &column_of(&bn.running_var),
         1e-5,
+        &[
+            (
+                "the biased variance (÷ N) in the running estimate; PyTorch keeps the unbiased \
+                 one (÷ (N − 1)) there",
+                column(RUNNING_VAR_3_BIASED),
+            ),
+            (
+                "the momentum applied the wrong way round: (1 − m)·σ²_batch + m·running, where \
+                 PyTorch moves by m: (1 − m)·running + m·σ²_batch",
+                column(RUNNING_VAR_3_SWAPPED),
+            ),
+        ],
     );
+    // The fixtures' cache (x̂ = 0 and 1/√ε in column 1), so that this tests
+    // batch_norm_backward alone.
+    let bn = layer(GAMMA3, BETA3);
+    let cache = fixture_cache(XHAT3, INV_STD_3);
     let g = batch_norm_backward(&bn, &cache, &matrix32(DY3))
         .unwrap_or_else(|e| panic!("batch_norm_backward: {e}"));
     assert!(
@@ -199,24 +268,73 @@ fn a_constant_column_gives_zero_and_finite_gradients() {
 fn a_batch_far_from_zero_keeps_its_digits() {
     let mut bn = layer(GAMMA3, BETA3);
     let (y, _) = train(&mut bn, &matrix32(X4));
-    assert_matrix_close(
-        "batch_norm_train output for X4 (values 1000 ± 0.1; a one-pass E[x²] − E[x]² in f32 \
-         loses every digit here: take the mean first, then the squared deviations, in f64)",
+    let mistakes = [
+        (
+            "normalising with the unbiased variance (÷ (N − 1)); normalisation uses the biased \
+             one (÷ N)",
+            matrix(Y4_UNBIASED),
+        ),
+        (
+            "no square root: (x − μ)/(σ² + ε), where x̂ = (x − μ)/√(σ² + ε)",
+            matrix(Y4_NO_SQRT),
+        ),
+    ];
+    // Say "one pass" only when the values look like it: a known mistake
+    // names itself, and a one-pass variance here is off by a large factor
+    // or negative.
+    let got = to_f64(&y);
+    let named = mistakes
+        .iter()
+        .any(|(_, wrong)| all_close(wrong, &got, 2e-3));
+    let ratios = spread_ratios(&y, XHAT4, GAMMA3, BETA3);
+    let one_pass = "as a one-pass E[x²] − E[x]² in f32 gives here: E[x²] ≈ 10⁶ is rounded \
+                    to about 0.06, and σ² is about 0.01 (take the mean first, then the \
+                    squared deviations from it, in f64)";
+    let diagnosis = if named || all_close(&matrix(Y4), &got, 2e-3) {
+        String::new()
+    } else if y.iter().any(|v| !v.is_finite()) {
+        format!("; it is not finite everywhere: a negative or NaN variance, {one_pass}")
+    } else if let Some((j, r)) = ratios
+        .iter()
+        .enumerate()
+        .find(|(_, r)| !(0.5..=2.0).contains(*r))
+    {
+        format!(
+            "; column {j} of x̂ = (y − β)/γ spreads {r:.3} times as wide as it should, so σ² \
+             came out wrong, {one_pass}"
+        )
+    } else {
+        String::new()
+    };
+    assert_matrix_close_naming(
+        &format!("batch_norm_train output for X4 (values 1000 ± 0.1){diagnosis}"),
         &matrix(Y4),
-        &to_f64(&y),
+        &got,
         2e-3,
+        &mistakes,
     );
-    assert_matrix_close(
+    let swapped = "the momentum applied the wrong way round: (1 − m)·batch + m·running, where \
+                   PyTorch moves by m: (1 − m)·running + m·batch";
+    assert_matrix_close_naming(
         "running_mean after X4",
         &column(RUNNING_MEAN_4),
         &column_of(&bn.running_mean),
         1e-6,
+        &[(swapped, column(RUNNING_MEAN_4_SWAPPED))],
     );
-    assert_matrix_close(
+    assert_matrix_close_naming(
         "running_var after X4 (0.9 + 0.1 · a variance near 0.01)",
         &column(RUNNING_VAR_4),
         &column_of(&bn.running_var),
         1e-5,
+        &[
+            (
+                "the biased variance (÷ N) in the running estimate; PyTorch keeps the unbiased \
+                 one (÷ (N − 1)) there",
+                column(RUNNING_VAR_4_BIASED),
+            ),
+            (swapped, column(RUNNING_VAR_4_SWAPPED)),
+        ],
     );
 }
 
@@ -298,8 +416,9 @@ fn evaluation_mode_uses_the_running_estimates() {
 
 #[test]
 fn backward_matches_numpy() {
-    let mut bn = layer(GAMMA, BETA);
-    let (_, cache) = train(&mut bn, &matrix32(X1));
+    // The fixtures' cache for X1, so that this tests batch_norm_backward alone.
+    let bn = layer(GAMMA, BETA);
+    let cache = fixture_cache(XHAT1, INV_STD_1);
     let g: BatchNormGradients = batch_norm_backward(&bn, &cache, &matrix32(DY1))
         .unwrap_or_else(|e| panic!("batch_norm_backward: {e}"));
     assert_matrix_close(
@@ -329,8 +448,8 @@ fn backward_matches_numpy() {
 
 #[test]
 fn backward_refuses_a_gradient_of_another_shape() {
-    let mut bn = layer(GAMMA, BETA);
-    let (_, cache) = train(&mut bn, &matrix32(X1));
+    let bn = layer(GAMMA, BETA);
+    let cache = fixture_cache(XHAT1, INV_STD_1);
     assert_shape_error(
         "batch_norm_backward with a (5, 2) gradient for (5, 3) outputs",
         batch_norm_backward(&bn, &cache, &DMatrix::zeros(5, 2)),
@@ -362,9 +481,37 @@ fn names(report: &GradientReport) -> Vec<(String, usize)> {
         .collect()
 }
 
+/// What a failing check may owe to the forward pass: your checker's loss
+/// runs your `batch_norm_train`, so the check can only pass once that is
+/// right. Compares yours with the reference's on the checker's batch.
+fn forward_pass_note(bn: &BatchNorm, input: &DMatrix<f32>) -> String {
+    let theirs = reference::batch_norm::batch_norm_train(&mut bn.clone(), input)
+        .expect("the reference's forward pass takes this batch")
+        .0;
+    match batch_norm_train(&mut bn.clone(), input) {
+        Err(e) => format!(
+            "; your batch_norm_train refuses this batch ({e}), and your checker's loss runs it"
+        ),
+        Ok((yours, _)) if !all_close(&to_f64(&theirs), &to_f64(&yours), 1e-4) => {
+            let worst = largest_difference(&to_f64(&theirs), &to_f64(&yours));
+            format!(
+                "; your checker's loss runs your batch_norm_train, and on this batch it differs \
+                 from the reference's (at row {}, column {}: {} where {} is right), so this \
+                 failure may come from your forward pass rather than your checker: make \
+                 training_mode_matches_numpy pass first",
+                worst.at.0, worst.at.1, worst.got, worst.expected
+            )
+        }
+        Ok(_) => "; your batch_norm_train agrees with the reference's on this batch, so look at \
+                  the checker: the tensors and their order, the loss closure, the step"
+            .to_owned(),
+    }
+}
+
 #[test]
 fn your_checker_passes_a_correct_backward_pass() {
-    // The reference's batch_norm_backward, so this tests your checker alone.
+    // The reference's batch_norm_backward, so a failure is your checker's, or
+    // your batch_norm_train's: the checker's loss runs it.
     let (bn, input, r) = checked();
     let before = bn.clone();
     let report =
@@ -379,7 +526,18 @@ fn your_checker_passes_a_correct_backward_pass() {
         ],
         "the report's tensors: gamma, beta, input, in that order"
     );
-    report.assert_passed("check_batch_norm_backward on the reference's backward pass");
+    assert_eq!(
+        report.tensors[2].rows,
+        Some(6),
+        "the report's rows for the input: the batch size, so that a failure names (row, \
+         column); check_gradients leaves it None"
+    );
+    if !report.passed() {
+        report.assert_passed(&format!(
+            "check_batch_norm_backward on the reference's backward pass{}",
+            forward_pass_note(&bn, &input)
+        ));
+    }
     assert_eq!(bn, before, "the check changed the layer");
 }
 
@@ -409,12 +567,13 @@ fn your_checker_catches_a_backward_pass_that_ignores_the_statistics() {
         .filter(|t| !t.passed)
         .map(|t| t.name.as_str())
         .collect();
-    assert_eq!(
-        failing,
-        ["input"],
-        "a backward pass that treats μ and σ² as constants gets dL/dx wrong and nothing \
-         else; the report said\n{report}"
-    );
+    if failing != ["input"] {
+        panic!(
+            "a backward pass that treats μ and σ² as constants gets dL/dx wrong and nothing \
+             else, but your checker failed {failing:?}{}; the report said\n{report}",
+            forward_pass_note(&bn, &input)
+        );
+    }
 }
 
 proptest! {

@@ -46,7 +46,7 @@ impl Affine {
 /// An elastic distortion (Simard, Steinkraus & Platt, 2003, "Best practices
 /// for convolutional neural networks applied to visual document
 /// analysis"): each pixel is displaced by a random field, uniform noise in
-/// (−1, 1) smoothed by a Gaussian of standard deviation `sigma` pixels and
+/// [−1, 1) smoothed by a Gaussian of standard deviation `sigma` pixels and
 /// scaled by `alpha` pixels. A small `sigma` gives noise, a large one an
 /// almost rigid shift; in between, the strokes bend like handwriting.
 #[derive(Clone, Copy, Debug, PartialEq)]

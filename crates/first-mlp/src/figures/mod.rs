@@ -5,6 +5,7 @@
 mod activations;
 mod mlps;
 mod perceptrons;
+mod regularisation;
 mod speech;
 
 use std::fs;
@@ -77,7 +78,39 @@ pub fn all() -> Result<Vec<Figure>> {
         (750, 590),
         speech::draw_speech_front_end,
     )?);
+    figures.push(render_png(
+        "stage7-distortions.png",
+        (750, 300),
+        regularisation::draw_distortions,
+    )?);
+    let ablations = stage_7_ablations()?;
+    figures.push(render("stage7-ablations.svg", (750, 700), |root| {
+        regularisation::draw_ablations(root, &ablations)
+    })?);
     Ok(figures)
+}
+
+/// Stage 7's ablations: the records of runs on the full MNIST committed
+/// beside the chapter, each ingredient against the same network without it.
+fn stage_7_ablations() -> Result<Vec<regularisation::Ablation>> {
+    let runs = crate::workspace_root().join("book/src/stage-7/runs");
+    let read = |name: &str| regularisation::read_epochs(&runs.join(format!("{name}.json")));
+    let base = read("base")?;
+    [
+        ("dropout 0.2", "dropout", "+dropout"),
+        ("batch normalisation", "batch-norm", "+batch norm"),
+        ("affine distortions", "affine", "+affine"),
+        ("affine and elastic", "elastic", "+elastic"),
+    ]
+    .into_iter()
+    .map(|(title, file, label)| {
+        Ok(regularisation::Ablation {
+            title: title.to_owned(),
+            without: ("base".to_owned(), base.clone()),
+            with: (label.to_owned(), read(file)?),
+        })
+    })
+    .collect()
 }
 
 /// Draws every figure into `dir` and lists what it wrote.
@@ -119,7 +152,7 @@ mod tests {
     #[test]
     fn figures_render_to_svg_and_write_atomically() {
         let figures = all().unwrap();
-        assert_eq!(figures.len(), 3 + Activation::ALL.len() + 2 + 3 + 3 + 1);
+        assert_eq!(figures.len(), 3 + Activation::ALL.len() + 2 + 3 + 3 + 1 + 2);
         assert!(
             figures
                 .iter()
