@@ -233,8 +233,9 @@ mod tests {
     use course_support::activation::Activation;
     use course_support::network::{Init, Mlp};
 
-    #[test]
-    fn summary_counts_like_torchsummary() {
+    /// Checks that the summary of 784 → 256 ReLU → 10 with `dropout` and
+    /// `batch_norm` holds each of the `expected` rows (spaces collapsed).
+    fn assert_summary_rows(dropout: f32, batch_norm: bool, expected: &[&str]) {
         let mlp = Mlp::new(
             &[784, 256, 10],
             &[Activation::Relu, Activation::Identity],
@@ -243,18 +244,12 @@ mod tests {
             reference::init::init_weights,
         )
         .unwrap();
-        let table = summary(&Network::new(mlp.clone(), 0.0, false).unwrap());
+        let table = summary(&Network::new(mlp, dropout, batch_norm).unwrap());
         let rows: Vec<String> = table
             .lines()
             .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
             .collect();
-        for expected in [
-            "0_Linear [784, 256] [-1, 256] 200,960 200,704",
-            "1_relu - [-1, 256] 0 0",
-            "2_Linear [256, 10] [-1, 10] 2,570 2,560",
-            "total params 203,530",
-            "mult-adds per example 203,264",
-        ] {
+        for expected in expected {
             assert!(
                 rows.iter().any(|r| r == expected),
                 "no row {expected:?} in\n{table}"
@@ -263,33 +258,34 @@ mod tests {
     }
 
     #[test]
+    fn summary_counts_like_torchsummary() {
+        assert_summary_rows(
+            0.0,
+            false,
+            &[
+                "0_Linear [784, 256] [-1, 256] 200,960 200,704",
+                "1_relu - [-1, 256] 0 0",
+                "2_Linear [256, 10] [-1, 10] 2,570 2,560",
+                "total params 203,530",
+                "mult-adds per example 203,264",
+            ],
+        );
+    }
+
+    #[test]
     fn summary_lists_batch_norm_and_dropout_in_order() {
-        let mlp = Mlp::new(
-            &[784, 256, 10],
-            &[Activation::Relu, Activation::Identity],
-            Init::KaimingUniform,
-            0,
-            reference::init::init_weights,
-        )
-        .unwrap();
-        let table = summary(&Network::new(mlp, 0.25, true).unwrap());
-        let rows: Vec<String> = table
-            .lines()
-            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-            .collect();
-        for expected in [
-            "0_Linear [784, 256] [-1, 256] 200,960 200,704",
-            "1_BatchNorm1d [256] [-1, 256] 512 256",
-            "2_relu - [-1, 256] 0 0",
-            "3_Dropout(0.25) - [-1, 256] 0 0",
-            "4_Linear [256, 10] [-1, 10] 2,570 2,560",
-            "total params 204,042",
-        ] {
-            assert!(
-                rows.iter().any(|r| r == expected),
-                "no row {expected:?} in\n{table}"
-            );
-        }
+        assert_summary_rows(
+            0.25,
+            true,
+            &[
+                "0_Linear [784, 256] [-1, 256] 200,960 200,704",
+                "1_BatchNorm1d [256] [-1, 256] 512 256",
+                "2_relu - [-1, 256] 0 0",
+                "3_Dropout(0.25) - [-1, 256] 0 0",
+                "4_Linear [256, 10] [-1, 10] 2,570 2,560",
+                "total params 204,042",
+            ],
+        );
     }
 
     #[test]

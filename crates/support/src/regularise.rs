@@ -284,14 +284,24 @@ impl Network {
     /// The same tensors as [`Network::parameters`], in the same order,
     /// writable: what an optimiser updates.
     pub fn parameters_mut(&mut self) -> Vec<&mut [f32]> {
-        interleave(self.mlp.parameters_mut(), &mut self.batch_norms)
+        self.tensors_mut().0
     }
 
     /// The same tensors as [`Network::tensors_to_save`], in the same order,
     /// writable (for loading a checkpoint).
     pub fn tensors_to_save_mut(&mut self) -> Vec<&mut [f32]> {
-        let mut out = Vec::new();
-        let mut running = Vec::new();
+        let (mut tensors, running) = self.tensors_mut();
+        tensors.extend(running);
+        tensors
+    }
+
+    /// The parameters, writable and in the order of
+    /// [`Network::parameters`] (each linear layer's weight and bias, then
+    /// the γ and β of its batch norm while there are batch norms), and
+    /// apart, each batch norm's running mean and variance.
+    fn tensors_mut(&mut self) -> (Vec<&mut [f32]>, Vec<&mut [f32]>) {
+        let mut norms = Vec::with_capacity(self.batch_norms.len());
+        let mut running = Vec::with_capacity(2 * self.batch_norms.len());
         for bn in &mut self.batch_norms {
             let BatchNorm {
                 gamma,
@@ -300,23 +310,17 @@ impl Network {
                 running_var,
                 ..
             } = bn;
-            out.push((gamma.as_mut_slice(), beta.as_mut_slice()));
-            running.push(running_mean.as_mut_slice());
-            running.push(running_var.as_mut_slice());
+            norms.push([gamma.as_mut_slice(), beta.as_mut_slice()]);
+            running.extend([running_mean.as_mut_slice(), running_var.as_mut_slice()]);
         }
-        let mut tensors = Vec::new();
-        let mut norms = out.into_iter();
+        let mut norms = norms.into_iter();
+        let mut parameters = Vec::new();
         let mut linears = self.mlp.parameters_mut().into_iter();
         while let (Some(w), Some(b)) = (linears.next(), linears.next()) {
-            tensors.push(w);
-            tensors.push(b);
-            if let Some((gamma, beta)) = norms.next() {
-                tensors.push(gamma);
-                tensors.push(beta);
-            }
+            parameters.extend([w, b]);
+            parameters.extend(norms.next().into_iter().flatten());
         }
-        tensors.extend(running);
-        tensors
+        (parameters, running)
     }
 
     /// The network in evaluation mode as a plain [`Mlp`]: dropout is the
@@ -343,23 +347,6 @@ impl Network {
         }
         mlp
     }
-}
-
-/// Each linear layer's weight and bias (`linears`, in pairs), followed by
-/// the γ and β of its batch norm while there are batch norms.
-fn interleave<'a>(linears: Vec<&'a mut [f32]>, norms: &'a mut [BatchNorm]) -> Vec<&'a mut [f32]> {
-    let mut out = Vec::with_capacity(linears.len() + 2 * norms.len());
-    let mut norms = norms.iter_mut();
-    let mut linears = linears.into_iter();
-    while let (Some(w), Some(b)) = (linears.next(), linears.next()) {
-        out.push(w);
-        out.push(b);
-        if let Some(bn) = norms.next() {
-            out.push(bn.gamma.as_mut_slice());
-            out.push(bn.beta.as_mut_slice());
-        }
-    }
-    out
 }
 
 /// The position of the last linear layer of `mlp`.
