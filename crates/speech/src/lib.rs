@@ -4,6 +4,7 @@
 pub mod hw1p2;
 pub mod mfcc;
 pub mod npy;
+pub mod resample;
 
 use std::fs::File;
 use std::path::Path;
