@@ -1,21 +1,36 @@
 #!/usr/bin/env bash
-# Rebuilds the bundled speech corpus from sentences.txt. Needs espeak-ng
-# (Debian main) and MBROLA with its US voices (Debian contrib and non-free).
-# They are installed here through an alternate apt sources list, so the
-# system's own sources are left untouched. Nothing else in the project needs
-# these tools: the corpus they make is committed.
+# Rebuilds the bundled speech corpus from sentences.txt. Needs the
+# synthesisers of its twelve voices: espeak-ng and MBROLA with its US and
+# British voices (Debian main, contrib and non-free), Festival with its
+# diphone and HTS voices, and Flite (Debian main). They are installed here
+# through an alternate apt sources list, so the system's own sources are
+# left untouched. Nothing else in the project needs these tools: the corpus
+# they make is committed. Arguments go to `first-mlp speech-corpus` (for
+# example --voices-per-sentence 3 --out /tmp/corpus for a bigger corpus).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-if ! command -v mbrola >/dev/null || [ ! -e /usr/share/mbrola/us3/us3 ]; then
-    lists=$(mktemp -d)
-    mkdir -p "$lists/partial"
-    sources="$lists/sources.list"
-    echo "deb http://deb.debian.org/debian bookworm main contrib non-free" > "$sources"
-    apt_alt=(-o "Dir::Etc::sourcelist=$sources" -o "Dir::Etc::sourceparts=-" -o "Dir::State::Lists=$lists")
+packages=(espeak-ng mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1
+    festival festvox-kallpc16k festvox-kdlpc16k festvox-rablpc16k festvox-don
+    festvox-us-slt-hts flite)
+missing=()
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+        missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    # The lists live apart from the sources file: apt reads every file in
+    # its lists folder as a package list.
+    state=$(mktemp -d)
+    mkdir -p "$state/lists/partial"
+    echo "deb http://deb.debian.org/debian bookworm main contrib non-free" > "$state/sources.list"
+    apt_alt=(-o "Dir::Etc::sourcelist=$state/sources.list" -o "Dir::Etc::sourceparts=-"
+        -o "Dir::State::Lists=$state/lists")
     apt-get "${apt_alt[@]}" update
-    apt-get "${apt_alt[@]}" install -y espeak-ng mbrola mbrola-us1 mbrola-us2 mbrola-us3
+    DEBIAN_FRONTEND=noninteractive apt-get "${apt_alt[@]}" install -y --no-install-recommends "${missing[@]}"
 fi
 
-rm -rf data/speech-corpus/train-clean-100 data/speech-corpus/dev-clean data/speech-corpus/test-clean
-cargo run --release -p first-mlp -- speech-corpus --sentences data/speech-corpus/sentences.txt --out data/speech-corpus
+if [ $# -eq 0 ]; then
+    set -- --out data/speech-corpus
+fi
+cargo run --release -p first-mlp -- speech-corpus --sentences data/speech-corpus/sentences.txt "$@"

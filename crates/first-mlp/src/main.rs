@@ -46,8 +46,10 @@ enum Command {
         /// A PNG or PGM picture of one digit.
         #[arg(long, conflicts_with = "idx")]
         image: Option<PathBuf>,
-        /// A 16 kHz WAV file, for a speech model: every 10 ms frame's phoneme
-        /// as `id,label` CSV, and the collapsed phoneme sequence.
+        /// A WAV file, for a speech model: every 10 ms frame's phoneme as
+        /// `id,label` CSV, and the collapsed phoneme sequence. Any rate from
+        /// 4 to 768 kHz, any number of channels, 8- to 32-bit integer or
+        /// 32-bit float samples: mixed down to mono and resampled to 16 kHz.
         #[arg(long, conflicts_with_all = ["idx", "image"])]
         wav: Option<PathBuf>,
         /// Where to write the CSV for --wav (default: standard output); not
@@ -64,6 +66,16 @@ enum Command {
         sentences: PathBuf,
         #[arg(long, default_value = "data/speech-corpus")]
         out: PathBuf,
+        /// How many voices speak each sentence: 1 for the bundled corpus
+        /// (about 20 MB), up to 7 for a bigger one.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=7))]
+        voices_per_sentence: u16,
+        /// No waveform augmentation of the training utterances.
+        #[arg(long)]
+        no_augment: bool,
+        /// Seeds the augmentation.
+        #[arg(long, default_value_t = 11785)]
+        seed: u64,
         /// Compute the MFCCs' filter bank and the frames' labels with your
         /// stage 6 (exercises/) instead of the reference's.
         #[arg(long)]
@@ -137,8 +149,20 @@ fn run(command: Command) -> Result<()> {
         Command::SpeechCorpus {
             sentences,
             out,
+            voices_per_sentence,
+            no_augment,
+            seed,
             yours,
-        } => speech_corpus::make(&sentences, &out, &Code::chosen(yours)),
+        } => speech_corpus::make(
+            &speech_corpus::CorpusSettings {
+                sentences,
+                out,
+                voices_per_sentence: usize::from(voices_per_sentence),
+                augment: !no_augment,
+                seed,
+            },
+            &Code::chosen(yours),
+        ),
         Command::SpeechTrain(config) => speech_pipeline::run(*config).map(|_| ()),
         Command::Predict {
             wav: Some(wav),

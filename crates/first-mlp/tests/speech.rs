@@ -131,7 +131,7 @@ fn bad_layouts_say_what_is_wrong() {
 }
 
 #[test]
-fn the_bundled_corpus_trains_and_predict_wav_labels_any_16_khz_file() {
+fn the_bundled_corpus_trains_and_predict_wav_labels_any_wav_file() {
     let out = tempfile::tempdir().unwrap();
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/speech-corpus");
     let record = run(SpeechConfig {
@@ -171,24 +171,68 @@ fn the_bundled_corpus_trains_and_predict_wav_labels_any_16_khz_file() {
         "one line per 10 ms frame of a 1 s file"
     );
 
-    // The wrong sample rate is refused with the reason.
-    let wrong = out.path().join("8k.wav");
+    // A 44.1 kHz stereo recording: the bundled example (16 kHz mono)
+    // resampled to 44.1 kHz, on two channels that differ (left 0.8, right
+    // 1.2 of it), in 24-bit integers. Labelled like the original.
+    let model = out.path().join("best.safetensors");
+    let original = corpus.join("example/us1-000.wav");
+    let samples = speech::mfcc::read_wav(&original, 16_000).unwrap();
+    let high = speech::resample::resample(&samples, 16_000, 44_100).unwrap();
+    let stereo = out.path().join("stereo-44k.wav");
     let spec = hound::WavSpec {
-        sample_rate: 8_000,
-        ..spec
+        channels: 2,
+        sample_rate: 44_100,
+        bits_per_sample: 24,
+        sample_format: hound::SampleFormat::Int,
     };
-    let mut writer = hound::WavWriter::create(&wrong, spec).unwrap();
-    for _ in 0..8_000 {
-        writer.write_sample(0i16).unwrap();
+    let mut writer = hound::WavWriter::create(&stereo, spec).unwrap();
+    let full_scale = f32::from(1u16 << 15) * 256.0;
+    for v in &high {
+        for gain in [0.8, 1.2] {
+            writer
+                .write_sample((v * gain * full_scale).round() as i32)
+                .unwrap();
+        }
     }
     writer.finalize().unwrap();
-    let e = format!(
-        "{:#}",
-        predict_wav(&out.path().join("best.safetensors"), &wrong, None).unwrap_err()
-    );
+    let labels = |csv: &str| -> Vec<String> {
+        let mut lines = csv.lines();
+        assert_eq!(lines.next(), Some("id,label"));
+        lines
+            .enumerate()
+            .map(|(i, line)| {
+                let (id, label) = line.split_once(',').expect("id,label");
+                assert_eq!(id, i.to_string());
+                assert!(speech::hw1p2::PHONEMES.contains(&label), "{label}");
+                label.to_owned()
+            })
+            .collect()
+    };
+    let original_csv = out.path().join("original.csv");
+    predict_wav(&model, &original, Some(&original_csv)).expect("the 16 kHz original");
+    let expected = labels(&fs::read_to_string(&original_csv).unwrap());
+    // The command line, with the CSV on standard output.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_first-mlp"))
+        .args(["predict", "--model"])
+        .arg(&model)
+        .arg("--wav")
+        .arg(&stereo)
+        .output()
+        .unwrap();
     assert!(
-        e.contains("expected a sample rate of 16000 Hz, found 8000 Hz"),
-        "{e}"
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let got = labels(&String::from_utf8(output.stdout).unwrap());
+    // 16 kHz → 44.1 kHz → 16 kHz gives back the length, up to a sample.
+    let frames = speech::mfcc::frame_count(samples.len(), &Default::default());
+    assert_eq!(expected.len(), frames);
+    assert!(got.len().abs_diff(frames) <= 1, "{} frames", got.len());
+    let same = expected.iter().zip(&got).filter(|(a, b)| a == b).count();
+    assert!(
+        same as f64 >= 0.9 * frames as f64,
+        "{same} of {frames} frames labelled alike"
     );
 }
 

@@ -235,8 +235,14 @@ pub struct WavError {
 pub enum WavProblem {
     /// Not a WAV file hound reads, or its data is cut or malformed.
     Unreadable,
+    /// A WAV file whose format code or sample format hound does not decode
+    /// (ADPCM, A-law, μ-law and the like).
+    Unsupported,
     /// Another sample rate than asked for.
     SampleRate { expected: u32, found: u32 },
+    /// A sample rate outside [`MIN_SAMPLE_RATE`]..=[`MAX_SAMPLE_RATE`],
+    /// which [`read_wav_any`] does not convert.
+    SampleRateOutOfRange { found: u32 },
     /// Integer samples of a width outside 1-32 bits.
     SampleWidth { bits: u16 },
     /// A NaN or infinite float sample, at this index (all channels counted).
@@ -248,57 +254,185 @@ pub enum WavProblem {
     NotRegularFile { found: &'static str },
 }
 
-/// Reads a WAV file as mono samples in [-1, 1] (channels are averaged).
-/// Fails unless it is a regular file (or a link to one), its rate is
-/// `sample_rate` and every sample is finite and within ±[`MAX_SAMPLE`].
-pub fn read_wav(path: &Path, sample_rate: u32) -> Result<Vec<f32>, WavError> {
-    let error = |kind: WavProblem, problem: String| WavError {
+/// The lowest sample rate [`read_wav_any`] takes: below it, resampling to
+/// 16 kHz would multiply the samples (and the memory they take) by more
+/// than 4, and such a recording holds no speech above 2 kHz anyway.
+pub const MIN_SAMPLE_RATE: u32 = 4_000;
+
+/// The highest sample rate [`read_wav_any`] takes (the highest that audio
+/// interfaces record at). The resampler's FFT grows with the rate divided
+/// by its greatest common divisor with 16 kHz: a header claiming 4 GHz
+/// would have it allocate tens of gigabytes.
+pub const MAX_SAMPLE_RATE: u32 = 768_000;
+
+/// How a WAV file stores its samples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SampleFormat {
+    /// Signed integers of this many bits (8-bit files are unsigned on
+    /// disk; the reader centres them).
+    Int { bits: u16 },
+    /// IEEE floats of this many bits (32).
+    Float { bits: u16 },
+}
+
+impl std::fmt::Display for SampleFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Int { bits } => write!(f, "{bits}-bit integer"),
+            Self::Float { bits } => write!(f, "{bits}-bit float"),
+        }
+    }
+}
+
+/// A WAV file read at its own rate: mono samples in [-1, 1] (channels
+/// averaged), and what the file held.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recording {
+    /// One per frame, the mean of its channels.
+    pub samples: Vec<f32>,
+    pub sample_rate: u32,
+    /// The file's channels, before they were mixed down.
+    pub channels: u16,
+    pub format: SampleFormat,
+}
+
+/// "44100 Hz, 2 channels, 24-bit integer".
+impl std::fmt::Display for Recording {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let channels = match self.channels {
+            1 => "mono".to_owned(),
+            n => format!("{n} channels"),
+        };
+        write!(f, "{} Hz, {channels}, {}", self.sample_rate, self.format)
+    }
+}
+
+/// One thing [`Recording::into_rate`] did to a recording.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conversion {
+    /// The file's channels were averaged into one.
+    MixedDown { channels: u16 },
+    /// The samples were resampled ([`crate::resample::resample`]).
+    Resampled { from: u32, to: u32 },
+}
+
+impl std::fmt::Display for Conversion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::MixedDown { channels } => write!(f, "mixed {channels} channels down to mono"),
+            Self::Resampled { from, to } => write!(f, "resampled from {from} Hz to {to} Hz"),
+        }
+    }
+}
+
+/// The conversions in words: "mixed 2 channels down to mono and resampled
+/// from 44100 Hz to 16000 Hz", or "used as it is" for none.
+pub fn describe_conversions(conversions: &[Conversion]) -> String {
+    if conversions.is_empty() {
+        return "used as it is".to_owned();
+    }
+    conversions
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+impl Recording {
+    /// Mono samples at `rate` Hz, and what was done to get them: the
+    /// mix-down (done when the file was read) if it had several channels,
+    /// and a resampling if its rate is not `rate`. At `rate` already, the
+    /// samples are returned unchanged.
+    pub fn into_rate(
+        self,
+        rate: u32,
+    ) -> Result<(Vec<f32>, Vec<Conversion>), crate::resample::ResampleError> {
+        let mut conversions = Vec::new();
+        if self.channels > 1 {
+            conversions.push(Conversion::MixedDown {
+                channels: self.channels,
+            });
+        }
+        if self.sample_rate == rate {
+            return Ok((self.samples, conversions));
+        }
+        let samples = crate::resample::resample(&self.samples, self.sample_rate, rate)?;
+        conversions.push(Conversion::Resampled {
+            from: self.sample_rate,
+            to: rate,
+        });
+        Ok((samples, conversions))
+    }
+}
+
+/// A [`WavError`] about `path`.
+fn wav_error(path: &Path, kind: WavProblem, problem: String) -> WavError {
+    WavError {
         path: path.to_owned(),
         problem,
         kind,
+    }
+}
+
+/// A hound error as a [`WavError`]: [`WavProblem::Unsupported`] for a
+/// format hound does not decode, [`WavProblem::Unreadable`] otherwise.
+fn hound_error(path: &Path, e: hound::Error, context: &str) -> WavError {
+    let kind = match e {
+        hound::Error::Unsupported => WavProblem::Unsupported,
+        _ => WavProblem::Unreadable,
     };
-    let unreadable = |e: hound::Error| error(WavProblem::Unreadable, e.to_string());
+    wav_error(path, kind, format!("{context}{e}"))
+}
+
+/// Opens `path` (a regular file, or a link to one) and reads its header.
+fn open_wav(path: &Path) -> Result<hound::WavReader<BufReader<std::fs::File>>, WavError> {
     let file = crate::open_regular(path).map_err(|e| match e {
-        crate::OpenError::Io(e) => error(WavProblem::Unreadable, e.to_string()),
-        crate::OpenError::NotRegular(found) => error(
+        crate::OpenError::Io(e) => wav_error(path, WavProblem::Unreadable, e.to_string()),
+        crate::OpenError::NotRegular(found) => wav_error(
+            path,
             WavProblem::NotRegularFile { found },
             format!("expected a regular file, found {found}"),
         ),
     })?;
-    let reader = hound::WavReader::new(BufReader::new(file)).map_err(|e| {
-        error(
-            WavProblem::Unreadable,
-            format!("not a readable WAV file: {e}"),
-        )
-    })?;
-    let spec = reader.spec();
-    if spec.sample_rate != sample_rate {
-        return Err(error(
-            WavProblem::SampleRate {
-                expected: sample_rate,
-                found: spec.sample_rate,
-            },
-            format!(
-                "expected a sample rate of {sample_rate} Hz, found {} Hz (resample it first, e.g. `sox in.wav -r {sample_rate} out.wav`)",
-                spec.sample_rate
-            ),
-        ));
+    hound::WavReader::new(BufReader::new(file))
+        .map_err(|e| hound_error(path, e, "not a readable WAV file: "))
+}
+
+/// The sample format of `spec`, if the decoder below takes it: integers of
+/// 1-32 bits (the extensible header's valid-bits field can say anything,
+/// and the scale needs i32 samples) or floats.
+fn sample_format(path: &Path, spec: &hound::WavSpec) -> Result<SampleFormat, WavError> {
+    let bits = spec.bits_per_sample;
+    match spec.sample_format {
+        hound::SampleFormat::Float => Ok(SampleFormat::Float { bits }),
+        hound::SampleFormat::Int if (1..=32).contains(&bits) => Ok(SampleFormat::Int { bits }),
+        hound::SampleFormat::Int => Err(wav_error(
+            path,
+            WavProblem::SampleWidth { bits },
+            format!("expected integer samples of 1 to 32 bits, found {bits} bits"),
+        )),
     }
-    let samples: Vec<f32> = match spec.sample_format {
-        hound::SampleFormat::Float => reader
+}
+
+/// Every sample of `reader`, in [-1, 1] for integers, checked finite and
+/// within ±[`MAX_SAMPLE`], with each frame's channels averaged. Nothing is
+/// allocated from the header's sizes: the samples are collected as they
+/// are read, so a data chunk that claims more than the file holds ends in
+/// an error, not in a huge allocation.
+fn decode_mono(
+    path: &Path,
+    reader: hound::WavReader<BufReader<std::fs::File>>,
+    format: SampleFormat,
+) -> Result<Vec<f32>, WavError> {
+    let channels = usize::from(reader.spec().channels.max(1));
+    let unreadable = |e: hound::Error| hound_error(path, e, "");
+    let samples: Vec<f32> = match format {
+        SampleFormat::Float { .. } => reader
             .into_samples::<f32>()
             .collect::<Result<_, _>>()
             .map_err(unreadable)?,
-        hound::SampleFormat::Int => {
-            // The extensible header's valid-bits field can say anything;
-            // the scale below needs 1-32 bits (i32 samples).
-            let bits = spec.bits_per_sample;
-            if !(1..=32).contains(&bits) {
-                return Err(error(
-                    WavProblem::SampleWidth { bits },
-                    format!("expected integer samples of 1 to 32 bits, found {bits} bits"),
-                ));
-            }
+        SampleFormat::Int { bits } => {
+            // 1 ≤ bits ≤ 32 (checked by `sample_format`).
             let scale = (1i64 << (bits - 1)) as f32;
             reader
                 .into_samples::<i32>()
@@ -309,14 +443,16 @@ pub fn read_wav(path: &Path, sample_rate: u32) -> Result<Vec<f32>, WavError> {
     };
     if let Some(sample) = samples.iter().position(|v| !v.is_finite()) {
         let value = samples[sample];
-        return Err(error(
+        return Err(wav_error(
+            path,
             WavProblem::NonFinite { sample, value },
             format!("sample {sample} is {value}: expected finite samples"),
         ));
     }
     if let Some(sample) = samples.iter().position(|v| v.abs() > MAX_SAMPLE) {
         let value = samples[sample];
-        return Err(error(
+        return Err(wav_error(
+            path,
             WavProblem::OutOfRange { sample, value },
             format!(
                 "sample {sample} is {}: expected samples within ±{MAX_SAMPLE} (audio is within ±1)",
@@ -324,11 +460,64 @@ pub fn read_wav(path: &Path, sample_rate: u32) -> Result<Vec<f32>, WavError> {
             ),
         ));
     }
-    let channels = usize::from(spec.channels.max(1));
     Ok(samples
         .chunks(channels)
         .map(|c| c.iter().sum::<f32>() / c.len() as f32)
         .collect())
+}
+
+/// Reads a WAV file as mono samples in [-1, 1] (channels are averaged).
+/// Fails unless it is a regular file (or a link to one), its rate is
+/// `sample_rate` and every sample is finite and within ±[`MAX_SAMPLE`].
+/// [`read_wav_any`] takes any rate and says what the file held.
+pub fn read_wav(path: &Path, sample_rate: u32) -> Result<Vec<f32>, WavError> {
+    let reader = open_wav(path)?;
+    let spec = reader.spec();
+    if spec.sample_rate != sample_rate {
+        return Err(wav_error(
+            path,
+            WavProblem::SampleRate {
+                expected: sample_rate,
+                found: spec.sample_rate,
+            },
+            format!(
+                "expected a sample rate of {sample_rate} Hz, found {} Hz (resample it first, e.g. `sox in.wav -r {sample_rate} out.wav`)",
+                spec.sample_rate
+            ),
+        ));
+    }
+    let format = sample_format(path, &spec)?;
+    decode_mono(path, reader, format)
+}
+
+/// Reads a WAV file at whatever rate it has (within
+/// [`MIN_SAMPLE_RATE`]..=[`MAX_SAMPLE_RATE`]), of any number of channels,
+/// of integer samples of 8 to 32 bits or 32-bit floats: the samples mixed
+/// down to mono, as [`read_wav`] reads them, and what the file held.
+/// [`Recording::into_rate`] then brings it to the front end's rate.
+pub fn read_wav_any(path: &Path) -> Result<Recording, WavError> {
+    let reader = open_wav(path)?;
+    let spec = reader.spec();
+    if !(MIN_SAMPLE_RATE..=MAX_SAMPLE_RATE).contains(&spec.sample_rate) {
+        return Err(wav_error(
+            path,
+            WavProblem::SampleRateOutOfRange {
+                found: spec.sample_rate,
+            },
+            format!(
+                "expected a sample rate from {MIN_SAMPLE_RATE} to {MAX_SAMPLE_RATE} Hz, found {} Hz",
+                spec.sample_rate
+            ),
+        ));
+    }
+    let format = sample_format(path, &spec)?;
+    let samples = decode_mono(path, reader, format)?;
+    Ok(Recording {
+        samples,
+        sample_rate: spec.sample_rate,
+        channels: spec.channels,
+        format,
+    })
 }
 
 #[cfg(test)]

@@ -116,17 +116,20 @@ pub struct Split {
     pub labels: Vec<usize>,
 }
 
-/// The three splits of a folder.
+/// The splits of a folder.
 pub struct SpeechData {
     pub train: Split,
     pub dev: Split,
     pub test: Split,
     /// Whether test-clean has transcripts.
     pub test_has_labels: bool,
+    /// test-other, with its transcripts, when the folder has one: in the
+    /// bundled corpus, a synthesiser family never trained on.
+    pub other: Option<Split>,
 }
 
 impl SpeechData {
-    /// Reads train-clean-100, dev-clean and test-clean from `dir`, with
+    /// Reads train-clean-100, dev-clean, test-clean and (if there) test-other from `dir`, with
     /// `context` frames on each side, normalised per utterance by `cmvn` if
     /// given.
     pub fn load(dir: &Path, context: usize, cmvn: Option<Cmvn>) -> Result<Self> {
@@ -142,11 +145,17 @@ impl SpeechData {
             let (frames, labels) = windows(utterances, context, cmvn)?;
             Ok(Split { frames, labels })
         };
+        let other = if dir.join("test-other").join("transcript").is_dir() {
+            Some(split(&read("test-other", true)?)?)
+        } else {
+            None
+        };
         Ok(Self {
             train: split(&train)?,
             dev: split(&dev)?,
             test: split(&test)?,
             test_has_labels,
+            other,
         })
     }
 }

@@ -44,6 +44,10 @@ pub struct SpeechRecord {
     pub dev_accuracy: f32,
     /// Frame accuracy on test-clean (the held-out voice), when it has transcripts.
     pub test_accuracy: Option<f32>,
+    /// Frame accuracy on test-other (the held-out synthesiser family), when
+    /// the data has that split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_accuracy: Option<f32>,
     /// A run of yours against the reference's run of the same configuration.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
@@ -69,6 +73,7 @@ pub fn run_with(config: SpeechConfig, code: Code) -> Result<SpeechRecord> {
         dev,
         test,
         test_has_labels,
+        other,
     } = load(&config, &code)?;
     let inputs = checked_inputs(&config, &train.frames)?;
     // A batch never holds more than the training frames: a larger one is
@@ -109,11 +114,25 @@ pub fn run_with(config: SpeechConfig, code: Code) -> Result<SpeechRecord> {
         &fitted,
         compare,
     )?;
-    print_result(&fitted, &tested);
+    let other_accuracy = match &other {
+        Some(other) => test_kept(
+            &config,
+            &code,
+            inputs,
+            &other.frames,
+            Some(&other.labels),
+            &fitted,
+            false,
+        )?
+        .evaluation
+        .map(|e| e.accuracy),
+        None => None,
+    };
+    print_result(&fitted, &tested, other_accuracy);
     let reference = compare
         .then(|| comparison::unless_failed(reference_run(&config, sizes)))
         .flatten();
-    report(&config, &code, fitted, tested, reference)
+    report(&config, &code, fitted, (tested, other_accuracy), reference)
 }
 
 /// The configuration to run: `config`, or with --resume the checkpoint's,
@@ -203,11 +222,14 @@ fn load(config: &SpeechConfig, code: &Code) -> Result<SpeechData> {
     }
     let inputs = checked_inputs(config, train)?;
     println!(
-        "Data: {} ({} train, {} dev, {} test frames of {} coefficients); context {} → {} inputs",
+        "Data: {} ({} train, {} dev, {} test{} frames of {} coefficients); context {} → {} inputs",
         config.data.display(),
         train.len(),
         data.dev.frames.len(),
         data.test.frames.len(),
+        data.other
+            .as_ref()
+            .map_or_else(String::new, |o| format!(", {} test-other", o.frames.len())),
         train.frame_size,
         config.context,
         inputs
@@ -395,14 +417,20 @@ fn figures_of(fitted: &Fitted, tested: &Tested) -> RunFigures {
     }
 }
 
-/// Says how the kept model did on dev-clean and test-clean.
-fn print_result(fitted: &Fitted, tested: &Tested) {
-    let on_test = tested.evaluation.as_ref().map_or_else(String::new, |e| {
+/// Says how the kept model did on dev-clean, test-clean and test-other.
+fn print_result(fitted: &Fitted, tested: &Tested, other_accuracy: Option<f32>) {
+    let mut on_test = tested.evaluation.as_ref().map_or_else(String::new, |e| {
         format!(
             ", {:.2}% on test-clean (the held-out voice)",
             100.0 * e.accuracy
         )
     });
+    if let Some(accuracy) = other_accuracy {
+        on_test += &format!(
+            ", {:.2}% on test-other (the held-out family)",
+            100.0 * accuracy
+        );
+    }
     match fitted.kept {
         Kept::Best { epoch, accuracy } => println!(
             "\nBest model (epoch {epoch}): frame accuracy {:.2}% on dev-clean (held-out sentences){on_test}",
@@ -420,7 +448,7 @@ fn report(
     config: &SpeechConfig,
     code: &Code,
     fitted: Fitted,
-    tested: Tested,
+    (tested, other_accuracy): (Tested, Option<f32>),
     reference: Option<RunFigures>,
 ) -> Result<SpeechRecord> {
     let csv_path = config.out.join("submission.csv");
@@ -469,6 +497,7 @@ fn report(
         best_epoch,
         dev_accuracy,
         test_accuracy,
+        other_accuracy,
         comparison,
         files,
     })

@@ -1,16 +1,18 @@
 //! Labelling frames with a speech model: every window of a split, the
-//! homework's submission CSV, and any 16 kHz WAV file.
+//! homework's submission CSV, and a WAV file at any rate from 4 to 768
+//! kHz, of any number of channels (mixed down to mono and resampled to the
+//! front end's 16 kHz).
 
 use std::fmt::Write as _;
 use std::path::Path;
 
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, bail};
 use course_support::batches::Order;
 use course_support::network::Mlp;
 use reference::context::ContextFrames;
 use reference::training::predict_classes;
 use speech::hw1p2::{PHONEMES, Utterance};
-use speech::mfcc::{MfccConfig, mfcc, read_wav};
+use speech::mfcc::{MfccConfig, describe_conversions, mfcc, read_wav_any};
 
 use super::config::SpeechConfig;
 use crate::checkpoint::{self, CheckpointError, ModelKind};
@@ -79,8 +81,11 @@ pub fn collapse(predicted: &[usize]) -> String {
     out.join(" ")
 }
 
-/// Labels every 10 ms frame of a 16 kHz WAV file with a saved model; the
-/// CSV goes to `csv`, written whole or not at all, which may not be the
+/// Labels every 10 ms frame of a WAV file with a saved model. The file may
+/// have any rate from 4 to 768 kHz, any number of channels and 8- to 32-bit
+/// integer or 32-bit float samples ([`read_wav_any`]): it is mixed down to
+/// mono and resampled to the front end's 16 kHz, and a line on standard
+/// error says what the file held and what was done. The CSV goes to `csv`, written whole or not at all, which may not be the
 /// model or the WAV file ([`crate::files::OutputIsInput`]), nor anything but
 /// a regular file or a new one ([`crate::files::NotRegularFile`]: a symbolic
 /// link, a FIFO or a device would be replaced by the rename).
@@ -92,7 +97,16 @@ pub fn predict_wav(model: &Path, wav: &Path, csv: Option<&Path>) -> Result<()> {
     let (config, _): (SpeechConfig, usize) = checkpoint::read_config(model, ModelKind::Speech)?;
     let code = config.code();
     let front_end = MfccConfig::default();
-    let samples = read_wav(wav, front_end.sample_rate)?;
+    let recording = read_wav_any(wav)?;
+    let held = recording.to_string();
+    let (samples, conversions) = recording
+        .into_rate(front_end.sample_rate)
+        .with_context(|| format!("{}: resampling", wav.display()))?;
+    eprintln!(
+        "read {}: {held}; {}",
+        wav.display(),
+        describe_conversions(&conversions)
+    );
     let filters = code.call("building the mel filter bank", || {
         (code.mel_filter_bank)(
             front_end.mel_filters,
