@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Rebuilds the bundled speech corpus from sentences.txt. Needs the
-# synthesisers of its twelve voices: espeak-ng and MBROLA with its US and
-# British voices (Debian main, contrib and non-free), Festival with its
-# diphone and HTS voices, and Flite (Debian main). They are installed here
+# synthesisers of its 26 voices: espeak-ng (its own voices, and MBROLA's
+# US, British and German voices: Debian main, contrib and non-free),
+# Festival with its diphone and HTS voices, and Flite (Debian main). They are installed here
 # through an alternate apt sources list, so the system's own sources are
 # left untouched. Nothing else in the project needs these tools: the corpus
 # they make is committed. Arguments go to `first-mlp speech-corpus` (for
@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 packages=(espeak-ng mbrola mbrola-us1 mbrola-us2 mbrola-us3 mbrola-en1
-    festival festvox-kallpc16k festvox-kdlpc16k festvox-rablpc16k festvox-don
+    mbrola-de1 mbrola-de2 mbrola-de3 mbrola-de4 mbrola-de5 mbrola-de6 festival festvox-kallpc16k festvox-kdlpc16k festvox-rablpc16k festvox-don
     festvox-us-slt-hts flite)
 missing=()
 for package in "${packages[@]}"; do

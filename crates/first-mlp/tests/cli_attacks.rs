@@ -1155,7 +1155,8 @@ fn second_round_attacks_are_refused() {
     let wav = sandbox.path("tone.wav");
     tone(&wav);
     let huge_speech = crafted("speech-weights-3e38");
-    with_tensor(&speech_model, &huge_speech, "2.weight", 3e38);
+    // The output layer, after the hidden layer's ReLU and dropout (1, 2).
+    with_tensor(&speech_model, &huge_speech, "3.weight", 3e38);
     attacks.push(Attack::new(
         "predict --wav with weights 3e38",
         args!["predict", "--model", &huge_speech, "--wav", &wav],

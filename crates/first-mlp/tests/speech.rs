@@ -11,7 +11,8 @@ use first_mlp::speech_pipeline::{SpeechConfig, predict_wav, run, run_with};
 use nalgebra::DMatrix;
 use speech::hw1p2::write_utterance;
 
-/// A small, quiet run of 3 epochs on `data` into `out`.
+/// A small, quiet run of 3 epochs on `data` into `out`, without dropout
+/// (which a run of yours only takes when asked).
 fn config(data: &Path, out: &Path) -> SpeechConfig {
     SpeechConfig {
         quiet: true,
@@ -19,6 +20,7 @@ fn config(data: &Path, out: &Path) -> SpeechConfig {
         out: out.to_owned(),
         hidden: vec![16],
         epochs: 3,
+        dropout: 0.0,
         ..SpeechConfig::default()
     }
 }
@@ -308,4 +310,28 @@ fn your_code_trains_a_speech_model_and_is_compared_with_the_reference() {
         submission,
         fs::read_to_string(out.path().join("by-the-reference/submission.csv")).unwrap()
     );
+}
+
+#[test]
+fn a_run_of_yours_trains_without_dropout_unless_asked() {
+    let data = tempfile::tempdir().unwrap();
+    tiny_layout(data.path());
+    let out = tempfile::tempdir().unwrap();
+    let yours = |dropout: f32, out: &Path| {
+        run_with(
+            SpeechConfig {
+                yours: true,
+                no_compare: true,
+                dropout,
+                ..config(data.path(), out)
+            },
+            reference_as_yours(),
+        )
+        .unwrap()
+    };
+    // Dropout is stage 7's: the default's is dropped for a run of stages 2 to 6.
+    let default = SpeechConfig::default().dropout;
+    assert!(default > 0.0);
+    assert_eq!(yours(default, &out.path().join("a")).config.dropout, 0.0);
+    assert_eq!(yours(0.25, &out.path().join("b")).config.dropout, 0.25);
 }

@@ -5,6 +5,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use nalgebra::DMatrix;
+
 use anyhow::{Context, Result, bail};
 use course_support::batches::{BatchLoader, ExampleSource, Order};
 use engine::BlockCopy;
@@ -110,6 +112,15 @@ pub fn loader(
     )
 }
 
+/// The first `coefficients` columns of `frames`: all of them for 0, or
+/// when the frames have no more than that.
+pub fn first_coefficients(frames: DMatrix<f32>, coefficients: u16) -> DMatrix<f32> {
+    match usize::from(coefficients) {
+        n if n == 0 || n >= frames.ncols() => frames,
+        n => frames.columns(0, n).into_owned(),
+    }
+}
+
 /// A split as windows, and each window's phoneme (empty when unlabelled).
 pub struct Split {
     pub frames: ContextFrames,
@@ -132,10 +143,14 @@ impl SpeechData {
     /// Reads train-clean-100, dev-clean, test-clean and (if there) test-other from `dir`, with
     /// `context` frames on each side, normalised per utterance by `cmvn` if
     /// given.
-    pub fn load(dir: &Path, context: usize, cmvn: Option<Cmvn>) -> Result<Self> {
-        let read = |split: &str, transcripts: bool| {
-            hw1p2::read_split(&dir.join(split), transcripts)
-                .with_context(|| format!("reading the {split} split of {}", dir.display()))
+    pub fn load(dir: &Path, context: usize, coefficients: u16, cmvn: Option<Cmvn>) -> Result<Self> {
+        let read = |split: &str, transcripts: bool| -> Result<Vec<Utterance>> {
+            let mut utterances = hw1p2::read_split(&dir.join(split), transcripts)
+                .with_context(|| format!("reading the {split} split of {}", dir.display()))?;
+            for u in &mut utterances {
+                u.frames = first_coefficients(std::mem::take(&mut u.frames), coefficients);
+            }
+            Ok(utterances)
         };
         let train = read("train-clean-100", true)?;
         let dev = read("dev-clean", true)?;
@@ -157,5 +172,25 @@ impl SpeechData {
             test_has_labels,
             other,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_coefficients_are_kept_in_order() {
+        // Frame f, coefficient k holds 10f + k.
+        let frames = DMatrix::from_fn(3, 5, |f, k| (10 * f + k) as f32);
+        let kept = first_coefficients(frames.clone(), 2);
+        assert_eq!(kept.shape(), (3, 2));
+        assert_eq!(
+            kept.row(2).iter().copied().collect::<Vec<_>>(),
+            [20.0, 21.0]
+        );
+        for all in [0, 5, 6] {
+            assert_eq!(first_coefficients(frames.clone(), all), frames);
+        }
     }
 }

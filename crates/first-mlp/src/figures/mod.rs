@@ -7,6 +7,7 @@ mod mlps;
 mod perceptrons;
 mod regularisation;
 mod speech;
+mod speech_augmentation;
 
 use std::fs;
 use std::path::Path;
@@ -77,6 +78,11 @@ pub fn all() -> Result<Vec<Figure>> {
         "speech-frontend.png",
         (750, 590),
         speech::draw_speech_front_end,
+    )?);
+    figures.push(render_png(
+        "speech-augmentation.png",
+        (750, 820),
+        speech_augmentation::draw_augmentation,
     )?);
     figures.push(render_png(
         "stage7-distortions.png",
@@ -152,7 +158,7 @@ mod tests {
     #[test]
     fn figures_render_to_svg_and_write_atomically() {
         let figures = all().unwrap();
-        assert_eq!(figures.len(), 3 + Activation::ALL.len() + 2 + 3 + 3 + 1 + 2);
+        assert_eq!(figures.len(), 3 + Activation::ALL.len() + 2 + 3 + 3 + 2 + 2);
         assert!(
             figures
                 .iter()

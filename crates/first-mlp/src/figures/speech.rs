@@ -87,10 +87,10 @@ pub(super) fn draw_speech_front_end(root: &PixelArea<'_>) -> Result<()> {
 
 /// Where the frames sit in time: frame f covers `start + f * hop` to
 /// `start + (f + 1) * hop` seconds of an utterance of `seconds`.
-struct Timing {
-    seconds: f32,
-    hop: f32,
-    start: f32,
+pub(super) struct Timing {
+    pub(super) seconds: f32,
+    pub(super) hop: f32,
+    pub(super) start: f32,
 }
 
 /// The samples as a line, thinned to about 2000 points.
@@ -227,7 +227,7 @@ fn draw_phonemes(area: &PixelArea<'_>, phones: &[(String, f32)], seconds: f32) -
 /// y axis labelled by `(title, y_desc)`, each row `row_height` high on the
 /// y axis; with `per_row`, each row is scaled to its own range (MFCC 0, the
 /// energy, dwarfs the rest).
-fn heat_map(
+pub(super) fn heat_map(
     area: &PixelArea<'_>,
     (title, y_desc): (&str, &str),
     columns: &[Vec<f32>],

@@ -6,6 +6,7 @@
 //! frame by frame. Needs the synthesisers (see
 //! `data/speech-corpus/make_corpus.sh`); nothing else in the project does.
 
+mod espeak;
 mod phones;
 mod plan;
 mod voices;

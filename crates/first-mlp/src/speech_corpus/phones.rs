@@ -12,10 +12,13 @@ pub enum PhoneSet {
     Radio,
     /// Festival's British set (MRPA), for rab and don.
     Mrpa,
+    /// espeak-ng's own phoneme names, for its formant voices.
+    Espeak,
 }
 
 /// The MBROLA voices' phones (as espeak-ng writes them) and their classes.
-pub const SAMPA: [(&str, &str); 70] = [
+// ANCHOR: sampa
+pub const SAMPA: [(&str, &str); 77] = [
     ("_", "[SIL]"),
     ("A", "AA"),
     ("A:", "AA"),
@@ -86,9 +89,19 @@ pub const SAMPA: [(&str, &str); 70] = [
     ("x", "HH"),
     ("i@", "IH"),
     ("3", "ER"),
+    // The German MBROLA voices speaking English (espeak-ng's mb-deN-en).
+    ("6", "ER"),
+    ("R", "R"),
+    ("a:", "AA"),
+    ("e:", "EY"),
+    ("o:", "OW"),
+    ("OY", "OY"),
+    ("L", "L"),
 ];
+// ANCHOR_END: sampa
 
 /// Festival's and Flite's US phones (radio) and their classes.
+// ANCHOR: radio
 pub const RADIO: [(&str, &str); 51] = [
     ("pau", "[SIL]"),
     ("h#", "[SIL]"),
@@ -142,10 +155,12 @@ pub const RADIO: [(&str, &str); 51] = [
     ("zh", "ZH"),
     ("ssil", "[SIL]"),
 ];
+// ANCHOR_END: radio
 
 /// Festival's British phones (MRPA) and their classes. The non-rhotic
 /// diphthongs of NEAR, SQUARE and CURE take the class of their first part,
 /// as CMUdict's IH R, EH R and UH R do.
+// ANCHOR: mrpa
 pub const MRPA: [(&str, &str); 45] = [
     ("#", "[SIL]"),
     ("uh", "AH"),
@@ -193,6 +208,95 @@ pub const MRPA: [(&str, &str); 45] = [
     ("r", "R"),
     ("w", "W"),
 ];
+// ANCHOR_END: mrpa
+
+/// espeak-ng's own phonemes (its English phoneme table) and their classes.
+/// Numbered and marked variants (`@2`, `I#`, `t#`) are the same sound in
+/// another context; `;` is merged into the phone before it by the reader.
+// ANCHOR: espeak
+pub const ESPEAK: [(&str, &str); 80] = [
+    ("_", "[SIL]"),
+    ("_:", "[SIL]"),
+    ("_!", "[SIL]"),
+    ("_|", "[SIL]"),
+    ("a", "AE"),
+    ("aa", "AE"),
+    ("a#", "AH"),
+    ("A:", "AA"),
+    ("A@", "AA"),
+    ("0", "AA"),
+    ("@", "AH"),
+    ("@2", "AH"),
+    ("@5", "AH"),
+    ("@-", "AH"),
+    ("V", "AH"),
+    ("O:", "AO"),
+    ("O@", "AO"),
+    ("o@", "AO"),
+    ("O2", "AO"),
+    ("0@", "AO"),
+    ("aU", "AW"),
+    ("aI", "AY"),
+    ("aI2", "AY"),
+    ("aI3", "AY"),
+    ("aI@", "AY"),
+    ("b", "B"),
+    ("tS", "CH"),
+    ("d", "D"),
+    ("t#", "D"),
+    ("D", "DH"),
+    ("E", "EH"),
+    ("e", "EH"),
+    ("e@", "EH"),
+    ("3", "ER"),
+    ("3:", "ER"),
+    ("VR", "ER"),
+    ("eI", "EY"),
+    ("f", "F"),
+    ("g", "G"),
+    ("h", "HH"),
+    ("x", "HH"),
+    ("I", "IH"),
+    ("I2", "IH"),
+    ("I#", "IH"),
+    ("IR", "IH"),
+    ("i@", "IH"),
+    ("i@3", "IH"),
+    ("i", "IY"),
+    ("i:", "IY"),
+    ("dZ", "JH"),
+    ("k", "K"),
+    ("l", "L"),
+    ("@L", "L"),
+    ("l-", "L"),
+    ("m", "M"),
+    ("m-", "M"),
+    ("n", "N"),
+    ("n-", "N"),
+    ("N", "NG"),
+    ("oU", "OW"),
+    ("OI", "OY"),
+    ("p", "P"),
+    ("r", "R"),
+    ("r-", "R"),
+    ("s", "S"),
+    ("S", "SH"),
+    ("t", "T"),
+    ("t2", "T"),
+    ("t[", "T"),
+    ("?", "T"),
+    ("T", "TH"),
+    ("U", "UH"),
+    ("U@", "UH"),
+    ("u:", "UW"),
+    ("v", "V"),
+    ("w", "W"),
+    ("w#", "W"),
+    ("j", "Y"),
+    ("z", "Z"),
+    ("Z", "ZH"),
+];
+// ANCHOR_END: espeak
 
 impl PhoneSet {
     /// Every phone of the set with its class.
@@ -201,6 +305,7 @@ impl PhoneSet {
             PhoneSet::Sampa => &SAMPA,
             PhoneSet::Radio => &RADIO,
             PhoneSet::Mrpa => &MRPA,
+            PhoneSet::Espeak => &ESPEAK,
         }
     }
 
@@ -217,6 +322,7 @@ impl PhoneSet {
             PhoneSet::Sampa => "SAMPA (espeak-ng's MBROLA names)",
             PhoneSet::Radio => "radio (Festival and Flite, US)",
             PhoneSet::Mrpa => "MRPA (Festival, British)",
+            PhoneSet::Espeak => "espeak-ng's own phonemes",
         }
     }
 }
@@ -228,7 +334,12 @@ mod tests {
 
     #[test]
     fn every_phone_maps_to_a_class_once_and_every_class_is_reached() {
-        for set in [PhoneSet::Sampa, PhoneSet::Radio, PhoneSet::Mrpa] {
+        for set in [
+            PhoneSet::Sampa,
+            PhoneSet::Radio,
+            PhoneSet::Mrpa,
+            PhoneSet::Espeak,
+        ] {
             let mut reached = [false; 40];
             for (n, (phone, class)) in set.map().iter().enumerate() {
                 let i = hw1p2::phoneme_index(class)

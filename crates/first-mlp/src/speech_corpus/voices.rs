@@ -5,10 +5,12 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
+use super::espeak::Espeak;
 use super::phones::PhoneSet;
 
 /// How a family makes sound: what the model must generalise across.
@@ -23,6 +25,8 @@ pub enum Family {
     /// voices, made by a vocoder from predicted spectra, not from pieces of
     /// recordings.
     Parametric,
+    /// espeak-ng's own voices: formant synthesis, no recordings at all.
+    Formant,
 }
 
 impl fmt::Display for Family {
@@ -31,6 +35,7 @@ impl fmt::Display for Family {
             Family::Mbrola => "MBROLA diphones (espeak-ng)",
             Family::FestivalDiphone => "Festival diphones (RELP)",
             Family::Parametric => "statistical parametric (HTS, clustergen)",
+            Family::Formant => "espeak-ng formant",
         })
     }
 }
@@ -38,8 +43,14 @@ impl fmt::Display for Family {
 /// The program that speaks, and its name for the voice.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Synthesiser {
-    /// espeak-ng's `mb-NAME` voice, its `.pho` output played by `mbrola`.
-    EspeakMbrola(&'static str),
+    /// An espeak-ng MBROLA voice (`mb-…`), its `.pho` output played by
+    /// `mbrola` with the named database.
+    EspeakMbrola {
+        voice: &'static str,
+        database: &'static str,
+    },
+    /// An espeak-ng voice of its own (`en-us+f3`), through its library.
+    Espeak(&'static str),
     /// A Festival voice, `voice_NAME`.
     Festival(&'static str),
     /// A Flite voice, `-voice NAME`.
@@ -60,105 +71,38 @@ pub struct Voice {
     pub package: &'static str,
 }
 
-/// Every voice, training voices first.
-pub const VOICES: [Voice; 12] = [
-    voice(
-        "us1",
-        Family::Mbrola,
-        Synthesiser::EspeakMbrola("us1"),
-        PhoneSet::Sampa,
-        "US female",
-        "mbrola-us1",
-    ),
-    voice(
-        "us2",
-        Family::Mbrola,
-        Synthesiser::EspeakMbrola("us2"),
-        PhoneSet::Sampa,
-        "US male",
-        "mbrola-us2",
-    ),
-    voice(
-        "en1",
-        Family::Mbrola,
-        Synthesiser::EspeakMbrola("en1"),
-        PhoneSet::Sampa,
-        "British male",
-        "mbrola-en1",
-    ),
-    voice(
-        "kal",
-        Family::FestivalDiphone,
-        Synthesiser::Festival("kal_diphone"),
-        PhoneSet::Radio,
-        "US male",
-        "festvox-kallpc16k",
-    ),
-    voice(
-        "ked",
-        Family::FestivalDiphone,
-        Synthesiser::Festival("ked_diphone"),
-        PhoneSet::Radio,
-        "US male",
-        "festvox-kdlpc16k",
-    ),
-    voice(
-        "rab",
-        Family::FestivalDiphone,
-        Synthesiser::Festival("rab_diphone"),
-        PhoneSet::Mrpa,
-        "British male",
-        "festvox-rablpc16k",
-    ),
-    voice(
-        "don",
-        Family::FestivalDiphone,
-        Synthesiser::Festival("don_diphone"),
-        PhoneSet::Mrpa,
-        "British male, 10 kHz",
-        "festvox-don",
-    ),
-    voice(
-        "us3",
-        Family::Mbrola,
-        Synthesiser::EspeakMbrola("us3"),
-        PhoneSet::Sampa,
-        "US male",
-        "mbrola-us3",
-    ),
-    voice(
-        "slt-hts",
-        Family::Parametric,
-        Synthesiser::Festival("cmu_us_slt_arctic_hts"),
-        PhoneSet::Radio,
-        "US female (HTS)",
-        "festvox-us-slt-hts",
-    ),
-    voice(
-        "awb",
-        Family::Parametric,
-        Synthesiser::Flite("awb"),
-        PhoneSet::Radio,
-        "Scottish male (clustergen)",
-        "flite",
-    ),
-    voice(
-        "rms",
-        Family::Parametric,
-        Synthesiser::Flite("rms"),
-        PhoneSet::Radio,
-        "US male (clustergen)",
-        "flite",
-    ),
-    voice(
-        "slt",
-        Family::Parametric,
-        Synthesiser::Flite("slt"),
-        PhoneSet::Radio,
-        "US female (clustergen)",
-        "flite",
-    ),
+// ANCHOR: voices
+/// Every voice, by family.
+#[rustfmt::skip]
+pub const VOICES: [Voice; 26] = [
+    voice("us1", Family::Mbrola, Synthesiser::EspeakMbrola { voice: "mb-us1", database: "us1" }, PhoneSet::Sampa, "US female", "mbrola-us1"),
+    voice("us2", Family::Mbrola, Synthesiser::EspeakMbrola { voice: "mb-us2", database: "us2" }, PhoneSet::Sampa, "US male", "mbrola-us2"),
+    voice("en1", Family::Mbrola, Synthesiser::EspeakMbrola { voice: "mb-en1", database: "en1" }, PhoneSet::Sampa, "British male", "mbrola-en1"),
+    voice("de1", Family::Mbrola, Synthesiser::EspeakMbrola { voice: "mb-de1-en", database: "de1" }, PhoneSet::Sampa, "German female, speaking English", "mbrola-de1"),
+    voice("de2", Family::Mbrola, Synthesiser::EspeakMbrola { voice: "mb-de2-en", database: "de2" }, PhoneSet::Sampa, "German male, speaking English", "mbrola-de2"),
+    voice("de3", Family::Mbrola, Synthesiser::EspeakMbrola { voice: "mb-de3-en", database: "de3" }, PhoneSet::Sampa, "German female, speaking English", "mbrola-de3"),
+    voice("de4", Family::Mbrola, Synthesiser::EspeakMbrola { voice: "mb-de4-en", database: "de4" }, PhoneSet::Sampa, "German male, speaking English", "mbrola-de4"),
+    voice("de5", Family::Mbrola, Synthesiser::EspeakMbrola { voice: "mb-de5-en", database: "de5" }, PhoneSet::Sampa, "German female, speaking English", "mbrola-de5"),
+    voice("de6", Family::Mbrola, Synthesiser::EspeakMbrola { voice: "mb-de6-en", database: "de6" }, PhoneSet::Sampa, "German male, speaking English", "mbrola-de6"),
+    voice("us3", Family::Mbrola, Synthesiser::EspeakMbrola { voice: "mb-us3", database: "us3" }, PhoneSet::Sampa, "US male", "mbrola-us3"),
+    voice("kal", Family::FestivalDiphone, Synthesiser::Festival("kal_diphone"), PhoneSet::Radio, "US male", "festvox-kallpc16k"),
+    voice("ked", Family::FestivalDiphone, Synthesiser::Festival("ked_diphone"), PhoneSet::Radio, "US male", "festvox-kdlpc16k"),
+    voice("rab", Family::FestivalDiphone, Synthesiser::Festival("rab_diphone"), PhoneSet::Mrpa, "British male", "festvox-rablpc16k"),
+    voice("don", Family::FestivalDiphone, Synthesiser::Festival("don_diphone"), PhoneSet::Mrpa, "British male, 10 kHz", "festvox-don"),
+    voice("slt-hts", Family::Parametric, Synthesiser::Festival("cmu_us_slt_arctic_hts"), PhoneSet::Radio, "US female (HTS)", "festvox-us-slt-hts"),
+    voice("awb", Family::Parametric, Synthesiser::Flite("awb"), PhoneSet::Radio, "Scottish male (clustergen)", "flite"),
+    voice("rms", Family::Parametric, Synthesiser::Flite("rms"), PhoneSet::Radio, "US male (clustergen)", "flite"),
+    voice("slt", Family::Parametric, Synthesiser::Flite("slt"), PhoneSet::Radio, "US female (clustergen)", "flite"),
+    voice("f1", Family::Formant, Synthesiser::Espeak("en-us+f1"), PhoneSet::Espeak, "US, female variant 1", "espeak-ng"),
+    voice("f2", Family::Formant, Synthesiser::Espeak("en-us+f2"), PhoneSet::Espeak, "US, female variant 2", "espeak-ng"),
+    voice("f3", Family::Formant, Synthesiser::Espeak("en-us+f3"), PhoneSet::Espeak, "US, female variant 3", "espeak-ng"),
+    voice("f4", Family::Formant, Synthesiser::Espeak("en-gb-x-rp+f4"), PhoneSet::Espeak, "British RP, female variant 4", "espeak-ng"),
+    voice("m1", Family::Formant, Synthesiser::Espeak("en-us+m1"), PhoneSet::Espeak, "US, male variant 1", "espeak-ng"),
+    voice("m3", Family::Formant, Synthesiser::Espeak("en-us+m3"), PhoneSet::Espeak, "US, male variant 3", "espeak-ng"),
+    voice("m5", Family::Formant, Synthesiser::Espeak("en-gb-scotland+m5"), PhoneSet::Espeak, "Scottish, male variant 5", "espeak-ng"),
+    voice("m7", Family::Formant, Synthesiser::Espeak("en-029+m7"), PhoneSet::Espeak, "Caribbean, male variant 7", "espeak-ng"),
 ];
+// ANCHOR_END: voices
 
 #[allow(clippy::too_many_arguments)]
 const fn voice(
@@ -192,7 +136,11 @@ impl Voice {
     /// cannot be run here.
     pub fn check_installed(&self) -> Result<()> {
         let (program, data): (&str, Option<PathBuf>) = match self.synthesiser {
-            Synthesiser::EspeakMbrola(db) => {
+            Synthesiser::Espeak(_) => {
+                espeak()?;
+                ("espeak-ng", None)
+            }
+            Synthesiser::EspeakMbrola { database: db, .. } => {
                 need_program("espeak-ng", self)?;
                 (
                     "mbrola",
@@ -244,15 +192,13 @@ impl Voice {
     pub fn speak(&self, sentence: &str, scratch: &Path) -> Result<Spoken> {
         let wav = scratch.join("utterance.wav");
         let phones = match self.synthesiser {
-            Synthesiser::EspeakMbrola(db) => {
+            Synthesiser::Espeak(name) => return espeak()?.speak(name, sentence),
+            Synthesiser::EspeakMbrola {
+                voice,
+                database: db,
+            } => {
                 let pho = run(
-                    Command::new("espeak-ng").args([
-                        "-q",
-                        "-v",
-                        &format!("mb-{db}"),
-                        "--pho",
-                        sentence,
-                    ]),
+                    Command::new("espeak-ng").args(["-q", "-v", voice, "--pho", sentence]),
                     "espeak-ng",
                 )?;
                 let pho_path = scratch.join("utterance.pho");
@@ -291,6 +237,16 @@ impl Voice {
             phones,
         })
     }
+}
+
+/// espeak-ng's library, opened on first use.
+fn espeak() -> Result<&'static Espeak> {
+    static ESPEAK: OnceLock<Espeak> = OnceLock::new();
+    if let Some(espeak) = ESPEAK.get() {
+        return Ok(espeak);
+    }
+    let opened = Espeak::open()?;
+    Ok(ESPEAK.get_or_init(|| opened))
 }
 
 fn need_program(program: &str, voice: &Voice) -> Result<()> {
@@ -408,7 +364,12 @@ mod tests {
             );
         }
         let families: Vec<Family> = VOICES.iter().map(|v| v.family).collect();
-        for family in [Family::Mbrola, Family::FestivalDiphone, Family::Parametric] {
+        for family in [
+            Family::Mbrola,
+            Family::FestivalDiphone,
+            Family::Parametric,
+            Family::Formant,
+        ] {
             assert!(families.contains(&family));
         }
     }

@@ -139,8 +139,17 @@ pub fn run_with(config: SpeechConfig, code: Code) -> Result<SpeechRecord> {
 /// where only the output, the length, the progress display and the data
 /// folder may change (other flags that disagree with it are refused).
 fn settle(mut config: SpeechConfig) -> Result<SpeechConfig> {
-    if config.yours && config.out == SpeechConfig::default().out {
+    let defaults = SpeechConfig::default();
+    if config.yours && config.out == defaults.out {
         config.out = PathBuf::from("out/yours/speech");
+    }
+    // Dropout is stage 7's: a run of your stages 2 to 6 trains without it
+    // unless --dropout asks for it.
+    // A linear model has no hidden layer to drop units of.
+    if (config.yours || config.linear)
+        && !config.was_given("dropout", config.dropout != defaults.dropout)
+    {
+        config.dropout = 0.0;
     }
     // Before anything is read or written: `--epochs 0` must not replace an
     // earlier run's run.json with an empty history.
@@ -159,7 +168,6 @@ fn settle(mut config: SpeechConfig) -> Result<SpeechConfig> {
         |c: &SpeechConfig| c.epochs,
         SpeechConfig::validate,
     )?;
-    let defaults = SpeechConfig::default();
     // The data may have moved since: a --data given is where it is now.
     let data_given = config.was_given("data", config.data != training::absolute(&defaults.data));
     resumed.data = if data_given {
@@ -211,7 +219,12 @@ fn checked_inputs(config: &SpeechConfig, train: &ContextFrames) -> Result<usize>
 /// Reads the three splits, saying how big they are.
 fn load(config: &SpeechConfig, code: &Code) -> Result<SpeechData> {
     let data = code.call("reading the speech data and normalising it (cmvn)", || {
-        SpeechData::load(&config.data, config.context, config.cmvn(code))
+        SpeechData::load(
+            &config.data,
+            config.context,
+            config.coefficients,
+            config.cmvn(code),
+        )
     })?;
     let train = &data.train.frames;
     if train.is_empty() {
@@ -379,7 +392,12 @@ fn reference_run(config: &SpeechConfig, sizes: [usize; 3]) -> Result<RunFigures>
             ..theirs.clone()
         };
         let code = Code::REFERENCE;
-        let data = SpeechData::load(&theirs.data, theirs.context, theirs.cmvn(&code))?;
+        let data = SpeechData::load(
+            &theirs.data,
+            theirs.context,
+            theirs.coefficients,
+            theirs.cmvn(&code),
+        )?;
         let inputs = data.train.frames.input_size();
         let (mut network, mut optimizer, progress) = build(&theirs, &code, inputs)?;
         let fitted = fit(

@@ -17,7 +17,7 @@ use speech::mfcc::{MfccConfig, describe_conversions, mfcc, read_wav_any};
 use super::config::SpeechConfig;
 use crate::checkpoint::{self, CheckpointError, ModelKind};
 use crate::code::Code;
-use crate::datasets::speech::{loader, windows};
+use crate::datasets::speech::{first_coefficients, loader, windows};
 use crate::files::{check_output_file, check_output_not_input, write_atomically};
 
 /// The predicted class of every frame, in order, by `code`'s windows and
@@ -114,7 +114,7 @@ pub fn predict_wav(model: &Path, wav: &Path, csv: Option<&Path>) -> Result<()> {
             front_end.sample_rate as f32,
         )
     })?;
-    let mut frames = mfcc(&samples, &front_end, &filters)?;
+    let mut frames = first_coefficients(mfcc(&samples, &front_end, &filters)?, config.coefficients);
     if frames.nrows() == 0 {
         bail!("{}: shorter than one 25 ms frame", wav.display());
     }
