@@ -67,59 +67,151 @@ pub struct Voice {
     pub phones: PhoneSet,
     /// Who it sounds like.
     pub description: &'static str,
-    /// The Debian package that holds it.
-    pub package: &'static str,
+    /// The Debian package that holds it ("mbrola" stands for the voice's
+    /// own, `mbrola-NAME`: see [`Voice::package`]).
+    package: &'static str,
 }
 
 // ANCHOR: voices
 /// Every voice, by family.
-#[rustfmt::skip]
 pub const VOICES: [Voice; 26] = [
-    voice("us1", Family::Mbrola, Synthesiser::EspeakMbrola { voice: "mb-us1", database: "us1" }, PhoneSet::Sampa, "US female", "mbrola-us1"),
-    voice("us2", Family::Mbrola, Synthesiser::EspeakMbrola { voice: "mb-us2", database: "us2" }, PhoneSet::Sampa, "US male", "mbrola-us2"),
-    voice("en1", Family::Mbrola, Synthesiser::EspeakMbrola { voice: "mb-en1", database: "en1" }, PhoneSet::Sampa, "British male", "mbrola-en1"),
-    voice("de1", Family::Mbrola, Synthesiser::EspeakMbrola { voice: "mb-de1-en", database: "de1" }, PhoneSet::Sampa, "German female, speaking English", "mbrola-de1"),
-    voice("de2", Family::Mbrola, Synthesiser::EspeakMbrola { voice: "mb-de2-en", database: "de2" }, PhoneSet::Sampa, "German male, speaking English", "mbrola-de2"),
-    voice("de3", Family::Mbrola, Synthesiser::EspeakMbrola { voice: "mb-de3-en", database: "de3" }, PhoneSet::Sampa, "German female, speaking English", "mbrola-de3"),
-    voice("de4", Family::Mbrola, Synthesiser::EspeakMbrola { voice: "mb-de4-en", database: "de4" }, PhoneSet::Sampa, "German male, speaking English", "mbrola-de4"),
-    voice("de5", Family::Mbrola, Synthesiser::EspeakMbrola { voice: "mb-de5-en", database: "de5" }, PhoneSet::Sampa, "German female, speaking English", "mbrola-de5"),
-    voice("de6", Family::Mbrola, Synthesiser::EspeakMbrola { voice: "mb-de6-en", database: "de6" }, PhoneSet::Sampa, "German male, speaking English", "mbrola-de6"),
-    voice("us3", Family::Mbrola, Synthesiser::EspeakMbrola { voice: "mb-us3", database: "us3" }, PhoneSet::Sampa, "US male", "mbrola-us3"),
-    voice("kal", Family::FestivalDiphone, Synthesiser::Festival("kal_diphone"), PhoneSet::Radio, "US male", "festvox-kallpc16k"),
-    voice("ked", Family::FestivalDiphone, Synthesiser::Festival("ked_diphone"), PhoneSet::Radio, "US male", "festvox-kdlpc16k"),
-    voice("rab", Family::FestivalDiphone, Synthesiser::Festival("rab_diphone"), PhoneSet::Mrpa, "British male", "festvox-rablpc16k"),
-    voice("don", Family::FestivalDiphone, Synthesiser::Festival("don_diphone"), PhoneSet::Mrpa, "British male, 10 kHz", "festvox-don"),
-    voice("slt-hts", Family::Parametric, Synthesiser::Festival("cmu_us_slt_arctic_hts"), PhoneSet::Radio, "US female (HTS)", "festvox-us-slt-hts"),
-    voice("awb", Family::Parametric, Synthesiser::Flite("awb"), PhoneSet::Radio, "Scottish male (clustergen)", "flite"),
-    voice("rms", Family::Parametric, Synthesiser::Flite("rms"), PhoneSet::Radio, "US male (clustergen)", "flite"),
-    voice("slt", Family::Parametric, Synthesiser::Flite("slt"), PhoneSet::Radio, "US female (clustergen)", "flite"),
-    voice("f1", Family::Formant, Synthesiser::Espeak("en-us+f1"), PhoneSet::Espeak, "US, female variant 1", "espeak-ng"),
-    voice("f2", Family::Formant, Synthesiser::Espeak("en-us+f2"), PhoneSet::Espeak, "US, female variant 2", "espeak-ng"),
-    voice("f3", Family::Formant, Synthesiser::Espeak("en-us+f3"), PhoneSet::Espeak, "US, female variant 3", "espeak-ng"),
-    voice("f4", Family::Formant, Synthesiser::Espeak("en-gb-x-rp+f4"), PhoneSet::Espeak, "British RP, female variant 4", "espeak-ng"),
-    voice("m1", Family::Formant, Synthesiser::Espeak("en-us+m1"), PhoneSet::Espeak, "US, male variant 1", "espeak-ng"),
-    voice("m3", Family::Formant, Synthesiser::Espeak("en-us+m3"), PhoneSet::Espeak, "US, male variant 3", "espeak-ng"),
-    voice("m5", Family::Formant, Synthesiser::Espeak("en-gb-scotland+m5"), PhoneSet::Espeak, "Scottish, male variant 5", "espeak-ng"),
-    voice("m7", Family::Formant, Synthesiser::Espeak("en-029+m7"), PhoneSet::Espeak, "Caribbean, male variant 7", "espeak-ng"),
+    mbrola("us1", "mb-us1", "US female"),
+    mbrola("us2", "mb-us2", "US male"),
+    mbrola("en1", "mb-en1", "British male"),
+    mbrola("de1", "mb-de1-en", "German female, speaking English"),
+    mbrola("de2", "mb-de2-en", "German male, speaking English"),
+    mbrola("de3", "mb-de3-en", "German female, speaking English"),
+    mbrola("de4", "mb-de4-en", "German male, speaking English"),
+    mbrola("de5", "mb-de5-en", "German female, speaking English"),
+    mbrola("de6", "mb-de6-en", "German male, speaking English"),
+    mbrola("us3", "mb-us3", "US male"),
+    diphone(
+        "kal",
+        "kal_diphone",
+        PhoneSet::Radio,
+        "festvox-kallpc16k",
+        "US male",
+    ),
+    diphone(
+        "ked",
+        "ked_diphone",
+        PhoneSet::Radio,
+        "festvox-kdlpc16k",
+        "US male",
+    ),
+    diphone(
+        "rab",
+        "rab_diphone",
+        PhoneSet::Mrpa,
+        "festvox-rablpc16k",
+        "British male",
+    ),
+    diphone(
+        "don",
+        "don_diphone",
+        PhoneSet::Mrpa,
+        "festvox-don",
+        "British male, 10 kHz",
+    ),
+    hts(
+        "slt-hts",
+        "cmu_us_slt_arctic_hts",
+        "festvox-us-slt-hts",
+        "US female",
+    ),
+    flite("awb", "Scottish male"),
+    flite("rms", "US male"),
+    flite("slt", "US female"),
+    espeak("f1", "en-us+f1", "US, female variant 1"),
+    espeak("f2", "en-us+f2", "US, female variant 2"),
+    espeak("f3", "en-us+f3", "US, female variant 3"),
+    espeak("f4", "en-gb-x-rp+f4", "British RP, female variant 4"),
+    espeak("m1", "en-us+m1", "US, male variant 1"),
+    espeak("m3", "en-us+m3", "US, male variant 3"),
+    espeak("m5", "en-gb-scotland+m5", "Scottish, male variant 5"),
+    espeak("m7", "en-029+m7", "Caribbean, male variant 7"),
 ];
 // ANCHOR_END: voices
 
-#[allow(clippy::too_many_arguments)]
-const fn voice(
+/// An MBROLA voice through espeak-ng: `name` is also its database's.
+const fn mbrola(
     name: &'static str,
-    family: Family,
-    synthesiser: Synthesiser,
-    phones: PhoneSet,
+    espeak_voice: &'static str,
     description: &'static str,
-    package: &'static str,
 ) -> Voice {
     Voice {
         name,
-        family,
-        synthesiser,
+        family: Family::Mbrola,
+        synthesiser: Synthesiser::EspeakMbrola {
+            voice: espeak_voice,
+            database: name,
+        },
+        phones: PhoneSet::Sampa,
+        description,
+        package: "mbrola",
+    }
+}
+
+/// A Festival diphone voice.
+const fn diphone(
+    name: &'static str,
+    festival_voice: &'static str,
+    phones: PhoneSet,
+    package: &'static str,
+    description: &'static str,
+) -> Voice {
+    Voice {
+        name,
+        family: Family::FestivalDiphone,
+        synthesiser: Synthesiser::Festival(festival_voice),
         phones,
         description,
         package,
+    }
+}
+
+/// A Festival HTS voice.
+const fn hts(
+    name: &'static str,
+    festival_voice: &'static str,
+    package: &'static str,
+    description: &'static str,
+) -> Voice {
+    Voice {
+        name,
+        family: Family::Parametric,
+        synthesiser: Synthesiser::Festival(festival_voice),
+        phones: PhoneSet::Radio,
+        description,
+        package,
+    }
+}
+
+/// A Flite clustergen voice, named as Flite names it.
+const fn flite(name: &'static str, description: &'static str) -> Voice {
+    Voice {
+        name,
+        family: Family::Parametric,
+        synthesiser: Synthesiser::Flite(name),
+        phones: PhoneSet::Radio,
+        description,
+        package: "flite",
+    }
+}
+
+/// One of espeak-ng's own voices (a language and a variant).
+const fn espeak(
+    name: &'static str,
+    espeak_voice: &'static str,
+    description: &'static str,
+) -> Voice {
+    Voice {
+        name,
+        family: Family::Formant,
+        synthesiser: Synthesiser::Espeak(espeak_voice),
+        phones: PhoneSet::Espeak,
+        description,
+        package: "espeak-ng",
     }
 }
 
@@ -132,12 +224,20 @@ pub struct Spoken {
 }
 
 impl Voice {
+    /// The Debian package that holds this voice.
+    pub fn package(&self) -> String {
+        match self.synthesiser {
+            Synthesiser::EspeakMbrola { database, .. } => format!("mbrola-{database}"),
+            _ => self.package.to_owned(),
+        }
+    }
+
     /// Says what is missing, and which package brings it, if this voice
     /// cannot be run here.
     pub fn check_installed(&self) -> Result<()> {
         let (program, data): (&str, Option<PathBuf>) = match self.synthesiser {
             Synthesiser::Espeak(_) => {
-                espeak()?;
+                espeak_library()?;
                 ("espeak-ng", None)
             }
             Synthesiser::EspeakMbrola { database: db, .. } => {
@@ -171,7 +271,7 @@ impl Voice {
                 self.name,
                 self.family,
                 data.display(),
-                self.package
+                self.package()
             );
         }
         if let Synthesiser::Flite(name) = self.synthesiser {
@@ -181,7 +281,7 @@ impl Voice {
                 bail!(
                     "voice {} is missing: flite -lv lists {listed:?}; install the Debian package {}",
                     self.name,
-                    self.package
+                    self.package()
                 );
             }
         }
@@ -192,7 +292,7 @@ impl Voice {
     pub fn speak(&self, sentence: &str, scratch: &Path) -> Result<Spoken> {
         let wav = scratch.join("utterance.wav");
         let phones = match self.synthesiser {
-            Synthesiser::Espeak(name) => return espeak()?.speak(name, sentence),
+            Synthesiser::Espeak(name) => return espeak_library()?.speak(name, sentence),
             Synthesiser::EspeakMbrola {
                 voice,
                 database: db,
@@ -240,7 +340,7 @@ impl Voice {
 }
 
 /// espeak-ng's library, opened on first use.
-fn espeak() -> Result<&'static Espeak> {
+fn espeak_library() -> Result<&'static Espeak> {
     static ESPEAK: OnceLock<Espeak> = OnceLock::new();
     if let Some(espeak) = ESPEAK.get() {
         return Ok(espeak);
