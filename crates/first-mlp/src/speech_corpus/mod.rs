@@ -130,9 +130,7 @@ pub fn make(settings: &CorpusSettings, code: &Code) -> Result<()> {
         bail!("{} holds no sentences", path.display());
     }
     let jobs = plan(sentences.len(), settings.voices_per_sentence);
-    let mut voices: Vec<&Voice> = jobs.iter().map(|j| j.voice).collect();
-    voices.dedup_by_key(|v| v.name);
-    for voice in VOICES.iter().filter(|v| voices.contains(v)) {
+    for voice in VOICES.iter().filter(|v| jobs.iter().any(|j| j.voice == *v)) {
         voice.check_installed()?;
     }
     fs::create_dir_all(&settings.out)

@@ -52,7 +52,11 @@ pub enum Synthesiser {
     /// An espeak-ng voice of its own (`en-us+f3`), through its library.
     Espeak(&'static str),
     /// A Festival voice, `voice_NAME`.
-    Festival(&'static str),
+    Festival {
+        voice: &'static str,
+        /// Its Debian package (festvox-…).
+        package: &'static str,
+    },
     /// A Flite voice, `-voice NAME`.
     Flite(&'static str),
 }
@@ -67,9 +71,6 @@ pub struct Voice {
     pub phones: PhoneSet,
     /// Who it sounds like.
     pub description: &'static str,
-    /// The Debian package that holds it ("mbrola" stands for the voice's
-    /// own, `mbrola-NAME`: see [`Voice::package`]).
-    package: &'static str,
 }
 
 // ANCHOR: voices
@@ -148,7 +149,6 @@ const fn mbrola(
         },
         phones: PhoneSet::Sampa,
         description,
-        package: "mbrola",
     }
 }
 
@@ -163,10 +163,12 @@ const fn diphone(
     Voice {
         name,
         family: Family::FestivalDiphone,
-        synthesiser: Synthesiser::Festival(festival_voice),
+        synthesiser: Synthesiser::Festival {
+            voice: festival_voice,
+            package,
+        },
         phones,
         description,
-        package,
     }
 }
 
@@ -180,10 +182,12 @@ const fn hts(
     Voice {
         name,
         family: Family::Parametric,
-        synthesiser: Synthesiser::Festival(festival_voice),
+        synthesiser: Synthesiser::Festival {
+            voice: festival_voice,
+            package,
+        },
         phones: PhoneSet::Radio,
         description,
-        package,
     }
 }
 
@@ -195,7 +199,6 @@ const fn flite(name: &'static str, description: &'static str) -> Voice {
         synthesiser: Synthesiser::Flite(name),
         phones: PhoneSet::Radio,
         description,
-        package: "flite",
     }
 }
 
@@ -211,7 +214,6 @@ const fn espeak(
         synthesiser: Synthesiser::Espeak(espeak_voice),
         phones: PhoneSet::Espeak,
         description,
-        package: "espeak-ng",
     }
 }
 
@@ -228,7 +230,9 @@ impl Voice {
     pub fn package(&self) -> String {
         match self.synthesiser {
             Synthesiser::EspeakMbrola { database, .. } => format!("mbrola-{database}"),
-            _ => self.package.to_owned(),
+            Synthesiser::Festival { package, .. } => package.to_owned(),
+            Synthesiser::Flite(_) => "flite".to_owned(),
+            Synthesiser::Espeak(_) => "espeak-ng".to_owned(),
         }
     }
 
@@ -247,7 +251,7 @@ impl Voice {
                     Some(PathBuf::from(format!("/usr/share/mbrola/{db}/{db}"))),
                 )
             }
-            Synthesiser::Festival(name) => {
+            Synthesiser::Festival { voice: name, .. } => {
                 let found = ["english", "us"]
                     .iter()
                     .map(|dir| PathBuf::from(format!("/usr/share/festival/voices/{dir}/{name}")))
@@ -313,11 +317,11 @@ impl Voice {
                 )?;
                 super::parse_pho(&String::from_utf8_lossy(&pho))?
             }
-            Synthesiser::Festival(name) => {
+            Synthesiser::Festival { voice: name, .. } => {
                 let script = scratch.join("utterance.scm");
                 std::fs::write(&script, festival_script(name, sentence, &wav))?;
                 let out = run(Command::new("festival").arg("-b").arg(&script), "festival")?;
-                durations_from_ends(&parse_ends(&String::from_utf8_lossy(&out), ' ')?)?
+                durations_from_ends(&parse_ends(&String::from_utf8_lossy(&out))?)?
             }
             Synthesiser::Flite(name) => {
                 let out = run(
@@ -326,7 +330,7 @@ impl Voice {
                         .arg(&wav),
                     "flite",
                 )?;
-                durations_from_ends(&parse_ends(&String::from_utf8_lossy(&out), ':')?)?
+                durations_from_ends(&parse_ends(&String::from_utf8_lossy(&out))?)?
             }
         };
         let recording = speech::mfcc::read_wav_any(&wav)
@@ -375,28 +379,20 @@ fn festival_script(voice: &str, sentence: &str, wav: &Path) -> String {
          (set! utt (SynthText \"{text}\"))\n\
          (utt.wave.resample utt 16000)\n\
          (utt.save.wave utt \"{}\" 'riff)\n\
-         (mapcar (lambda (s) (format t \"%s %f\\n\" (item.name s) (item.feat s \"end\")))\n\
+         (mapcar (lambda (s) (format t \"%s:%f\\n\" (item.name s) (item.feat s \"end\")))\n\
          (utt.relation.items utt 'Segment))\n",
         wav.display()
     )
 }
 
-/// (phone, end in seconds) from lines or words `NAME<separator>END`.
-pub fn parse_ends(text: &str, separator: char) -> Result<Vec<(String, f64)>> {
+/// (phone, end in seconds) from words `NAME:END`, as Flite's `-psdur`
+/// prints them and the Festival script is made to.
+pub fn parse_ends(text: &str) -> Result<Vec<(String, f64)>> {
     text.split_whitespace()
-        .collect::<Vec<_>>()
-        .chunks(if separator == ' ' { 2 } else { 1 })
         .map(|item| {
-            let (name, end) = if separator == ' ' {
-                match item {
-                    [name, end] => (*name, *end),
-                    _ => bail!("a segment without its end time: {item:?}"),
-                }
-            } else {
-                item[0]
-                    .rsplit_once(separator)
-                    .with_context(|| format!("segment {:?} is not NAME{separator}END", item[0]))?
-            };
+            let (name, end) = item
+                .rsplit_once(':')
+                .with_context(|| format!("segment {item:?} is not NAME:END"))?;
             let end: f64 = end
                 .parse()
                 .with_context(|| format!("segment {name:?}: end time {end:?}"))?;
@@ -437,21 +433,21 @@ mod tests {
 
     #[test]
     fn festival_and_flite_segments_become_durations() {
-        let festival = "pau 0.220000\ndh 0.256919\nax 0.300801\n";
+        let festival = "pau:0.220000\ndh:0.256919\nax:0.300801\n";
         let flite = "pau:0.220 dh:0.254 ax:0.304 \n";
-        let f = durations_from_ends(&parse_ends(festival, ' ').unwrap()).unwrap();
+        let f = durations_from_ends(&parse_ends(festival).unwrap()).unwrap();
         let names: Vec<&str> = f.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["pau", "dh", "ax"]);
         for ((_, got), want) in f.iter().zip([220.0, 36.919, 43.882]) {
             assert!((got - want).abs() < 1e-3, "{got} vs {want}");
         }
-        let l = durations_from_ends(&parse_ends(flite, ':').unwrap()).unwrap();
+        let l = durations_from_ends(&parse_ends(flite).unwrap()).unwrap();
         for ((_, got), want) in l.iter().zip([220.0, 34.0, 50.0]) {
             assert!((got - want).abs() < 1e-3, "{got} vs {want}");
         }
         assert!(durations_from_ends(&[("a".into(), 0.5), ("b".into(), 0.4)]).is_err());
-        assert!(parse_ends("pau", ' ').is_err());
-        assert!(parse_ends("pau-0.2", ':').is_err());
+        assert!(parse_ends("pau").is_err());
+        assert!(parse_ends("pau-0.2").is_err());
     }
 
     #[test]
