@@ -8,7 +8,9 @@
 //! 10 dB); every stage at once (speed 0.9, warp 1.1, RT60 0.6 s, 10 dB);
 //! and `default draws`, one utterance per iteration through 64 perturbations
 //! drawn from `AugmentSettings::default()`: the average cost per utterance
-//! of the corpus generator's chain.
+//! of the corpus generator's chain. Last, `cepstral warp 1.1`: VTLP on the
+//! same utterance's MFCCs instead (`speech::cepstral_warp`), the map built
+//! and applied to its 298 frames, as `speech-train` does each epoch.
 
 use std::hint::black_box;
 
@@ -16,6 +18,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use speech::augment::{AugmentSettings, Perturbation};
+use speech::cepstral_warp::cepstral_warp;
 use speech::mfcc::{MfccConfig, mfcc};
 
 const RATE: u32 = 16_000;
@@ -108,6 +111,13 @@ fn augment(c: &mut Criterion) {
             let p = &draws[next % draws.len()];
             next += 1;
             black_box(p.apply(black_box(&signal), RATE).expect("valid"))
+        })
+    });
+    let frames = mfcc(&signal, &config, &filters).expect("valid");
+    group.bench_function("cepstral warp 1.1", |b| {
+        b.iter(|| {
+            let map = cepstral_warp(black_box(1.1), &config).expect("valid");
+            black_box(black_box(&frames) * map.transpose())
         })
     });
     group.finish();

@@ -837,8 +837,8 @@ pub struct FitSettings<'a> {
     /// ([`regularisation::dropout_rng`]).
     pub seed: u64,
     /// Called with each epoch's number before it trains (the distorted
-    /// digits draw that epoch's distortions).
-    pub before_epoch: Option<&'a (dyn Fn(usize) + Sync)>,
+    /// digits draw that epoch's distortions, the speech frames its warps).
+    pub before_epoch: Option<&'a (dyn Fn(usize) -> Result<()> + Sync)>,
 }
 
 /// The running training loss after each batch of an epoch, as the training
@@ -1054,7 +1054,7 @@ pub fn fit(
         optimizer.set_learning_rate(lr);
         let started = Instant::now();
         if let Some(before_epoch) = settings.before_epoch {
-            before_epoch(epoch);
+            before_epoch(epoch)?;
         }
         let (stats, losses) = settings.code.call(&format!("training epoch {epoch}"), || {
             train_epoch_with_bar(network, optimizer, fast.as_mut(), train, epoch, settings)

@@ -514,7 +514,7 @@ fn bad_flags_are_refused_or_clamped() {
             expect,
         ));
     }
-    let speech_flags: [(&[&str], Expect); 10] = [
+    let speech_flags: [(&[&str], Expect); 13] = [
         (&["--epochs", "0"], Expect::Refused),
         (&["--context", "1000000000000"], Expect::Refused),
         (&["--context", "5000"], Expect::Refused),
@@ -525,6 +525,9 @@ fn bad_flags_are_refused_or_clamped() {
         (&["--linear", "--batch-norm"], Expect::Unparsed),
         (&["--linear", "--dropout", "0.5"], Expect::Unparsed),
         (&["--dropout", "0.9"], Expect::Trains),
+        (&["--vtlp", "0.6"], Expect::Unparsed),
+        (&["--vtlp", "NaN"], Expect::Unparsed),
+        (&["--vtlp", "0.5"], Expect::Trains),
     ];
     for (i, (flags, expect)) in speech_flags.into_iter().enumerate() {
         let out = sandbox.path(&format!("speech-{i}"));

@@ -300,8 +300,10 @@ fn your_code_trains_a_speech_model_and_is_compared_with_the_reference() {
         assert!(out.path().join(file).exists(), "{file}");
     }
     let submission = fs::read_to_string(out.path().join("submission.csv")).unwrap();
+    // A run of yours trains without the default's warps.
     let reference = run(SpeechConfig {
         batch_size: 16,
+        vtlp: 0.0,
         ..config(data.path(), &out.path().join("by-the-reference"))
     })
     .unwrap();
@@ -313,25 +315,56 @@ fn your_code_trains_a_speech_model_and_is_compared_with_the_reference() {
 }
 
 #[test]
-fn a_run_of_yours_trains_without_dropout_unless_asked() {
+fn a_run_of_yours_trains_without_dropout_or_warps_unless_asked() {
     let data = tempfile::tempdir().unwrap();
     tiny_layout(data.path());
     let out = tempfile::tempdir().unwrap();
-    let yours = |dropout: f32, out: &Path| {
+    let yours = |dropout: f32, vtlp: f32, out: &Path| {
         run_with(
             SpeechConfig {
                 yours: true,
                 no_compare: true,
                 dropout,
+                vtlp,
                 ..config(data.path(), out)
             },
             reference_as_yours(),
         )
         .unwrap()
+        .config
     };
-    // Dropout is stage 7's: the default's is dropped for a run of stages 2 to 6.
-    let default = SpeechConfig::default().dropout;
-    assert!(default > 0.0);
-    assert_eq!(yours(default, &out.path().join("a")).config.dropout, 0.0);
-    assert_eq!(yours(0.25, &out.path().join("b")).config.dropout, 0.25);
+    // Regularisation is stage 7's: the defaults' dropout and warps are
+    // dropped for a run of stages 2 to 6.
+    let defaults = SpeechConfig::default();
+    assert!(defaults.dropout > 0.0 && defaults.vtlp > 0.0);
+    let by_default = yours(defaults.dropout, defaults.vtlp, &out.path().join("a"));
+    assert_eq!((by_default.dropout, by_default.vtlp), (0.0, 0.0));
+    let asked = yours(0.25, 0.2, &out.path().join("b"));
+    assert_eq!((asked.dropout, asked.vtlp), (0.25, 0.2));
+}
+
+#[test]
+fn vtlp_warps_the_training_frames_each_epoch_and_the_same_way_each_run() {
+    let data = tempfile::tempdir().unwrap();
+    tiny_layout(data.path());
+    let out = tempfile::tempdir().unwrap();
+    let losses = |vtlp: f32, name: &str| -> Vec<f32> {
+        let record = run(SpeechConfig {
+            vtlp,
+            batch_size: 16,
+            ..config(data.path(), &out.path().join(name))
+        })
+        .unwrap();
+        assert_eq!(record.config.vtlp, vtlp);
+        record.epochs.iter().map(|e| e.train_loss).collect()
+    };
+    let plain = losses(0.0, "plain");
+    let warped = losses(0.3, "warped");
+    assert_eq!(
+        warped,
+        losses(0.3, "again"),
+        "the same seed, the same warps"
+    );
+    // Epoch 1 already trains on warped frames (the draws start before it).
+    assert_ne!(plain[0], warped[0], "--vtlp 0.3 trained on unwarped frames");
 }

@@ -101,7 +101,7 @@ fn speed_ok(speed: f32) -> bool {
     (MIN_SPEED..=MAX_SPEED).contains(&speed)
 }
 
-fn warp_ok(warp: f32) -> bool {
+pub(crate) fn warp_ok(warp: f32) -> bool {
     warp.is_finite() && warp > 0.0
 }
 
@@ -319,7 +319,7 @@ pub fn warp_frequency(hz: f64, warp: f64, sample_rate: u32) -> f64 {
 }
 
 /// The inverse of [`warp_frequency`].
-fn unwarp_frequency(hz: f64, warp: f64, sample_rate: u32) -> f64 {
+pub(crate) fn unwarp_frequency(hz: f64, warp: f64, sample_rate: u32) -> f64 {
     let (nyquist, below, above) = warp_knots(warp, sample_rate);
     if hz <= above {
         hz / warp

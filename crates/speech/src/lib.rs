@@ -2,6 +2,7 @@
 //! 40 phonemes, and an MFCC front end.
 
 pub mod augment;
+pub mod cepstral_warp;
 pub mod hw1p2;
 pub mod mfcc;
 pub mod npy;

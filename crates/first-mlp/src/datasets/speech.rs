@@ -1,19 +1,27 @@
 //! Speech in the HW1P2 layout for the pipeline: the three splits read and
 //! normalised per utterance (CMVN), served as windows of 2K + 1 frames
-//! (stage 6's `ContextFrames`) built on the fly by the batch loader.
+//! (stage 6's `ContextFrames`) built on the fly by the batch loader. The
+//! training frames may be warped anew each epoch (VTLP on the cepstra).
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use nalgebra::DMatrix;
 
 use anyhow::{Context, Result, bail};
 use course_support::batches::{BatchLoader, ExampleSource, Order};
 use engine::BlockCopy;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use reference::context::ContextFrames;
 
 use crate::code::{Cmvn, Whose};
+use speech::cepstral_warp::cepstral_warp;
 use speech::hw1p2::{self, Utterance};
+use speech::mfcc::MfccConfig;
+
+/// Mixed into the run's seed for the warps' draws.
+const VTLP_SEED: u64 = 0x7e1f_0a5d;
 
 /// Stage 6's windows as examples for a `BatchLoader`, cut by the reference
 /// or by your stage 6.
@@ -68,8 +76,6 @@ pub fn windows(
     cmvn: Option<Cmvn>,
 ) -> Result<(ContextFrames, Vec<usize>)> {
     let d = utterances.first().map_or(0, |u| u.frames.ncols());
-    let mut frames = Vec::new();
-    let mut labels = Vec::new();
     for u in utterances {
         if u.frames.ncols() != d {
             bail!(
@@ -78,21 +84,175 @@ pub fn windows(
                 u.frames.ncols()
             );
         }
-        let mut m = u.frames.clone();
+    }
+    let frames = concatenated(
+        utterances.iter().map(|u| u.frames.clone()),
+        d,
+        context,
+        cmvn,
+    );
+    let labels = utterances
+        .iter()
+        .flat_map(|u| u.labels.iter().flatten())
+        .copied()
+        .collect();
+    Ok((frames, labels))
+}
+
+/// Utterances of `d` coefficients per frame, each normalised by `cmvn` if
+/// given, one after another as stage 6's frames.
+fn concatenated(
+    utterances: impl Iterator<Item = DMatrix<f32>>,
+    d: usize,
+    context: usize,
+    cmvn: Option<Cmvn>,
+) -> ContextFrames {
+    let mut frames = Vec::new();
+    for mut m in utterances {
         if let Some(cmvn) = cmvn {
             cmvn(&mut m);
         }
         frames.extend(m.transpose().iter());
-        labels.extend(u.labels.iter().flatten());
     }
-    Ok((
-        ContextFrames {
-            frames,
-            frame_size: d,
-            context,
-        },
-        labels,
-    ))
+    ContextFrames {
+        frames,
+        frame_size: d,
+        context,
+    }
+}
+
+/// The training split's windows with VTLP drawn anew each epoch (Jaitly &
+/// Hinton 2013, on the cepstra: `speech::cepstral_warp`): before each
+/// epoch, every utterance's frames are warped by a factor drawn uniformly
+/// from [1 − range, 1 + range], cut to the first coefficients and
+/// normalised, and stage 6 cuts the windows from them. The draws depend on
+/// the seed and the epoch only, so a resumed run sees the same ones.
+pub struct WarpedWindows {
+    /// Every stored coefficient: a warp mixes them all into the first.
+    utterances: Vec<DMatrix<f32>>,
+    split: SplitSettings,
+    vtlp: Vtlp,
+    /// The current epoch's windows.
+    current: RwLock<Windows>,
+}
+
+/// How a split's frames become windows.
+#[derive(Clone, Copy)]
+pub struct SplitSettings {
+    /// K, the frames of context on each side.
+    pub context: usize,
+    /// The first coefficients kept (0 for all).
+    pub coefficients: u16,
+    /// The per-utterance normalisation, if any.
+    pub cmvn: Option<Cmvn>,
+}
+
+/// VTLP's settings for the training split.
+#[derive(Clone, Copy, Debug)]
+pub struct Vtlp {
+    /// Warp factors are drawn from [1 − range, 1 + range].
+    pub range: f32,
+    pub seed: u64,
+    /// Whose stage 6 cuts the windows.
+    pub whose: Whose,
+}
+
+impl WarpedWindows {
+    /// The utterances of a split (as read, every coefficient), unwarped until
+    /// the first [`WarpedWindows::set_epoch`]. Refuses frames the warp
+    /// cannot map (more coefficients than the front end's 40 mel filters)
+    /// and a range outside [0, 1).
+    pub fn new(utterances: &[Utterance], split: SplitSettings, vtlp: Vtlp) -> Result<Self> {
+        if !(0.0..1.0).contains(&vtlp.range) {
+            bail!("a VTLP range of {}: expected a range in [0, 1)", vtlp.range);
+        }
+        let stored = utterances.first().map_or(0, |u| u.frames.ncols());
+        // Checked once here: every later warp has the same shape.
+        cepstral_warp(1.0, &front_end(stored))
+            .with_context(|| format!("VTLP on frames of {stored} coefficients"))?;
+        let unwarped = Self {
+            utterances: utterances.iter().map(|u| u.frames.clone()).collect(),
+            split,
+            vtlp,
+            current: RwLock::new(Windows::new(
+                ContextFrames {
+                    frames: Vec::new(),
+                    frame_size: 0,
+                    context: split.context,
+                },
+                vtlp.whose,
+            )),
+        };
+        let windows = unwarped.windows_with(&vec![1.0; utterances.len()])?;
+        Ok(Self {
+            current: RwLock::new(windows),
+            ..unwarped
+        })
+    }
+
+    /// Each utterance's warp factor in `epoch`.
+    fn warps(&self, epoch: usize) -> Vec<f32> {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.vtlp.seed ^ VTLP_SEED);
+        rng.set_stream(epoch as u64);
+        let range = self.vtlp.range;
+        (0..self.utterances.len())
+            .map(|_| 1.0 + range * (2.0 * rng.random::<f32>() - 1.0))
+            .collect()
+    }
+
+    /// The windows of the utterances, each warped by its factor in `warps`.
+    fn windows_with(&self, warps: &[f32]) -> Result<Windows> {
+        let stored = self.utterances.first().map_or(0, |u| u.ncols());
+        let config = front_end(stored);
+        let mut warped = Vec::with_capacity(self.utterances.len());
+        for (frames, &warp) in self.utterances.iter().zip(warps) {
+            let map = cepstral_warp(warp, &config)?;
+            warped.push(first_coefficients(
+                frames * map.transpose(),
+                self.split.coefficients,
+            ));
+        }
+        let d = warped.first().map_or(0, |m| m.ncols());
+        let frames = concatenated(warped.into_iter(), d, self.split.context, self.split.cmvn);
+        Ok(Windows::new(frames, self.vtlp.whose))
+    }
+
+    /// Warps the frames anew for `epoch`.
+    pub fn set_epoch(&self, epoch: usize) -> Result<()> {
+        let windows = self.windows_with(&self.warps(epoch))?;
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = windows;
+        Ok(())
+    }
+}
+
+/// The front end that made frames of `stored` coefficients: this project's
+/// (stage 6's filter bank), which the bundled corpus was made with.
+fn front_end(stored: usize) -> MfccConfig {
+    MfccConfig {
+        coefficients: stored,
+        ..MfccConfig::default()
+    }
+}
+
+impl ExampleSource for WarpedWindows {
+    fn len(&self) -> usize {
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+    fn features(&self) -> usize {
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .features()
+    }
+    fn write(&self, index: usize, out: &mut [f32]) {
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .write(index, out);
+    }
 }
 
 /// Batches of windows (labelled by `labels`) cut by `whose` stage 6, in
@@ -105,7 +265,20 @@ pub fn loader(
     seed: u64,
     whose: Whose,
 ) -> Result<BatchLoader> {
-    let source = Arc::new(Windows::new(frames, whose));
+    source_loader(
+        Arc::new(Windows::new(frames, whose)),
+        labels,
+        (batch_size, order, seed),
+    )
+}
+
+/// Batches of `source`'s examples (labelled by `labels`), in `order`
+/// (shuffled with `seed`).
+pub fn source_loader(
+    source: Arc<dyn ExampleSource>,
+    labels: Vec<usize>,
+    (batch_size, order, seed): (usize, Order, u64),
+) -> Result<BatchLoader> {
     Ok(
         BatchLoader::from_source(source, labels, batch_size, order, seed)?
             .with_copier(Arc::new(BlockCopy)),
@@ -137,22 +310,41 @@ pub struct SpeechData {
     /// test-other, with its transcripts, when the folder has one: in the
     /// bundled corpus, a synthesiser family never trained on.
     pub other: Option<Split>,
+    /// With VTLP, the training windows warped anew each epoch (`train`
+    /// holds them unwarped).
+    pub warped_train: Option<Arc<WarpedWindows>>,
 }
 
 impl SpeechData {
-    /// Reads train-clean-100, dev-clean, test-clean and (if there) test-other from `dir`, with
-    /// `context` frames on each side, normalised per utterance by `cmvn` if
-    /// given.
-    pub fn load(dir: &Path, context: usize, coefficients: u16, cmvn: Option<Cmvn>) -> Result<Self> {
-        let read = |split: &str, transcripts: bool| -> Result<Vec<Utterance>> {
-            let mut utterances = hw1p2::read_split(&dir.join(split), transcripts)
-                .with_context(|| format!("reading the {split} split of {}", dir.display()))?;
+    /// Reads train-clean-100, dev-clean, test-clean and (if there)
+    /// test-other from `dir` as `settings` say; with `vtlp`, the training
+    /// split also as windows warped anew each epoch.
+    pub fn load(dir: &Path, settings: SplitSettings, vtlp: Option<Vtlp>) -> Result<Self> {
+        let SplitSettings {
+            context,
+            coefficients,
+            cmvn,
+        } = settings;
+        let read_all = |split: &str, transcripts: bool| -> Result<Vec<Utterance>> {
+            hw1p2::read_split(&dir.join(split), transcripts)
+                .with_context(|| format!("reading the {split} split of {}", dir.display()))
+        };
+        let first = |mut utterances: Vec<Utterance>| {
             for u in &mut utterances {
                 u.frames = first_coefficients(std::mem::take(&mut u.frames), coefficients);
             }
-            Ok(utterances)
+            utterances
         };
-        let train = read("train-clean-100", true)?;
+        let read = |split: &str, transcripts: bool| read_all(split, transcripts).map(first);
+        let train = read_all("train-clean-100", true)?;
+        let warped_train = match vtlp {
+            Some(vtlp) => Some(Arc::new(
+                WarpedWindows::new(&train, settings, vtlp)
+                    .with_context(|| format!("the train-clean-100 split of {}", dir.display()))?,
+            )),
+            None => None,
+        };
+        let train = first(train);
         let dev = read("dev-clean", true)?;
         let test_has_labels = dir.join("test-clean").join("transcript").is_dir();
         let test = read("test-clean", test_has_labels)?;
@@ -171,6 +363,7 @@ impl SpeechData {
             test: split(&test)?,
             test_has_labels,
             other,
+            warped_train,
         })
     }
 }
@@ -178,6 +371,114 @@ impl SpeechData {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Three utterances of 28 coefficients with a spectrum-like shape
+    /// (falling coefficients) and some movement from frame to frame.
+    fn utterances() -> Vec<Utterance> {
+        (0..3)
+            .map(|u| Utterance {
+                name: format!("u{u}.npy"),
+                frames: DMatrix::from_fn(20 + 5 * u, 28, |f, k| {
+                    (1.0 + (f * (k + 1) + u) as f32).sin() * 4.0 / (1.0 + k as f32)
+                }),
+                labels: Some(vec![u; 20 + 5 * u]),
+            })
+            .collect()
+    }
+
+    fn every_window(source: &dyn ExampleSource) -> Vec<f32> {
+        let mut out = vec![0.0; source.len() * source.features()];
+        for (i, window) in out.chunks_mut(source.features()).enumerate() {
+            source.write(i, window);
+        }
+        out
+    }
+
+    const SETTINGS: SplitSettings = SplitSettings {
+        context: 2,
+        coefficients: 13,
+        cmvn: Some(reference::features::cmvn),
+    };
+
+    fn vtlp(range: f32, seed: u64) -> Vtlp {
+        Vtlp {
+            range,
+            seed,
+            whose: Whose::Reference,
+        }
+    }
+
+    /// The split's windows as the pipeline makes them without VTLP.
+    fn unwarped() -> Vec<f32> {
+        let cut: Vec<Utterance> = utterances()
+            .into_iter()
+            .map(|u| Utterance {
+                frames: first_coefficients(u.frames, SETTINGS.coefficients),
+                ..u
+            })
+            .collect();
+        let (frames, _) = windows(&cut, SETTINGS.context, SETTINGS.cmvn).unwrap();
+        every_window(&Windows::new(frames, Whose::Reference))
+    }
+
+    fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
+        assert_eq!(a.len(), b.len());
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f32::max)
+    }
+
+    #[test]
+    fn warped_windows_start_unwarped_and_a_range_of_0_keeps_them_so() {
+        let expected = unwarped();
+        let warped = WarpedWindows::new(&utterances(), SETTINGS, vtlp(0.2, 1)).unwrap();
+        assert_eq!((warped.len(), warped.features()), (75, 5 * 13));
+        assert!(largest_difference(&every_window(&warped), &expected) < 1e-4);
+        let still = WarpedWindows::new(&utterances(), SETTINGS, vtlp(0.0, 1)).unwrap();
+        still.set_epoch(4).unwrap();
+        assert!(largest_difference(&every_window(&still), &expected) < 1e-4);
+    }
+
+    #[test]
+    fn each_epoch_draws_its_own_warps_from_the_seed() {
+        let expected = unwarped();
+        let warped = WarpedWindows::new(&utterances(), SETTINGS, vtlp(0.2, 1)).unwrap();
+        let mut epochs = Vec::new();
+        for epoch in 1..=3 {
+            warped.set_epoch(epoch).unwrap();
+            epochs.push(every_window(&warped));
+        }
+        for (e, windows) in epochs.iter().enumerate() {
+            assert!(
+                largest_difference(windows, &expected) > 0.05,
+                "epoch {} left the frames as they were",
+                e + 1
+            );
+            assert!(windows.iter().all(|v| v.is_finite()));
+        }
+        assert!(largest_difference(&epochs[0], &epochs[1]) > 0.05);
+        // The same seed and epoch: the same frames, whatever came before.
+        let again = WarpedWindows::new(&utterances(), SETTINGS, vtlp(0.2, 1)).unwrap();
+        again.set_epoch(2).unwrap();
+        assert_eq!(every_window(&again), epochs[1]);
+        let other_seed = WarpedWindows::new(&utterances(), SETTINGS, vtlp(0.2, 2)).unwrap();
+        other_seed.set_epoch(2).unwrap();
+        assert!(largest_difference(&every_window(&other_seed), &epochs[1]) > 0.05);
+    }
+
+    #[test]
+    fn ranges_and_frames_the_warp_cannot_take_are_refused() {
+        for range in [1.0, -0.1, f32::NAN] {
+            assert!(WarpedWindows::new(&utterances(), SETTINGS, vtlp(range, 0)).is_err());
+        }
+        let wide: Vec<Utterance> = vec![Utterance {
+            name: "wide.npy".into(),
+            frames: DMatrix::from_element(10, 41, 0.5),
+            labels: Some(vec![0; 10]),
+        }];
+        assert!(WarpedWindows::new(&wide, SETTINGS, vtlp(0.1, 0)).is_err());
+    }
 
     #[test]
     fn the_first_coefficients_are_kept_in_order() {

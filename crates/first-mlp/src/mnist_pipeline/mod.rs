@@ -333,6 +333,7 @@ fn fit(
         if let Some(images) = &augmented {
             images.set_epoch(epoch);
         }
+        Ok(())
     };
     let mut validation = loader(
         &splits.validation_x,

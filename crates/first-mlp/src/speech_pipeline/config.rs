@@ -11,6 +11,7 @@ use course_support::regularise::Network;
 use serde::{Deserialize, Serialize};
 
 use crate::code::{Cmvn, Code};
+use crate::datasets::speech::{SplitSettings, Vtlp};
 use crate::training::{
     GivenFlags, InvalidSetting, check_at_least_one, check_batch_norm_batch, check_dropout,
     check_epochs, check_positive, check_widths, parse_dropout, parse_positive,
@@ -19,7 +20,7 @@ use speech::hw1p2::PHONEMES;
 
 /// The settings a resumed run takes from its checkpoint (fields and their
 /// flags): given with `--resume`, they must agree with it.
-pub(super) const RESUMED_FLAGS: [(&str, &str); 11] = [
+pub(super) const RESUMED_FLAGS: [(&str, &str); 12] = [
     ("context", "--context"),
     ("coefficients", "--coefficients"),
     ("hidden", "--hidden"),
@@ -31,6 +32,7 @@ pub(super) const RESUMED_FLAGS: [(&str, &str); 11] = [
     ("yours", "--yours"),
     ("dropout", "--dropout"),
     ("batch_norm", "--batch-norm"),
+    ("vtlp", "--vtlp"),
 ];
 
 /// A speech training run. The defaults were chosen by the bundled corpus's
@@ -79,6 +81,13 @@ pub struct SpeechConfig {
     )]
     #[serde(default)]
     pub dropout: f32,
+    /// VTLP on the training frames: each epoch, every utterance's cepstra
+    /// warped as by a vocal tract up to this fraction shorter or longer
+    /// (factors drawn from [1 − R, 1 + R]); 0 for none. Needs frames of this
+    /// project's front end (at most 40 coefficients).
+    #[arg(long, default_value_t = 0.12, value_parser = parse_vtlp, allow_hyphen_values = true)]
+    #[serde(default)]
+    pub vtlp: f32,
     /// Batch normalisation after each hidden linear layer (stage 7; trains
     /// on the teaching code).
     #[arg(long, conflicts_with = "linear")]
@@ -110,6 +119,24 @@ pub struct SpeechConfig {
     pub given: Option<GivenFlags>,
 }
 
+const VTLP_RANGE: &str = "a fraction in [0, 0.5]";
+
+/// `value` for --vtlp if it is a fraction in [0, 0.5]: beyond it, a
+/// factor of 1.5 makes a child's voice of a man's and warps much of the
+/// spectrum past the Nyquist frequency.
+pub fn check_vtlp(value: f32) -> Result<f32, InvalidSetting> {
+    if (0.0..=0.5).contains(&value) {
+        Ok(value)
+    } else {
+        Err(InvalidSetting::new("--vtlp", value, VTLP_RANGE))
+    }
+}
+
+fn parse_vtlp(text: &str) -> Result<f32, String> {
+    let value: f32 = text.trim().parse().map_err(|e| format!("{e}"))?;
+    check_vtlp(value).map_err(|_| format!("{value}: expected {VTLP_RANGE}"))
+}
+
 impl Default for SpeechConfig {
     /// The command line's defaults (a test holds the two together).
     fn default() -> Self {
@@ -125,6 +152,7 @@ impl Default for SpeechConfig {
             seed: 0,
             no_cmvn: false,
             dropout: 0.5,
+            vtlp: 0.12,
             batch_norm: false,
             out: PathBuf::from("out/speech"),
             resume: None,
@@ -150,6 +178,7 @@ impl SpeechConfig {
             check_widths(&self.hidden)?;
         }
         check_dropout(self.dropout)?;
+        check_vtlp(self.vtlp)?;
         check_batch_norm_batch(self.batch_norm, self.batch_size)?;
         if self.linear && (self.dropout > 0.0 || self.batch_norm) {
             return Err(InvalidSetting::new(
@@ -186,6 +215,24 @@ impl SpeechConfig {
     /// Whose code this run trains with.
     pub fn code(&self) -> Code {
         Code::chosen(self.yours)
+    }
+
+    /// How the splits' frames become windows.
+    pub fn split_settings(&self, code: &Code) -> SplitSettings {
+        SplitSettings {
+            context: self.context,
+            coefficients: self.coefficients,
+            cmvn: self.cmvn(code),
+        }
+    }
+
+    /// VTLP's settings for the training split, if any.
+    pub fn vtlp(&self, code: &Code) -> Option<Vtlp> {
+        (self.vtlp > 0.0).then_some(Vtlp {
+            range: self.vtlp,
+            seed: self.seed,
+            whose: code.windows,
+        })
     }
 
     /// The per-utterance normalisation to apply: `code`'s stage 6 `cmvn`,

@@ -9,6 +9,7 @@ mod config;
 mod predict;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Result;
 use course_support::batches::Order;
@@ -22,7 +23,7 @@ use speech::hw1p2::PHONEMES;
 use crate::checkpoint::{self, ModelKind};
 use crate::code::{Code, Whose};
 use crate::comparison::{self, Comparison, RunFigures};
-use crate::datasets::speech::{SpeechData, Split, loader};
+use crate::datasets::speech::{SpeechData, Split, WarpedWindows, loader, source_loader};
 use crate::files::{write_atomically, write_run_record};
 use crate::plots::{self, draw_confusion_named, draw_curves, render};
 use crate::report::{EpochRecord, Evaluation, summary};
@@ -74,6 +75,7 @@ pub fn run_with(config: SpeechConfig, code: Code) -> Result<SpeechRecord> {
         test,
         test_has_labels,
         other,
+        warped_train,
     } = load(&config, &code)?;
     let inputs = checked_inputs(&config, &train.frames)?;
     // A batch never holds more than the training frames: a larger one is
@@ -95,7 +97,7 @@ pub fn run_with(config: SpeechConfig, code: Code) -> Result<SpeechRecord> {
     let fitted = fit(
         &config,
         &code,
-        train,
+        (train, warped_train),
         dev,
         &mut network,
         &mut optimizer,
@@ -150,6 +152,11 @@ fn settle(mut config: SpeechConfig) -> Result<SpeechConfig> {
         && !config.was_given("dropout", config.dropout != defaults.dropout)
     {
         config.dropout = 0.0;
+    }
+    // So is perturbing the training data: your run trains on the frames as
+    // your stage 6 makes them unless --vtlp asks for warps.
+    if config.yours && !config.was_given("vtlp", config.vtlp != defaults.vtlp) {
+        config.vtlp = 0.0;
     }
     // Before anything is read or written: `--epochs 0` must not replace an
     // earlier run's run.json with an empty history.
@@ -219,12 +226,7 @@ fn checked_inputs(config: &SpeechConfig, train: &ContextFrames) -> Result<usize>
 /// Reads the three splits, saying how big they are.
 fn load(config: &SpeechConfig, code: &Code) -> Result<SpeechData> {
     let data = code.call("reading the speech data and normalising it (cmvn)", || {
-        SpeechData::load(
-            &config.data,
-            config.context,
-            config.coefficients,
-            config.cmvn(code),
-        )
+        SpeechData::load(&config.data, config.split_settings(code), config.vtlp(code))
     })?;
     let train = &data.train.frames;
     if train.is_empty() {
@@ -265,14 +267,15 @@ fn build(
     Ok((network, optimizer, progress))
 }
 
-/// Trains on train-clean-100 with a cosine schedule, keeping the best model
-/// on dev-clean. The reference's run for comparison trains on its teaching
+/// Trains on train-clean-100 (its windows warped anew each epoch when
+/// `warped` holds them) with a cosine schedule, keeping the best model on
+/// dev-clean. The reference's run for comparison trains on its teaching
 /// code, as yours does.
 #[allow(clippy::too_many_arguments)]
 fn fit(
     config: &SpeechConfig,
     code: &Code,
-    train: Split,
+    (train, warped): (Split, Option<Arc<WarpedWindows>>),
     dev: Split,
     network: &mut Network,
     optimizer: &mut Optimizer,
@@ -280,14 +283,25 @@ fn fit(
     role: Role,
 ) -> Result<Fitted> {
     let (batch_size, seed) = (config.batch_size, config.seed);
-    let mut train = loader(
-        train.frames,
-        train.labels,
-        batch_size,
-        code.shuffled(),
-        seed,
-        code.windows,
-    )?;
+    let mut train = match &warped {
+        Some(warped) => source_loader(
+            warped.clone(),
+            train.labels,
+            (batch_size, code.shuffled(), seed),
+        )?,
+        None => loader(
+            train.frames,
+            train.labels,
+            batch_size,
+            code.shuffled(),
+            seed,
+            code.windows,
+        )?,
+    };
+    let set_epoch = |epoch: usize| match &warped {
+        Some(warped) => warped.set_epoch(epoch),
+        None => Ok(()),
+    };
     let mut dev = loader(
         dev.frames,
         dev.labels,
@@ -310,7 +324,7 @@ fn fit(
         config_json: serde_json::to_string(config)?,
         metadata: Vec::new(),
         seed,
-        before_epoch: None,
+        before_epoch: Some(&set_epoch),
     };
     training::fit(
         &settings,
@@ -394,16 +408,15 @@ fn reference_run(config: &SpeechConfig, sizes: [usize; 3]) -> Result<RunFigures>
         let code = Code::REFERENCE;
         let data = SpeechData::load(
             &theirs.data,
-            theirs.context,
-            theirs.coefficients,
-            theirs.cmvn(&code),
+            theirs.split_settings(&code),
+            theirs.vtlp(&code),
         )?;
         let inputs = data.train.frames.input_size();
         let (mut network, mut optimizer, progress) = build(&theirs, &code, inputs)?;
         let fitted = fit(
             &theirs,
             &code,
-            data.train,
+            (data.train, data.warped_train),
             data.dev,
             &mut network,
             &mut optimizer,
