@@ -167,6 +167,13 @@ impl WarpedWindows {
             bail!("a VTLP range of {}: expected a range in [0, 1)", vtlp.range);
         }
         let stored = utterances.first().map_or(0, |u| u.frames.ncols());
+        if let Some(u) = utterances.iter().find(|u| u.frames.ncols() != stored) {
+            bail!(
+                "{}: {} coefficients per frame, the others have {stored}",
+                u.name,
+                u.frames.ncols()
+            );
+        }
         // Checked once here: every later warp has the same shape.
         cepstral_warp(1.0, &front_end(stored))
             .with_context(|| format!("VTLP on frames of {stored} coefficients"))?;
@@ -478,6 +485,11 @@ mod tests {
             labels: Some(vec![0; 10]),
         }];
         assert!(WarpedWindows::new(&wide, SETTINGS, vtlp(0.1, 0)).is_err());
+        // Utterances of different widths: an error, not a panic in the
+        // product with the map.
+        let mut mixed = utterances();
+        mixed[1].frames = DMatrix::from_element(25, 27, 0.5);
+        assert!(WarpedWindows::new(&mixed, SETTINGS, vtlp(0.1, 0)).is_err());
     }
 
     #[test]
