@@ -475,6 +475,27 @@ mod tests {
     }
 
     #[test]
+    fn warps_spread_over_the_range_on_both_sides_of_one() {
+        let many: Vec<Utterance> = (0..400)
+            .map(|u| Utterance {
+                name: format!("u{u}.npy"),
+                frames: DMatrix::from_element(3, 28, 0.1),
+                labels: Some(vec![0; 3]),
+            })
+            .collect();
+        let warped = WarpedWindows::new(&many, SETTINGS, vtlp(0.12, 5)).unwrap();
+        let warps = warped.warps(3);
+        assert!(warps.iter().all(|w| (0.88..=1.12).contains(w)), "{warps:?}");
+        let below = warps.iter().filter(|&&w| w < 1.0).count();
+        assert!((160..=240).contains(&below), "{below} of 400 below 1");
+        let (low, high) = warps
+            .iter()
+            .fold((f32::MAX, f32::MIN), |(l, h), &w| (l.min(w), h.max(w)));
+        assert!(low < 0.89 && high > 1.11, "warps from {low} to {high}");
+        assert_ne!(warps, warped.warps(4), "each epoch draws its own");
+    }
+
+    #[test]
     fn ranges_and_frames_the_warp_cannot_take_are_refused() {
         for range in [1.0, -0.1, f32::NAN] {
             assert!(WarpedWindows::new(&utterances(), SETTINGS, vtlp(range, 0)).is_err());
