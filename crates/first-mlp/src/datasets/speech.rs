@@ -75,28 +75,36 @@ pub fn windows(
     context: usize,
     cmvn: Option<Cmvn>,
 ) -> Result<(ContextFrames, Vec<usize>)> {
-    let d = utterances.first().map_or(0, |u| u.frames.ncols());
-    for u in utterances {
-        if u.frames.ncols() != d {
-            bail!(
-                "{}: {} coefficients per frame, the others have {d}",
-                u.name,
-                u.frames.ncols()
-            );
-        }
-    }
+    let d = common_width(utterances)?;
     let frames = concatenated(
         utterances.iter().map(|u| u.frames.clone()),
         d,
         context,
         cmvn,
     );
-    let labels = utterances
+    Ok((frames, labels(utterances)))
+}
+
+/// The coefficients per frame that every utterance has.
+fn common_width(utterances: &[Utterance]) -> Result<usize> {
+    let d = utterances.first().map_or(0, |u| u.frames.ncols());
+    match utterances.iter().find(|u| u.frames.ncols() != d) {
+        Some(u) => bail!(
+            "{}: {} coefficients per frame, the others have {d}",
+            u.name,
+            u.frames.ncols()
+        ),
+        None => Ok(d),
+    }
+}
+
+/// Every frame's label, utterance after utterance.
+fn labels(utterances: &[Utterance]) -> Vec<usize> {
+    utterances
         .iter()
         .flat_map(|u| u.labels.iter().flatten())
         .copied()
-        .collect();
-    Ok((frames, labels))
+        .collect()
 }
 
 /// Utterances of `d` coefficients per frame, each normalised by `cmvn` if
@@ -132,6 +140,8 @@ pub struct WarpedWindows {
     utterances: Vec<DMatrix<f32>>,
     split: SplitSettings,
     vtlp: Vtlp,
+    /// The coefficients per frame once cut.
+    frame_size: usize,
     /// The current epoch's windows.
     current: RwLock<Windows>,
 }
@@ -160,41 +170,31 @@ pub struct Vtlp {
 impl WarpedWindows {
     /// The utterances of a split (as read, every coefficient), unwarped until
     /// the first [`WarpedWindows::set_epoch`]. Refuses frames the warp
-    /// cannot map (more coefficients than the front end's 40 mel filters)
-    /// and a range outside [0, 1).
-    pub fn new(utterances: &[Utterance], split: SplitSettings, vtlp: Vtlp) -> Result<Self> {
+    /// cannot map (more coefficients than the front end's 40 mel filters,
+    /// or utterances of different widths) and a range outside [0, 1).
+    pub fn new(utterances: Vec<Utterance>, split: SplitSettings, vtlp: Vtlp) -> Result<Self> {
         if !(0.0..1.0).contains(&vtlp.range) {
             bail!("a VTLP range of {}: expected a range in [0, 1)", vtlp.range);
         }
-        let stored = utterances.first().map_or(0, |u| u.frames.ncols());
-        if let Some(u) = utterances.iter().find(|u| u.frames.ncols() != stored) {
-            bail!(
-                "{}: {} coefficients per frame, the others have {stored}",
-                u.name,
-                u.frames.ncols()
-            );
-        }
+        let stored = common_width(&utterances)?;
         // Checked once here: every later warp has the same shape.
         cepstral_warp(1.0, &front_end(stored))
             .with_context(|| format!("VTLP on frames of {stored} coefficients"))?;
-        let unwarped = Self {
-            utterances: utterances.iter().map(|u| u.frames.clone()).collect(),
+        let utterances: Vec<DMatrix<f32>> = utterances.into_iter().map(|u| u.frames).collect();
+        let unwarped =
+            warped_windows(&utterances, &vec![1.0; utterances.len()], split, vtlp.whose)?;
+        Ok(Self {
+            utterances,
             split,
             vtlp,
-            current: RwLock::new(Windows::new(
-                ContextFrames {
-                    frames: Vec::new(),
-                    frame_size: 0,
-                    context: split.context,
-                },
-                vtlp.whose,
-            )),
-        };
-        let windows = unwarped.windows_with(&vec![1.0; utterances.len()])?;
-        Ok(Self {
-            current: RwLock::new(windows),
-            ..unwarped
+            frame_size: kept_width(stored, split.coefficients),
+            current: RwLock::new(unwarped),
         })
+    }
+
+    /// The coefficients per frame of the windows, once cut.
+    pub fn frame_size(&self) -> usize {
+        self.frame_size
     }
 
     /// Each utterance's warp factor in `epoch`.
@@ -207,29 +207,41 @@ impl WarpedWindows {
             .collect()
     }
 
-    /// The windows of the utterances, each warped by its factor in `warps`.
-    fn windows_with(&self, warps: &[f32]) -> Result<Windows> {
-        let stored = self.utterances.first().map_or(0, |u| u.ncols());
-        let config = front_end(stored);
-        let mut warped = Vec::with_capacity(self.utterances.len());
-        for (frames, &warp) in self.utterances.iter().zip(warps) {
-            let map = cepstral_warp(warp, &config)?;
-            warped.push(first_coefficients(
-                frames * map.transpose(),
-                self.split.coefficients,
-            ));
-        }
-        let d = warped.first().map_or(0, |m| m.ncols());
-        let frames = concatenated(warped.into_iter(), d, self.split.context, self.split.cmvn);
-        Ok(Windows::new(frames, self.vtlp.whose))
-    }
-
     /// Warps the frames anew for `epoch`.
     pub fn set_epoch(&self, epoch: usize) -> Result<()> {
-        let windows = self.windows_with(&self.warps(epoch))?;
+        let windows = warped_windows(
+            &self.utterances,
+            &self.warps(epoch),
+            self.split,
+            self.vtlp.whose,
+        )?;
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = windows;
         Ok(())
     }
+}
+
+/// The windows of `utterances` (frames of every stored coefficient, all
+/// as wide), each warped by its factor in `warps`, then cut and
+/// normalised as `split` says, for `whose` stage 6.
+fn warped_windows(
+    utterances: &[DMatrix<f32>],
+    warps: &[f32],
+    split: SplitSettings,
+    whose: Whose,
+) -> Result<Windows> {
+    let stored = utterances.first().map_or(0, |u| u.ncols());
+    let config = front_end(stored);
+    let mut warped = Vec::with_capacity(utterances.len());
+    for (frames, &warp) in utterances.iter().zip(warps) {
+        let map = cepstral_warp(warp, &config)?;
+        warped.push(first_coefficients(
+            frames * map.transpose(),
+            split.coefficients,
+        ));
+    }
+    let d = kept_width(stored, split.coefficients);
+    let frames = concatenated(warped.into_iter(), d, split.context, split.cmvn);
+    Ok(Windows::new(frames, whose))
 }
 
 /// The front end that made frames of `stored` coefficients: this project's
@@ -295,9 +307,17 @@ pub fn source_loader(
 /// The first `coefficients` columns of `frames`: all of them for 0, or
 /// when the frames have no more than that.
 pub fn first_coefficients(frames: DMatrix<f32>, coefficients: u16) -> DMatrix<f32> {
-    match usize::from(coefficients) {
-        n if n == 0 || n >= frames.ncols() => frames,
+    match kept_width(frames.ncols(), coefficients) {
+        n if n == frames.ncols() => frames,
         n => frames.columns(0, n).into_owned(),
+    }
+}
+
+/// The coefficients that `first_coefficients` keeps of `stored`.
+fn kept_width(stored: usize, coefficients: u16) -> usize {
+    match usize::from(coefficients) {
+        0 => stored,
+        n => n.min(stored),
     }
 }
 
@@ -307,9 +327,32 @@ pub struct Split {
     pub labels: Vec<usize>,
 }
 
+/// The training split: its windows, and each window's phoneme.
+pub struct TrainSplit {
+    pub windows: TrainWindows,
+    pub labels: Vec<usize>,
+}
+
+/// The training windows: the same every epoch, or warped anew each epoch
+/// (VTLP).
+pub enum TrainWindows {
+    Fixed(ContextFrames),
+    Warped(Arc<WarpedWindows>),
+}
+
+impl TrainWindows {
+    /// The frames (one window each) and the coefficients per frame.
+    pub fn shape(&self) -> (usize, usize) {
+        match self {
+            Self::Fixed(frames) => (frames.len(), frames.frame_size),
+            Self::Warped(warped) => (warped.len(), warped.frame_size()),
+        }
+    }
+}
+
 /// The splits of a folder.
 pub struct SpeechData {
-    pub train: Split,
+    pub train: TrainSplit,
     pub dev: Split,
     pub test: Split,
     /// Whether test-clean has transcripts.
@@ -317,15 +360,12 @@ pub struct SpeechData {
     /// test-other, with its transcripts, when the folder has one: in the
     /// bundled corpus, a synthesiser family never trained on.
     pub other: Option<Split>,
-    /// With VTLP, the training windows warped anew each epoch (`train`
-    /// holds them unwarped).
-    pub warped_train: Option<Arc<WarpedWindows>>,
 }
 
 impl SpeechData {
     /// Reads train-clean-100, dev-clean, test-clean and (if there)
     /// test-other from `dir` as `settings` say; with `vtlp`, the training
-    /// split also as windows warped anew each epoch.
+    /// windows are warped anew each epoch.
     pub fn load(dir: &Path, settings: SplitSettings, vtlp: Option<Vtlp>) -> Result<Self> {
         let SplitSettings {
             context,
@@ -343,34 +383,42 @@ impl SpeechData {
             utterances
         };
         let read = |split: &str, transcripts: bool| read_all(split, transcripts).map(first);
-        let train = read_all("train-clean-100", true)?;
-        let warped_train = match vtlp {
-            Some(vtlp) => Some(Arc::new(
-                WarpedWindows::new(&train, settings, vtlp)
-                    .with_context(|| format!("the train-clean-100 split of {}", dir.display()))?,
-            )),
-            None => None,
-        };
-        let train = first(train);
-        let dev = read("dev-clean", true)?;
-        let test_has_labels = dir.join("test-clean").join("transcript").is_dir();
-        let test = read("test-clean", test_has_labels)?;
         let split = |utterances: &[Utterance]| -> Result<Split> {
             let (frames, labels) = windows(utterances, context, cmvn)?;
             Ok(Split { frames, labels })
         };
+        let train = read_all("train-clean-100", true)?;
+        let train = match vtlp {
+            Some(vtlp) => TrainSplit {
+                labels: labels(&train),
+                windows: TrainWindows::Warped(Arc::new(
+                    WarpedWindows::new(train, settings, vtlp).with_context(|| {
+                        format!("the train-clean-100 split of {}", dir.display())
+                    })?,
+                )),
+            },
+            None => {
+                let Split { frames, labels } = split(&first(train))?;
+                TrainSplit {
+                    windows: TrainWindows::Fixed(frames),
+                    labels,
+                }
+            }
+        };
+        let dev = read("dev-clean", true)?;
+        let test_has_labels = dir.join("test-clean").join("transcript").is_dir();
+        let test = read("test-clean", test_has_labels)?;
         let other = if dir.join("test-other").join("transcript").is_dir() {
             Some(split(&read("test-other", true)?)?)
         } else {
             None
         };
         Ok(Self {
-            train: split(&train)?,
+            train,
             dev: split(&dev)?,
             test: split(&test)?,
             test_has_labels,
             other,
-            warped_train,
         })
     }
 }
@@ -439,10 +487,10 @@ mod tests {
     #[test]
     fn warped_windows_start_unwarped_and_a_range_of_0_keeps_them_so() {
         let expected = unwarped();
-        let warped = WarpedWindows::new(&utterances(), SETTINGS, vtlp(0.2, 1)).unwrap();
+        let warped = WarpedWindows::new(utterances(), SETTINGS, vtlp(0.2, 1)).unwrap();
         assert_eq!((warped.len(), warped.features()), (75, 5 * 13));
         assert!(largest_difference(&every_window(&warped), &expected) < 1e-4);
-        let still = WarpedWindows::new(&utterances(), SETTINGS, vtlp(0.0, 1)).unwrap();
+        let still = WarpedWindows::new(utterances(), SETTINGS, vtlp(0.0, 1)).unwrap();
         still.set_epoch(4).unwrap();
         assert!(largest_difference(&every_window(&still), &expected) < 1e-4);
     }
@@ -450,7 +498,7 @@ mod tests {
     #[test]
     fn each_epoch_draws_its_own_warps_from_the_seed() {
         let expected = unwarped();
-        let warped = WarpedWindows::new(&utterances(), SETTINGS, vtlp(0.2, 1)).unwrap();
+        let warped = WarpedWindows::new(utterances(), SETTINGS, vtlp(0.2, 1)).unwrap();
         let mut epochs = Vec::new();
         for epoch in 1..=3 {
             warped.set_epoch(epoch).unwrap();
@@ -466,10 +514,10 @@ mod tests {
         }
         assert!(largest_difference(&epochs[0], &epochs[1]) > 0.05);
         // The same seed and epoch: the same frames, whatever came before.
-        let again = WarpedWindows::new(&utterances(), SETTINGS, vtlp(0.2, 1)).unwrap();
+        let again = WarpedWindows::new(utterances(), SETTINGS, vtlp(0.2, 1)).unwrap();
         again.set_epoch(2).unwrap();
         assert_eq!(every_window(&again), epochs[1]);
-        let other_seed = WarpedWindows::new(&utterances(), SETTINGS, vtlp(0.2, 2)).unwrap();
+        let other_seed = WarpedWindows::new(utterances(), SETTINGS, vtlp(0.2, 2)).unwrap();
         other_seed.set_epoch(2).unwrap();
         assert!(largest_difference(&every_window(&other_seed), &epochs[1]) > 0.05);
     }
@@ -483,7 +531,7 @@ mod tests {
                 labels: Some(vec![0; 3]),
             })
             .collect();
-        let warped = WarpedWindows::new(&many, SETTINGS, vtlp(0.12, 5)).unwrap();
+        let warped = WarpedWindows::new(many, SETTINGS, vtlp(0.12, 5)).unwrap();
         let warps = warped.warps(3);
         assert!(warps.iter().all(|w| (0.88..=1.12).contains(w)), "{warps:?}");
         let below = warps.iter().filter(|&&w| w < 1.0).count();
@@ -498,19 +546,19 @@ mod tests {
     #[test]
     fn ranges_and_frames_the_warp_cannot_take_are_refused() {
         for range in [1.0, -0.1, f32::NAN] {
-            assert!(WarpedWindows::new(&utterances(), SETTINGS, vtlp(range, 0)).is_err());
+            assert!(WarpedWindows::new(utterances(), SETTINGS, vtlp(range, 0)).is_err());
         }
         let wide: Vec<Utterance> = vec![Utterance {
             name: "wide.npy".into(),
             frames: DMatrix::from_element(10, 41, 0.5),
             labels: Some(vec![0; 10]),
         }];
-        assert!(WarpedWindows::new(&wide, SETTINGS, vtlp(0.1, 0)).is_err());
+        assert!(WarpedWindows::new(wide, SETTINGS, vtlp(0.1, 0)).is_err());
         // Utterances of different widths: an error, not a panic in the
         // product with the map.
         let mut mixed = utterances();
         mixed[1].frames = DMatrix::from_element(25, 27, 0.5);
-        assert!(WarpedWindows::new(&mixed, SETTINGS, vtlp(0.1, 0)).is_err());
+        assert!(WarpedWindows::new(mixed, SETTINGS, vtlp(0.1, 0)).is_err());
     }
 
     #[test]

@@ -9,7 +9,6 @@ mod config;
 mod predict;
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Result;
 use course_support::batches::Order;
@@ -23,7 +22,7 @@ use speech::hw1p2::PHONEMES;
 use crate::checkpoint::{self, ModelKind};
 use crate::code::{Code, Whose};
 use crate::comparison::{self, Comparison, RunFigures};
-use crate::datasets::speech::{SpeechData, Split, WarpedWindows, loader, source_loader};
+use crate::datasets::speech::{SpeechData, Split, TrainSplit, TrainWindows, loader, source_loader};
 use crate::files::{write_atomically, write_run_record};
 use crate::plots::{self, draw_confusion_named, draw_curves, render};
 use crate::report::{EpochRecord, Evaluation, summary};
@@ -75,13 +74,12 @@ pub fn run_with(config: SpeechConfig, code: Code) -> Result<SpeechRecord> {
         test,
         test_has_labels,
         other,
-        warped_train,
     } = load(&config, &code)?;
-    let inputs = checked_inputs(&config, &train.frames)?;
+    let inputs = checked_inputs(&config, train.windows.shape())?;
     // A batch never holds more than the training frames: a larger one is
     // the same single batch per epoch, without allocating for the flag.
     let config = SpeechConfig {
-        batch_size: config.batch_size.min(train.frames.len()),
+        batch_size: config.batch_size.min(train.windows.shape().0),
         ..config
     };
     // A checkpoint to resume must hold the network its configuration
@@ -97,7 +95,7 @@ pub fn run_with(config: SpeechConfig, code: Code) -> Result<SpeechRecord> {
     let fitted = fit(
         &config,
         &code,
-        (train, warped_train),
+        train,
         dev,
         &mut network,
         &mut optimizer,
@@ -203,20 +201,20 @@ fn settle(mut config: SpeechConfig) -> Result<SpeechConfig> {
 /// The inputs of a window, (2K + 1) frames, with checked arithmetic: K
 /// (`--context`) may not exceed the training frames, since a window wider
 /// than the data holds only padding beyond it.
-fn checked_inputs(config: &SpeechConfig, train: &ContextFrames) -> Result<usize> {
+fn checked_inputs(config: &SpeechConfig, (frames, frame_size): (usize, usize)) -> Result<usize> {
     let context = config.context;
     let inputs = context
         .checked_mul(2)
         .and_then(|k| k.checked_add(1))
-        .and_then(|w| w.checked_mul(train.frame_size));
+        .and_then(|w| w.checked_mul(frame_size));
     match inputs {
-        Some(inputs) if context <= train.len() => Ok(inputs),
+        Some(inputs) if context <= frames => Ok(inputs),
         _ => Err(InvalidSetting::new(
             "--context",
             context,
             format!(
                 "at most the {} training frames (a window of 2K + 1 frames)",
-                train.len()
+                frames
             ),
         )
         .into()),
@@ -228,24 +226,24 @@ fn load(config: &SpeechConfig, code: &Code) -> Result<SpeechData> {
     let data = code.call("reading the speech data and normalising it (cmvn)", || {
         SpeechData::load(&config.data, config.split_settings(code), config.vtlp(code))
     })?;
-    let train = &data.train.frames;
-    if train.is_empty() {
+    let (frames, frame_size) = data.train.windows.shape();
+    if frames == 0 {
         return Err(NoTrainingData {
             what: format!("{}/train-clean-100 (0 frames)", config.data.display()),
         }
         .into());
     }
-    let inputs = checked_inputs(config, train)?;
+    let inputs = checked_inputs(config, (frames, frame_size))?;
     println!(
         "Data: {} ({} train, {} dev, {} test{} frames of {} coefficients); context {} → {} inputs",
         config.data.display(),
-        train.len(),
+        frames,
         data.dev.frames.len(),
         data.test.frames.len(),
         data.other
             .as_ref()
             .map_or_else(String::new, |o| format!(", {} test-other", o.frames.len())),
-        train.frame_size,
+        frame_size,
         config.context,
         inputs
     );
@@ -267,15 +265,15 @@ fn build(
     Ok((network, optimizer, progress))
 }
 
-/// Trains on train-clean-100 (its windows warped anew each epoch when
-/// `warped` holds them) with a cosine schedule, keeping the best model on
+/// Trains on train-clean-100 (its windows warped anew each epoch with
+/// VTLP) with a cosine schedule, keeping the best model on
 /// dev-clean. The reference's run for comparison trains on its teaching
 /// code, as yours does.
 #[allow(clippy::too_many_arguments)]
 fn fit(
     config: &SpeechConfig,
     code: &Code,
-    (train, warped): (Split, Option<Arc<WarpedWindows>>),
+    train: TrainSplit,
     dev: Split,
     network: &mut Network,
     optimizer: &mut Optimizer,
@@ -283,14 +281,16 @@ fn fit(
     role: Role,
 ) -> Result<Fitted> {
     let (batch_size, seed) = (config.batch_size, config.seed);
-    let mut train = match &warped {
-        Some(warped) => source_loader(
-            warped.clone(),
-            train.labels,
-            (batch_size, code.shuffled(), seed),
-        )?,
-        None => loader(
-            train.frames,
+    let warped = match &train.windows {
+        TrainWindows::Warped(warped) => Some(warped.clone()),
+        TrainWindows::Fixed(_) => None,
+    };
+    let mut train = match train.windows {
+        TrainWindows::Warped(warped) => {
+            source_loader(warped, train.labels, (batch_size, code.shuffled(), seed))?
+        }
+        TrainWindows::Fixed(frames) => loader(
+            frames,
             train.labels,
             batch_size,
             code.shuffled(),
@@ -411,12 +411,12 @@ fn reference_run(config: &SpeechConfig, sizes: [usize; 3]) -> Result<RunFigures>
             theirs.split_settings(&code),
             theirs.vtlp(&code),
         )?;
-        let inputs = data.train.frames.input_size();
+        let inputs = checked_inputs(&theirs, data.train.windows.shape())?;
         let (mut network, mut optimizer, progress) = build(&theirs, &code, inputs)?;
         let fitted = fit(
             &theirs,
             &code,
-            (data.train, data.warped_train),
+            data.train,
             data.dev,
             &mut network,
             &mut optimizer,
