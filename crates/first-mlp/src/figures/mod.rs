@@ -131,16 +131,12 @@ pub fn write(dir: &Path) -> Result<()> {
 
 /// The plots of a default training run on the bundled MNIST sample, for the
 /// book: the sample's digits, the learning curves, the confusion matrix.
-/// It trains on the teaching code, whose arithmetic is the same on every
-/// x86-64 processor; the fast path picks its kernels by processor (AVX-512
-/// or AVX2), and its figures differed in a few pixels between the two.
 fn mnist_sample_figures() -> Result<Vec<Figure>> {
     let dir = tempfile::tempdir()?;
     crate::mnist_pipeline::run(TrainConfig {
         data: Some(mnist::sample_dir()),
         out: dir.path().to_owned(),
         quiet: true,
-        teaching: true,
         ..TrainConfig::default()
     })?;
     ["samples.png", "curves.svg", "confusion.svg"]
