@@ -1,5 +1,6 @@
 //! NumPy's `.npy` files, as HW1P2 ships them: 2-D float arrays (MFCC
-//! frames) and 1-D arrays of short strings (one phoneme per frame).
+//! frames, in single, double or half precision) and 1-D arrays of short
+//! strings (one phoneme per frame).
 //!
 //! Format: the magic `\x93NUMPY`, a version (1.0, 2.0 or 3.0), the length of
 //! a header, and the header itself, a Python dict literal such as
@@ -8,6 +9,8 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+
+use half::f16;
 
 use crate::{OpenError, open_regular, short_float};
 
@@ -96,7 +99,7 @@ pub enum NpyError {
 /// The values of an `.npy` file.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Array {
-    /// Floats (stored as f4 or f8, all finite), row-major, with their shape.
+    /// Floats (stored as f2, f4 or f8, all finite), row-major, with their shape.
     Float { shape: Vec<usize>, data: Vec<f32> },
     /// Strings (stored as fixed-width unicode, `<U…`), with their shape.
     Text {
@@ -166,6 +169,13 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Array, NpyError> {
         })
     };
     match header.descr.as_str() {
+        "<f2" => {
+            expect_len(2)?;
+            let values = data
+                .chunks_exact(2)
+                .map(|b| f16::from_le_bytes([b[0], b[1]]).to_f64());
+            floats(values.collect())
+        }
         "<f4" => {
             expect_len(4)?;
             let values = data
@@ -205,7 +215,7 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<Array, NpyError> {
         }
         other => Err(error(
             header.descr_offset,
-            "dtype '<f4', '<f8' or '<U…' (strings); pickled objects ('|O') are not read",
+            "dtype '<f2', '<f4', '<f8' or '<U…' (strings); pickled objects ('|O') are not read",
             format!("'{other}'"),
         )),
     }
@@ -680,6 +690,17 @@ mod tests {
             }
         );
         assert_eq!(
+            read(&fixture("mfcc_f16.npy")).unwrap(),
+            Array::Float {
+                shape: vec![2, 2],
+                data: vec![1.5, -2.0, 0.099_975_586, 65504.0]
+            }
+        );
+        assert!(matches!(
+            read(&fixture("infinite_f16.npy")),
+            Err(NpyError::NonFinite { index: 1, .. })
+        ));
+        assert_eq!(
             read(&fixture("transcript.npy")).unwrap(),
             Array::Text {
                 shape: vec![4],
@@ -735,6 +756,7 @@ mod tests {
     fn a_shape_too_large_to_hold_is_an_error() {
         let p = Path::new("big.npy");
         for (descr, shape) in [
+            ("<f2", [1 << 62, 8]),
             ("<f4", [1 << 62, 4]),
             ("<f8", [1 << 62, 2]),
             ("<U1", [1 << 61, 2]),
