@@ -25,8 +25,8 @@ use elementwise::{
     softmax_cross_entropy, times_derivative, times_mask_and_derivative,
 };
 use partner::{Partner, with_partner};
-pub use products::faer_kernels;
 use products::multiply;
+pub use products::{faer_kernels, processor_kind};
 
 /// A matrix view with any strides: a column-major matrix, a transposed one,
 /// or a batch stored one example after another.

@@ -100,6 +100,20 @@ pub fn faer_kernels() -> bool {
     false
 }
 
+/// The kind of processor the fast path's kernels were picked for: runs on
+/// two kinds add their products in different orders, so their results
+/// differ in the last bits and their trainings drift apart.
+pub fn processor_kind() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    return match x86_kernels() {
+        Some(private_gemm_x86::InstrSet::Avx512) => "x86-64 with AVX-512",
+        Some(private_gemm_x86::InstrSet::Avx256) => "x86-64 with AVX2 and FMA",
+        None => "x86-64 without AVX2 and FMA",
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    std::env::consts::ARCH
+}
+
 /// The instruction set of faer's x86-64 kernels (`private-gemm-x86`) on
 /// this processor, as faer picks it: None without AVX2 and FMA. They run
 /// the products of this network a little faster than the `gemm` crate's,

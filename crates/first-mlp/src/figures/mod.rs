@@ -129,8 +129,21 @@ pub fn write(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Begins the note that a figure from a training run ends with: which kind
+/// of processor trained it.
+pub const TRAINED_ON: &str = "<!-- trained on ";
+
+/// The kind of processor `svg` says it was trained on, if it says.
+pub fn trained_on(svg: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(svg).ok()?;
+    let start = text.rfind(TRAINED_ON)? + TRAINED_ON.len();
+    text[start..].split(" -->").next()
+}
+
 /// The plots of a default training run on the bundled MNIST sample, for the
 /// book: the sample's digits, the learning curves, the confusion matrix.
+/// The plots of the run end with a note of the processor kind that trained
+/// them: on another kind, the run drifts and they differ by a few points.
 fn mnist_sample_figures() -> Result<Vec<Figure>> {
     let dir = tempfile::tempdir()?;
     crate::mnist_pipeline::run(TrainConfig {
@@ -142,7 +155,11 @@ fn mnist_sample_figures() -> Result<Vec<Figure>> {
     ["samples.png", "curves.svg", "confusion.svg"]
         .into_iter()
         .map(|name| {
-            let bytes = fs::read(dir.path().join(name))?;
+            let mut bytes = fs::read(dir.path().join(name))?;
+            if name.ends_with(".svg") {
+                let note = format!("{TRAINED_ON}{} -->\n", engine::processor_kind());
+                bytes.extend(note.as_bytes());
+            }
             Ok(Figure {
                 file_name: format!("mnist-{name}"),
                 bytes,
@@ -154,6 +171,13 @@ fn mnist_sample_figures() -> Result<Vec<Figure>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_figure_says_which_processor_trained_it() {
+        let svg = b"<svg></svg>\n<!-- trained on x86-64 with AVX-512 -->\n";
+        assert_eq!(trained_on(svg), Some("x86-64 with AVX-512"));
+        assert_eq!(trained_on(b"<svg><!-- a comment --></svg>"), None);
+    }
 
     #[test]
     fn figures_render_to_svg_and_write_atomically() {
