@@ -64,6 +64,6 @@ mod trainer;
 
 pub use batch_copy::BlockCopy;
 pub use trainer::{
-    EpochError, Input, Trainer, Unsupported, faer_kernels, input, processor_kind, train_epoch,
-    train_epoch_with,
+    EpochError, Input, PROCESSOR_KINDS, Trainer, Unsupported, faer_kernels, input, processor_kind,
+    train_epoch, train_epoch_with,
 };

@@ -26,7 +26,7 @@ use elementwise::{
 };
 use partner::{Partner, with_partner};
 use products::multiply;
-pub use products::{faer_kernels, processor_kind};
+pub use products::{PROCESSOR_KINDS, faer_kernels, processor_kind};
 
 /// A matrix view with any strides: a column-major matrix, a transposed one,
 /// or a batch stored one example after another.

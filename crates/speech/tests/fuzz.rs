@@ -44,6 +44,7 @@ fn descr() -> impl Strategy<Value = (String, usize)> {
     prop_oneof![
         3 => Just(("<f4".to_owned(), 4)),
         2 => Just(("<f8".to_owned(), 8)),
+        2 => Just(("<f2".to_owned(), 2)),
         2 => (0usize..8).prop_map(|w| (format!("<U{w}"), 4 * w)),
         1 => prop::sample::select(vec![
             "<U4611686018427387904", "<U1099511627776", "<U", "<Ux", "|O", ">f4", "<i8", "'<f4'",

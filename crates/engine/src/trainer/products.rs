@@ -100,15 +100,22 @@ pub fn faer_kernels() -> bool {
     false
 }
 
+/// Every kind [`processor_kind`] names on x86-64.
+pub const PROCESSOR_KINDS: [&str; 3] = [
+    "x86-64 with AVX-512",
+    "x86-64 with AVX2 and FMA",
+    "x86-64 without AVX2 and FMA",
+];
+
 /// The kind of processor the fast path's kernels were picked for: runs on
 /// two kinds add their products in different orders, so their results
 /// differ in the last bits and their trainings drift apart.
 pub fn processor_kind() -> &'static str {
     #[cfg(target_arch = "x86_64")]
     return match x86_kernels() {
-        Some(private_gemm_x86::InstrSet::Avx512) => "x86-64 with AVX-512",
-        Some(private_gemm_x86::InstrSet::Avx256) => "x86-64 with AVX2 and FMA",
-        None => "x86-64 without AVX2 and FMA",
+        Some(private_gemm_x86::InstrSet::Avx512) => PROCESSOR_KINDS[0],
+        Some(private_gemm_x86::InstrSet::Avx256) => PROCESSOR_KINDS[1],
+        None => PROCESSOR_KINDS[2],
     };
     #[cfg(not(target_arch = "x86_64"))]
     std::env::consts::ARCH

@@ -133,11 +133,13 @@ pub fn write(dir: &Path) -> Result<()> {
 /// of processor trained it.
 pub const TRAINED_ON: &str = "<!-- trained on ";
 
-/// The kind of processor `svg` says it was trained on, if it says.
+/// The kind of processor `svg` says it was trained on, if it says so in a
+/// whole note naming a kind the engine knows (an edited note names none).
 pub fn trained_on(svg: &[u8]) -> Option<&str> {
     let text = std::str::from_utf8(svg).ok()?;
     let start = text.rfind(TRAINED_ON)? + TRAINED_ON.len();
-    text[start..].split(" -->").next()
+    let (kind, _) = text[start..].split_once(" -->")?;
+    (engine::PROCESSOR_KINDS.contains(&kind) || kind == engine::processor_kind()).then_some(kind)
 }
 
 /// The plots of a default training run on the bundled MNIST sample, for the
@@ -177,6 +179,11 @@ mod tests {
         let svg = b"<svg></svg>\n<!-- trained on x86-64 with AVX-512 -->\n";
         assert_eq!(trained_on(svg), Some("x86-64 with AVX-512"));
         assert_eq!(trained_on(b"<svg><!-- a comment --></svg>"), None);
+        assert_eq!(trained_on(b"<svg></svg><!-- trained on x86-64 with"), None);
+        assert_eq!(
+            trained_on(b"<svg></svg><!-- trained on my laptop -->"),
+            None
+        );
     }
 
     #[test]
