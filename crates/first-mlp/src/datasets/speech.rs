@@ -562,6 +562,31 @@ mod tests {
     }
 
     #[test]
+    fn the_training_windows_shape_is_that_of_the_frames_they_cut() {
+        for (coefficients, kept) in [(13, 13), (0, 28), (40, 28)] {
+            let settings = SplitSettings {
+                coefficients,
+                ..SETTINGS
+            };
+            let warped =
+                Arc::new(WarpedWindows::new(utterances(), settings, vtlp(0.1, 0)).unwrap());
+            warped.set_epoch(1).unwrap();
+            let shape = TrainWindows::Warped(warped.clone()).shape();
+            assert_eq!(shape, (75, kept), "--coefficients {coefficients}");
+            assert_eq!(warped.features(), 5 * kept, "--coefficients {coefficients}");
+            let cut: Vec<Utterance> = utterances()
+                .into_iter()
+                .map(|u| Utterance {
+                    frames: first_coefficients(u.frames, coefficients),
+                    ..u
+                })
+                .collect();
+            let (frames, _) = windows(&cut, SETTINGS.context, SETTINGS.cmvn).unwrap();
+            assert_eq!(TrainWindows::Fixed(frames).shape(), shape);
+        }
+    }
+
+    #[test]
     fn the_first_coefficients_are_kept_in_order() {
         // Frame f, coefficient k holds 10f + k.
         let frames = DMatrix::from_fn(3, 5, |f, k| (10 * f + k) as f32);
