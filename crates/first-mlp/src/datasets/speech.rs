@@ -465,15 +465,23 @@ mod tests {
 
     /// The split's windows as the pipeline makes them without VTLP.
     fn unwarped() -> Vec<f32> {
+        every_window(&Windows::new(
+            unwarped_frames(SETTINGS.coefficients),
+            Whose::Reference,
+        ))
+    }
+
+    /// The split's frames as the pipeline cuts them without VTLP, keeping
+    /// the first `coefficients`.
+    fn unwarped_frames(coefficients: u16) -> ContextFrames {
         let cut: Vec<Utterance> = utterances()
             .into_iter()
             .map(|u| Utterance {
-                frames: first_coefficients(u.frames, SETTINGS.coefficients),
+                frames: first_coefficients(u.frames, coefficients),
                 ..u
             })
             .collect();
-        let (frames, _) = windows(&cut, SETTINGS.context, SETTINGS.cmvn).unwrap();
-        every_window(&Windows::new(frames, Whose::Reference))
+        windows(&cut, SETTINGS.context, SETTINGS.cmvn).unwrap().0
     }
 
     fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
@@ -574,15 +582,8 @@ mod tests {
             let shape = TrainWindows::Warped(warped.clone()).shape();
             assert_eq!(shape, (75, kept), "--coefficients {coefficients}");
             assert_eq!(warped.features(), 5 * kept, "--coefficients {coefficients}");
-            let cut: Vec<Utterance> = utterances()
-                .into_iter()
-                .map(|u| Utterance {
-                    frames: first_coefficients(u.frames, coefficients),
-                    ..u
-                })
-                .collect();
-            let (frames, _) = windows(&cut, SETTINGS.context, SETTINGS.cmvn).unwrap();
-            assert_eq!(TrainWindows::Fixed(frames).shape(), shape);
+            let fixed = TrainWindows::Fixed(unwarped_frames(coefficients));
+            assert_eq!(fixed.shape(), shape);
         }
     }
 
