@@ -321,6 +321,7 @@ fn write_speech_of(dir: &Path, coefficients: usize) {
                 &format!("u{utterance}.npy"),
                 &m,
                 Some(&labels),
+                speech::hw1p2::Precision::Single,
             )
             .unwrap();
         }

@@ -18,7 +18,7 @@ use first_mlp::speech_pipeline::{self, SpeechConfig};
 use first_mlp::training::{InvalidSetting, NoTrainingData, OptimizerArg, ResumeConflict};
 use mnist::idx::Images;
 use nalgebra::DMatrix;
-use speech::hw1p2::write_utterance;
+use speech::hw1p2::{Precision, write_utterance};
 
 /// A small, quiet run of 2 epochs on `data` into `out`.
 fn config(data: &Path, out: &Path) -> TrainConfig {
@@ -296,6 +296,7 @@ fn speech_layout(dir: &Path, train_frames: usize) {
                 &format!("u{utterance}.npy"),
                 &m,
                 Some(&labels),
+                Precision::Single,
             )
             .unwrap();
         }

@@ -9,7 +9,7 @@ mod common;
 use common::reference_as_yours;
 use first_mlp::speech_pipeline::{SpeechConfig, predict_wav, run, run_with};
 use nalgebra::DMatrix;
-use speech::hw1p2::write_utterance;
+use speech::hw1p2::{Precision, write_utterance};
 
 /// A small, quiet run of 3 epochs on `data` into `out`, without dropout
 /// (which a run of yours only takes when asked).
@@ -49,6 +49,7 @@ fn tiny_layout(dir: &Path) {
                 &format!("u{utterance}.npy"),
                 &m,
                 Some(&labels),
+                Precision::Half,
             )
             .unwrap();
         }
@@ -118,6 +119,7 @@ fn bad_layouts_say_what_is_wrong() {
         "u1.npy",
         &DMatrix::zeros(30, 4),
         Some(&["AA"; 29]),
+        Precision::Single,
     )
     .unwrap();
     let e = format!("{:#}", run(config(data.path(), out.path())).unwrap_err());

@@ -237,12 +237,23 @@ fn read_labels(path: &Path, frames: usize) -> Result<Vec<usize>, LayoutError> {
         .collect()
 }
 
+/// How [`write_utterance`] stores the MFCCs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Precision {
+    /// f4, as HW1P2's own files are.
+    Single,
+    /// f2: half the bytes, about three significant digits, magnitudes up to
+    /// 65504.
+    Half,
+}
+
 /// Writes one utterance in the layout (for building corpora and tests).
 pub fn write_utterance(
     split: &Path,
     name: &str,
     frames: &DMatrix<f32>,
     phonemes: Option<&[&str]>,
+    precision: Precision,
 ) -> Result<(), LayoutError> {
     let write = |path: PathBuf, bytes: Vec<u8>| -> Result<(), LayoutError> {
         let dir = path.parent().expect("a file in a folder").to_owned();
@@ -250,10 +261,24 @@ pub fn write_utterance(
         fs::write(&path, bytes).map_err(|source| LayoutError::Io { path, source })
     };
     let row_major: Vec<f32> = frames.transpose().as_slice().to_vec();
-    write(
-        split.join("mfcc").join(name),
-        npy::to_bytes_f32(&[frames.nrows(), frames.ncols()], &row_major),
-    )?;
+    let shape = [frames.nrows(), frames.ncols()];
+    let mfcc = split.join("mfcc").join(name);
+    let bytes = match precision {
+        Precision::Single => npy::to_bytes_f32(&shape, &row_major),
+        Precision::Half => {
+            npy::to_bytes_f16(&shape, &row_major).map_err(|e| LayoutError::Invalid {
+                path: mfcc.clone(),
+                problem: format!(
+                    "frame {}, coefficient {}: expected a value that half precision holds \
+                     (finite, at most 65504 in size), found {}",
+                    e.index / shape[1],
+                    e.index % shape[1],
+                    e.value
+                ),
+            })?
+        }
+    };
+    write(mfcc, bytes)?;
     if let Some(phonemes) = phonemes {
         let mut framed = vec!["[SOS]"];
         framed.extend(phonemes);
@@ -283,8 +308,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = DMatrix::from_row_slice(2, 3, &[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
         let b = DMatrix::from_row_slice(1, 3, &[7.0, 8.0, 9.0]);
-        write_utterance(dir.path(), "b.npy", &b, Some(&["SIL"])).unwrap();
-        write_utterance(dir.path(), "a.npy", &a, Some(&["AA", "ZH"])).unwrap();
+        write_utterance(dir.path(), "b.npy", &b, Some(&["SIL"]), Precision::Single).unwrap();
+        write_utterance(
+            dir.path(),
+            "a.npy",
+            &a,
+            Some(&["AA", "ZH"]),
+            Precision::Half,
+        )
+        .unwrap();
         let split = read_split(dir.path(), true).unwrap();
         assert_eq!(
             split.iter().map(|u| u.name.as_str()).collect::<Vec<_>>(),
@@ -298,16 +330,61 @@ mod tests {
     }
 
     #[test]
+    fn half_precision_refuses_what_it_cannot_hold_and_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut frames = DMatrix::zeros(2, 3);
+        frames[(1, 2)] = 1e5;
+        let e = write_utterance(
+            dir.path(),
+            "x.npy",
+            &frames,
+            Some(&["AA"; 2]),
+            Precision::Half,
+        )
+        .unwrap_err();
+        let LayoutError::Invalid { path, problem } = e else {
+            panic!("expected LayoutError::Invalid, found {e:?}");
+        };
+        assert_eq!(path, dir.path().join("mfcc").join("x.npy"));
+        assert!(problem.starts_with("frame 1, coefficient 2:"), "{problem}");
+        assert!(!path.exists());
+        // Single precision holds it.
+        write_utterance(
+            dir.path(),
+            "x.npy",
+            &frames,
+            Some(&["AA"; 2]),
+            Precision::Single,
+        )
+        .unwrap();
+        assert_eq!(read_split(dir.path(), true).unwrap()[0].frames, frames);
+    }
+
+    #[test]
     fn bad_splits_say_what_and_where() {
         let dir = tempfile::tempdir().unwrap();
         let frames = DMatrix::zeros(2, 3);
-        write_utterance(dir.path(), "x.npy", &frames, Some(&["AA", "QQ"])).unwrap();
+        write_utterance(
+            dir.path(),
+            "x.npy",
+            &frames,
+            Some(&["AA", "QQ"]),
+            Precision::Single,
+        )
+        .unwrap();
         let e = read_split(dir.path(), true).unwrap_err().to_string();
         assert!(
             e.ends_with("x.npy: phoneme 1: expected one of the 40 classes, found \"QQ\""),
             "{e}"
         );
-        write_utterance(dir.path(), "x.npy", &frames, Some(&["AA"])).unwrap();
+        write_utterance(
+            dir.path(),
+            "x.npy",
+            &frames,
+            Some(&["AA"]),
+            Precision::Single,
+        )
+        .unwrap();
         let e = read_split(dir.path(), true).unwrap_err().to_string();
         assert!(
             e.ends_with(

@@ -618,6 +618,30 @@ pub fn to_bytes_f32(shape: &[usize], data: &[f32]) -> Vec<u8> {
     out
 }
 
+/// A value that half precision cannot hold: its index in row-major order.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NotHalf {
+    pub index: usize,
+    pub value: f32,
+}
+
+/// The bytes of a row-major array of the given shape stored as f2 (each
+/// value rounded to the nearest half, as NumPy's `astype(np.float16)`
+/// does), or the first value that is not finite in half precision (a NaN,
+/// an infinity, or a magnitude that rounds past 65504).
+pub fn to_bytes_f16(shape: &[usize], data: &[f32]) -> Result<Vec<u8>, NotHalf> {
+    let mut out = header_bytes("<f2", shape);
+    out.reserve(2 * data.len());
+    for (index, &value) in data.iter().enumerate() {
+        let half = f16::from_f32(value);
+        if !half.is_finite() {
+            return Err(NotHalf { index, value });
+        }
+        out.extend(half.to_le_bytes());
+    }
+    Ok(out)
+}
+
 /// The bytes of a 1-D array of strings, as NumPy stores `np.array([...])`.
 pub fn to_bytes_text(data: &[&str]) -> Vec<u8> {
     let width = data
@@ -666,6 +690,34 @@ mod tests {
         );
     }
 
+    #[test]
+    fn half_precision_round_trips_every_finite_half_and_refuses_the_rest() {
+        let p = Path::new("x.npy");
+        let halves: Vec<f32> = (0..=u16::MAX)
+            .map(f16::from_bits)
+            .filter(|h| h.is_finite())
+            .map(f16::to_f32)
+            .collect();
+        let bytes = to_bytes_f16(&[halves.len()], &halves).unwrap();
+        assert_eq!(
+            parse(&bytes, p).unwrap(),
+            Array::Float {
+                shape: vec![halves.len()],
+                data: halves
+            }
+        );
+        // 65519 still rounds to the largest half, 65504; 65520 rounds to
+        // infinity.
+        assert!(to_bytes_f16(&[2], &[1.0, -65519.0]).is_ok());
+        for bad in [65520.0, f32::NAN, f32::NEG_INFINITY] {
+            assert_eq!(
+                to_bytes_f16(&[3], &[0.5, bad, 1.0]).map_err(|e| e.index),
+                Err(1),
+                "{bad}"
+            );
+        }
+    }
+
     fn fixture(name: &str) -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures")
@@ -711,6 +763,10 @@ mod tests {
         assert_eq!(
             to_bytes_f32(&[3, 2], &[1.5, -2.0, 0.25, 3.0, -1.0, 0.0]),
             fs::read(fixture("mfcc_f32.npy")).unwrap()
+        );
+        assert_eq!(
+            to_bytes_f16(&[2, 2], &[1.5, -2.0, 0.1, 65504.0]).unwrap(),
+            fs::read(fixture("mfcc_f16.npy")).unwrap()
         );
         assert_eq!(
             to_bytes_text(&["[SOS]", "AA", "[SIL]", "[EOS]"]),

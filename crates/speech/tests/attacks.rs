@@ -8,7 +8,7 @@ use std::fs;
 use std::path::Path;
 
 use common::{f32_bytes, float_wav, header, npy, utf32};
-use speech::hw1p2::{LayoutError, read_split};
+use speech::hw1p2::{LayoutError, Precision, read_split};
 use speech::mfcc::{WavProblem, read_wav};
 use speech::npy::{NpyError, parse};
 
@@ -110,7 +110,14 @@ fn non_finite_values_are_rejected_with_their_position() {
 fn a_split_with_an_infinite_coefficient_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let frames = nalgebra::DMatrix::from_element(3, 2, 0.25f32);
-    speech::hw1p2::write_utterance(dir.path(), "a.npy", &frames, Some(&["AA", "B", "CH"])).unwrap();
+    speech::hw1p2::write_utterance(
+        dir.path(),
+        "a.npy",
+        &frames,
+        Some(&["AA", "B", "CH"]),
+        Precision::Single,
+    )
+    .unwrap();
     let mut values = [0.25f32; 6];
     values[3] = f32::INFINITY;
     fs::write(
@@ -195,7 +202,14 @@ fn an_invalid_code_point_in_a_string_is_an_error() {
     // Through the split reader, in a transcript.
     let dir = tempfile::tempdir().unwrap();
     let frames = nalgebra::DMatrix::from_element(1, 2, 0.5f32);
-    speech::hw1p2::write_utterance(dir.path(), "a.npy", &frames, Some(&["AA"])).unwrap();
+    speech::hw1p2::write_utterance(
+        dir.path(),
+        "a.npy",
+        &frames,
+        Some(&["AA"]),
+        Precision::Single,
+    )
+    .unwrap();
     let codes = [
         '[' as u32, 'S' as u32, 'O' as u32, 'S' as u32, ']' as u32, 'A' as u32, 0xdfff, 0, 0, 0,
         '[' as u32, 'E' as u32, 'O' as u32, 'S' as u32, ']' as u32,
@@ -215,7 +229,14 @@ fn an_invalid_code_point_in_a_string_is_an_error() {
 fn a_transcript_of_another_shape_is_invalid() {
     let dir = tempfile::tempdir().unwrap();
     let frames = nalgebra::DMatrix::from_element(1, 2, 0.5f32);
-    speech::hw1p2::write_utterance(dir.path(), "a.npy", &frames, Some(&["AA"])).unwrap();
+    speech::hw1p2::write_utterance(
+        dir.path(),
+        "a.npy",
+        &frames,
+        Some(&["AA"]),
+        Precision::Single,
+    )
+    .unwrap();
     let codes: Vec<u32> = ["[SOS]", "AA   ", "[EOS]", "AA   "]
         .iter()
         .flat_map(|s| s.chars().map(|c| if c == ' ' { 0 } else { c as u32 }))
@@ -305,7 +326,8 @@ fn a_fifo_named_like_a_data_file_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let split = dir.path().join("train-clean-100");
     let frames = nalgebra::DMatrix::from_element(1, 2, 0.5f32);
-    speech::hw1p2::write_utterance(&split, "a.npy", &frames, Some(&["AA"])).unwrap();
+    speech::hw1p2::write_utterance(&split, "a.npy", &frames, Some(&["AA"]), Precision::Single)
+        .unwrap();
     let mfcc = split.join("mfcc/zz.npy");
     let Some(writer) = fifo(&mfcc) else { return };
     for transcripts in [false, true] {
@@ -437,7 +459,7 @@ fn the_odd_utterance_is_named_by_its_path() {
     let split = dir.path().join("train-clean-100");
     let write = |name: &str, d: usize| {
         let frames = nalgebra::DMatrix::from_element(2, d, 0.5f32);
-        speech::hw1p2::write_utterance(&split, name, &frames, None).unwrap();
+        speech::hw1p2::write_utterance(&split, name, &frames, None, Precision::Single).unwrap();
     };
     // Most files have 28: the odd one is named whatever its place.
     for odd in ["a.npy", "b.npy", "c.npy"] {

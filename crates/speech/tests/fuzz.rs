@@ -11,7 +11,7 @@ use std::path::Path;
 
 use common::{Wav, float_wav, npy};
 use proptest::prelude::*;
-use speech::hw1p2::read_split;
+use speech::hw1p2::{Precision, read_split};
 use speech::mfcc::{MAX_SAMPLE, MfccConfig, mfcc, read_wav};
 use speech::npy::{Array, parse};
 
@@ -267,7 +267,7 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         for (i, &d) in widths.iter().enumerate() {
             let frames = nalgebra::DMatrix::from_element(2, d, 0.5f32);
-            speech::hw1p2::write_utterance(dir.path(), &format!("{i}.npy"), &frames, None).unwrap();
+            speech::hw1p2::write_utterance(dir.path(), &format!("{i}.npy"), &frames, None, Precision::Single).unwrap();
         }
         match read_split(dir.path(), false) {
             Ok(split) => {

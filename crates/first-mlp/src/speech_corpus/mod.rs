@@ -198,6 +198,7 @@ pub fn make(settings: &CorpusSettings, code: &Code) -> Result<()> {
             &name,
             &frames,
             Some(&labels),
+            hw1p2::Precision::Single,
         )?;
         let optional = |v: Option<f32>| v.map_or("-".to_owned(), |v| format!("{v:.2}"));
         manifest.push_str(&format!(
