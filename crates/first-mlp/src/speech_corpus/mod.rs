@@ -1,10 +1,11 @@
 //! Makes the bundled speech corpus in the HW1P2 layout: public-domain
-//! sentences spoken by twelve voices from three synthesiser families, each
-//! of which gives the exact timing of every phone it speaks; training
-//! utterances perturbed on the waveform (speed, vocal tract length, room,
-//! noise); turned into MFCCs by the project's own front end and labelled
-//! frame by frame. Needs the synthesisers (see
-//! `data/speech-corpus/make_corpus.sh`); nothing else in the project does.
+//! sentences spoken by 26 voices from four synthesiser families, each of
+//! which gives the exact timing of every phone it speaks; training
+//! utterances perturbed on the waveform on request (speed, vocal tract
+//! length, room, noise); turned into MFCCs by the project's own front end,
+//! stored in half precision, and labelled frame by frame. Needs the
+//! synthesisers (see `data/speech-corpus/make_corpus.sh`); nothing else in
+//! the project does.
 
 mod espeak;
 mod phones;
@@ -30,6 +31,7 @@ use crate::code::Code;
 
 pub use phones::PhoneSet;
 pub use plan::{HELD_OUT_FAMILY, HELD_OUT_VOICE, Job, SPLITS, TRAINING_VOICES, plan};
+pub use speech::hw1p2::Precision;
 pub use voices::{Family, Synthesiser, VOICES, Voice};
 
 /// The class of a phone of the MBROLA voices, as espeak-ng names it.
@@ -97,10 +99,12 @@ pub fn frame_labels(
 pub struct CorpusSettings {
     pub sentences: PathBuf,
     pub out: PathBuf,
-    /// How many voices speak each sentence (1 for the bundled corpus).
+    /// How many voices speak each sentence (2 for the bundled corpus).
     pub voices_per_sentence: usize,
     /// Perturb the training utterances on the waveform.
     pub augment: bool,
+    /// How the MFCCs are stored.
+    pub precision: Precision,
     pub seed: u64,
 }
 
@@ -198,7 +202,7 @@ pub fn make(settings: &CorpusSettings, code: &Code) -> Result<()> {
             &name,
             &frames,
             Some(&labels),
-            hw1p2::Precision::Single,
+            settings.precision,
         )?;
         let optional = |v: Option<f32>| v.map_or("-".to_owned(), |v| format!("{v:.2}"));
         manifest.push_str(&format!(

@@ -47,7 +47,7 @@ fn voice(name: &str) -> &'static Voice {
 }
 
 /// The utterances of a corpus of `sentences` sentences in which each
-/// sentence is spoken by `voices_per_sentence` voices (1 for the bundled
+/// sentence is spoken by `voices_per_sentence` voices (2 for the bundled
 /// corpus; at most 7):
 /// - the last tenth of the sentences (at least one) are held out: spoken by
 ///   training voices, they make `dev-clean`; the others make
