@@ -201,15 +201,7 @@ fn an_invalid_code_point_in_a_string_is_an_error() {
     }
     // Through the split reader, in a transcript.
     let dir = tempfile::tempdir().unwrap();
-    let frames = nalgebra::DMatrix::from_element(1, 2, 0.5f32);
-    speech::hw1p2::write_utterance(
-        dir.path(),
-        "a.npy",
-        &frames,
-        Some(&["AA"]),
-        Precision::Single,
-    )
-    .unwrap();
+    one_frame_of_aa(dir.path());
     let codes = [
         '[' as u32, 'S' as u32, 'O' as u32, 'S' as u32, ']' as u32, 'A' as u32, 0xdfff, 0, 0, 0,
         '[' as u32, 'E' as u32, 'O' as u32, 'S' as u32, ']' as u32,
@@ -225,18 +217,18 @@ fn an_invalid_code_point_in_a_string_is_an_error() {
     ));
 }
 
+/// A valid utterance `a.npy` in `split`: one frame of two coefficients,
+/// labelled AA.
+fn one_frame_of_aa(split: &Path) {
+    let frames = nalgebra::DMatrix::from_element(1, 2, 0.5f32);
+    speech::hw1p2::write_utterance(split, "a.npy", &frames, Some(&["AA"]), Precision::Single)
+        .unwrap();
+}
+
 #[test]
 fn a_transcript_of_another_shape_is_invalid() {
     let dir = tempfile::tempdir().unwrap();
-    let frames = nalgebra::DMatrix::from_element(1, 2, 0.5f32);
-    speech::hw1p2::write_utterance(
-        dir.path(),
-        "a.npy",
-        &frames,
-        Some(&["AA"]),
-        Precision::Single,
-    )
-    .unwrap();
+    one_frame_of_aa(dir.path());
     let codes: Vec<u32> = ["[SOS]", "AA   ", "[EOS]", "AA   "]
         .iter()
         .flat_map(|s| s.chars().map(|c| if c == ' ' { 0 } else { c as u32 }))
@@ -325,9 +317,7 @@ fn release(path: &Path, writer: std::thread::JoinHandle<()>) {
 fn a_fifo_named_like_a_data_file_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let split = dir.path().join("train-clean-100");
-    let frames = nalgebra::DMatrix::from_element(1, 2, 0.5f32);
-    speech::hw1p2::write_utterance(&split, "a.npy", &frames, Some(&["AA"]), Precision::Single)
-        .unwrap();
+    one_frame_of_aa(&split);
     let mfcc = split.join("mfcc/zz.npy");
     let Some(writer) = fifo(&mfcc) else { return };
     for transcripts in [false, true] {
