@@ -3,6 +3,7 @@
 
 pub mod augment;
 pub mod cepstral_warp;
+pub mod decode;
 pub mod hw1p2;
 pub mod mfcc;
 pub mod npy;
