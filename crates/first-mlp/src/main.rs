@@ -56,6 +56,15 @@ enum Command {
         /// the model or the WAV file.
         #[arg(long, requires = "wav", conflicts_with_all = ["idx", "image"])]
         csv: Option<PathBuf>,
+        /// For --wav: what each change of phoneme costs when the frames are
+        /// decoded, in nats (0 to 10000; 0 labels each frame on its own).
+        #[arg(
+            long,
+            requires = "wav",
+            default_value_t = speech_pipeline::SWITCH_PENALTY,
+            value_parser = speech_pipeline::parse_switch_penalty,
+        )]
+        switch_penalty: f32,
     },
     /// Train the phoneme classifier on speech in the HW1P2 layout (the
     /// bundled corpus by default).
@@ -182,8 +191,9 @@ fn run(command: Command) -> Result<()> {
             wav: Some(wav),
             model,
             csv,
+            switch_penalty,
             ..
-        } => speech_pipeline::predict_wav(&model, &wav, csv.as_deref()),
+        } => speech_pipeline::predict_wav(&model, &wav, csv.as_deref(), switch_penalty),
         Command::Predict {
             model,
             idx,

@@ -7,7 +7,7 @@ use std::path::Path;
 mod common;
 
 use common::reference_as_yours;
-use first_mlp::speech_pipeline::{SpeechConfig, predict_wav, run, run_with};
+use first_mlp::speech_pipeline::{SWITCH_PENALTY, SpeechConfig, predict_wav, run, run_with};
 use nalgebra::DMatrix;
 use speech::hw1p2::{Precision, write_utterance};
 
@@ -151,6 +151,15 @@ fn the_bundled_corpus_trains_and_predict_wav_labels_any_wav_file() {
         "dev frame accuracy after 2 epochs: {}",
         record.dev_accuracy
     );
+    // Every split with transcripts is decoded too.
+    for (split, decoded) in [
+        ("dev-clean", record.decoded.dev),
+        ("test-clean", record.decoded.test),
+        ("test-other", record.decoded.other),
+    ] {
+        let decoded = decoded.unwrap_or_else(|| panic!("{split} not decoded"));
+        assert!((0.3..=1.0).contains(&decoded), "{split}: {decoded}");
+    }
 
     // A second of a 440 Hz tone at 16 kHz, 16-bit.
     let wav = out.path().join("tone.wav");
@@ -167,7 +176,13 @@ fn the_bundled_corpus_trains_and_predict_wav_labels_any_wav_file() {
     }
     writer.finalize().unwrap();
     let csv = out.path().join("tone.csv");
-    predict_wav(&out.path().join("best.safetensors"), &wav, Some(&csv)).expect("predicting a WAV");
+    predict_wav(
+        &out.path().join("best.safetensors"),
+        &wav,
+        Some(&csv),
+        SWITCH_PENALTY,
+    )
+    .expect("predicting a WAV");
     let text = fs::read_to_string(&csv).unwrap();
     assert_eq!(
         text.lines().count(),
@@ -213,8 +228,22 @@ fn the_bundled_corpus_trains_and_predict_wav_labels_any_wav_file() {
             .collect()
     };
     let original_csv = out.path().join("original.csv");
-    predict_wav(&model, &original, Some(&original_csv)).expect("the 16 kHz original");
+    predict_wav(&model, &original, Some(&original_csv), SWITCH_PENALTY)
+        .expect("the 16 kHz original");
     let expected = labels(&fs::read_to_string(&original_csv).unwrap());
+    // Decoding only removes changes of phoneme: it never adds one to the
+    // frames' own classes (penalty 0), since each change costs.
+    let frame_by_frame = out.path().join("frame-by-frame.csv");
+    predict_wav(&model, &original, Some(&frame_by_frame), 0.0).expect("penalty 0");
+    let changes = |labels: &[String]| labels.windows(2).filter(|w| w[0] != w[1]).count();
+    let own = labels(&fs::read_to_string(&frame_by_frame).unwrap());
+    assert_eq!(own.len(), expected.len());
+    assert!(
+        changes(&expected) < changes(&own),
+        "{} changes decoded, {} frame by frame",
+        changes(&expected),
+        changes(&own)
+    );
     // The command line, with the CSV on standard output.
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_first-mlp"))
         .args(["predict", "--model"])

@@ -322,9 +322,12 @@ fn kept_width(stored: usize, coefficients: u16) -> usize {
 }
 
 /// A split as windows, and each window's phoneme (empty when unlabelled).
+#[derive(Clone)]
 pub struct Split {
     pub frames: ContextFrames,
     pub labels: Vec<usize>,
+    /// Each utterance's frames, in order: where decoding starts afresh.
+    pub lengths: Vec<usize>,
 }
 
 /// The training split: its windows, and each window's phoneme.
@@ -385,7 +388,12 @@ impl SpeechData {
         let read = |split: &str, transcripts: bool| read_all(split, transcripts).map(first);
         let split = |utterances: &[Utterance]| -> Result<Split> {
             let (frames, labels) = windows(utterances, context, cmvn)?;
-            Ok(Split { frames, labels })
+            let lengths = utterances.iter().map(|u| u.frames.nrows()).collect();
+            Ok(Split {
+                frames,
+                labels,
+                lengths,
+            })
         };
         let train = read_all("train-clean-100", true)?;
         let train = match vtlp {
@@ -398,7 +406,7 @@ impl SpeechData {
                 )),
             },
             None => {
-                let Split { frames, labels } = split(&first(train))?;
+                let Split { frames, labels, .. } = split(&first(train))?;
                 TrainSplit {
                     windows: TrainWindows::Fixed(frames),
                     labels,

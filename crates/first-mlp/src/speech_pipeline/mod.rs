@@ -12,11 +12,13 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use course_support::batches::Order;
+use course_support::network::Mlp;
 use course_support::optim::Optimizer;
 use course_support::regularise::Network;
 use course_support::stats::EpochStats;
 use reference::context::ContextFrames;
 use serde::Serialize;
+use speech::decode::MAX_SWITCH_PENALTY;
 use speech::hw1p2::PHONEMES;
 
 use crate::checkpoint::{self, ModelKind};
@@ -48,10 +50,40 @@ pub struct SpeechRecord {
     /// the data has that split.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other_accuracy: Option<f32>,
+    /// Frame accuracy once each utterance is decoded (every change of
+    /// phoneme costing [`SWITCH_PENALTY`] nats).
+    pub decoded: DecodedAccuracy,
     /// A run of yours against the reference's run of the same configuration.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
     pub files: Vec<PathBuf>,
+}
+
+/// What a change of phoneme costs in decoding, in nats: chosen on
+/// dev-clean, among 0.5 to 3 (book: "Voices never heard").
+pub const SWITCH_PENALTY: f32 = 2.0;
+
+/// `text` as a switch penalty for `predict --wav`, if it is one
+/// [`speech::decode::smooth`] takes.
+pub fn parse_switch_penalty(text: &str) -> Result<f32, String> {
+    let value: f32 = text.trim().parse().map_err(|e| format!("{e}"))?;
+    if (0.0..=MAX_SWITCH_PENALTY).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!(
+            "{value}: expected a penalty in nats within [0, {MAX_SWITCH_PENALTY}]"
+        ))
+    }
+}
+
+/// The kept model's frame accuracy on each split with transcripts, after
+/// decoding ([`speech::decode::smooth`]); None where a split has no
+/// transcripts or no frames.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct DecodedAccuracy {
+    pub dev: Option<f32>,
+    pub test: Option<f32>,
+    pub other: Option<f32>,
 }
 
 /// Trains and evaluates; writes checkpoints, plots, the submission CSV and
@@ -92,6 +124,7 @@ pub fn run_with(config: SpeechConfig, code: Code) -> Result<SpeechRecord> {
     println!("{}", code.describe(6, false));
     let (mut network, mut optimizer, progress) = build(&config, &code, inputs)?;
     println!("\n{}\n", summary(&network));
+    let dev_to_decode = dev.clone();
     let fitted = fit(
         &config,
         &code,
@@ -129,10 +162,27 @@ pub fn run_with(config: SpeechConfig, code: Code) -> Result<SpeechRecord> {
         None => None,
     };
     print_result(&fitted, &tested, other_accuracy);
+    let decoded = decode_kept(
+        &config,
+        &code,
+        inputs,
+        &fitted,
+        [
+            Some(&dev_to_decode),
+            test_has_labels.then_some(&test),
+            other.as_ref(),
+        ],
+    )?;
     let reference = compare
         .then(|| comparison::unless_failed(reference_run(&config, sizes)))
         .flatten();
-    report(&config, &code, fitted, (tested, other_accuracy), reference)
+    report(
+        &config,
+        &code,
+        fitted,
+        (tested, other_accuracy, decoded),
+        reference,
+    )
 }
 
 /// The configuration to run: `config`, or with --resume the checkpoint's,
@@ -355,10 +405,7 @@ fn test_kept(
     fitted: &Fitted,
     loss: bool,
 ) -> Result<Tested> {
-    let mut network = config.build(inputs)?;
-    checkpoint::load_into(&fitted.best_path, &mut network)?;
-    // Evaluation mode: the MLP the network folds into.
-    let model = network.to_evaluation_mlp();
+    let model = kept_mlp(config, inputs, fitted)?;
     // The held-out voice: predictions for every frame, in sorted utterance order.
     let predicted = predict::predict_all(code, &model, test, config.batch_size, &fitted.best_path)?;
     let Some(labels) = labels else {
@@ -387,6 +434,62 @@ fn test_kept(
         predicted,
         stats,
     })
+}
+
+/// The kept model, in evaluation mode: the MLP its network folds into.
+fn kept_mlp(config: &SpeechConfig, inputs: usize, fitted: &Fitted) -> Result<Mlp> {
+    let mut network = config.build(inputs)?;
+    checkpoint::load_into(&fitted.best_path, &mut network)?;
+    Ok(network.to_evaluation_mlp())
+}
+
+/// The kept model's accuracy on dev-clean, test-clean and test-other (those
+/// given, with frames) once each utterance is decoded; printed as well.
+fn decode_kept(
+    config: &SpeechConfig,
+    code: &Code,
+    inputs: usize,
+    fitted: &Fitted,
+    splits: [Option<&Split>; 3],
+) -> Result<DecodedAccuracy> {
+    let mlp = kept_mlp(config, inputs, fitted)?;
+    let accuracy = |split: Option<&Split>| -> Result<Option<f32>> {
+        let Some(split) = split.filter(|s| !s.labels.is_empty()) else {
+            return Ok(None);
+        };
+        let log_posteriors = predict::log_posteriors_all(
+            code,
+            &mlp,
+            &split.frames,
+            config.batch_size,
+            &fitted.best_path,
+        )?;
+        let decoded = predict::decode_all(&log_posteriors, &split.lengths, SWITCH_PENALTY)?;
+        Ok(Some(
+            Evaluation::new(&split.labels, &decoded, PHONEMES.len()).accuracy,
+        ))
+    };
+    let [dev, test, other] = splits;
+    let decoded = DecodedAccuracy {
+        dev: accuracy(dev)?,
+        test: accuracy(test)?,
+        other: accuracy(other)?,
+    };
+    let figures: Vec<String> = [
+        (decoded.dev, "dev-clean"),
+        (decoded.test, "test-clean"),
+        (decoded.other, "test-other"),
+    ]
+    .iter()
+    .filter_map(|(a, split)| a.map(|a| format!("{:.2}% on {split}", 100.0 * a)))
+    .collect();
+    if !figures.is_empty() {
+        println!(
+            "Decoded, each change of phoneme costing {SWITCH_PENALTY} nats: {}",
+            figures.join(", ")
+        );
+    }
+    Ok(decoded)
 }
 
 /// The reference's teaching code run with your run's configuration and
@@ -479,7 +582,7 @@ fn report(
     config: &SpeechConfig,
     code: &Code,
     fitted: Fitted,
-    (tested, other_accuracy): (Tested, Option<f32>),
+    (tested, other_accuracy, decoded): (Tested, Option<f32>, DecodedAccuracy),
     reference: Option<RunFigures>,
 ) -> Result<SpeechRecord> {
     let csv_path = config.out.join("submission.csv");
@@ -529,6 +632,7 @@ fn report(
         dev_accuracy,
         test_accuracy,
         other_accuracy,
+        decoded,
         comparison,
         files,
     })

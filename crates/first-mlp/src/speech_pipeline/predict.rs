@@ -9,8 +9,11 @@ use std::path::Path;
 use anyhow::{Context as _, Result, bail};
 use course_support::batches::Order;
 use course_support::network::Mlp;
+use nalgebra::DMatrix;
 use reference::context::ContextFrames;
+use reference::losses::log_softmax;
 use reference::training::predict_classes;
+use speech::decode::smooth;
 use speech::hw1p2::{PHONEMES, Utterance};
 use speech::mfcc::{MfccConfig, describe_conversions, mfcc, read_wav_any};
 
@@ -31,13 +34,69 @@ pub(super) fn predict_all(
     batch_size: usize,
     model: &Path,
 ) -> Result<Vec<usize>> {
+    let mut out = Vec::with_capacity(frames.len());
+    each_output(code, mlp, frames, batch_size, model, |outputs| {
+        out.extend(predict_classes(outputs));
+    })?;
+    Ok(out)
+}
+
+/// Every frame's log probabilities of the 40 classes, frame after frame
+/// (the network's outputs through a log softmax), as [`smooth`] takes them.
+pub(super) fn log_posteriors_all(
+    code: &Code,
+    mlp: &Mlp,
+    frames: &ContextFrames,
+    batch_size: usize,
+    model: &Path,
+) -> Result<Vec<f32>> {
+    let mut out = Vec::with_capacity(frames.len() * PHONEMES.len());
+    each_output(code, mlp, frames, batch_size, model, |outputs| {
+        // Row-major: one frame's classes together.
+        out.extend(log_softmax(outputs).transpose().iter());
+    })?;
+    Ok(out)
+}
+
+/// Every utterance (of `lengths` frames, in order) decoded on its own,
+/// each change of phoneme costing `switch_penalty` nats.
+pub(super) fn decode_all(
+    log_posteriors: &[f32],
+    lengths: &[usize],
+    switch_penalty: f32,
+) -> Result<Vec<usize>> {
+    let classes = PHONEMES.len();
+    let mut out = Vec::with_capacity(log_posteriors.len() / classes);
+    let mut rest = log_posteriors;
+    for &frames in lengths {
+        let Some((utterance, after)) = frames
+            .checked_mul(classes)
+            .and_then(|values| rest.split_at_checked(values))
+        else {
+            bail!("utterances of {lengths:?} frames, but log probabilities for fewer");
+        };
+        out.extend(smooth(utterance, classes, switch_penalty)?);
+        rest = after;
+    }
+    Ok(out)
+}
+
+/// Runs the model over every window of `frames`, batch after batch, in
+/// order, handing each batch's outputs to `each` once they are known to be
+/// finite.
+fn each_output(
+    code: &Code,
+    mlp: &Mlp,
+    frames: &ContextFrames,
+    batch_size: usize,
+    model: &Path,
+    mut each: impl FnMut(&DMatrix<f32>),
+) -> Result<()> {
     let n = frames.len();
-    let mut out = Vec::with_capacity(n);
-    let batch_size = batch_size.max(1);
     let mut loader = loader(
         frames.clone(),
         vec![0; n],
-        batch_size,
+        batch_size.max(1),
         Order::AsGiven,
         0,
         code.windows,
@@ -52,11 +111,10 @@ pub(super) fn predict_all(
                 }
                 .into());
             }
-            out.extend(predict_classes(&outputs));
+            each(&outputs);
         }
         Ok(())
-    })?;
-    Ok(out)
+    })
 }
 
 /// The homework's submission: `id,label`, one line per frame, 0-based.
@@ -85,11 +143,18 @@ pub fn collapse(predicted: &[usize]) -> String {
 /// have any rate from 4 to 768 kHz, any number of channels and 8- to 32-bit
 /// integer or 32-bit float samples ([`read_wav_any`]): it is mixed down to
 /// mono and resampled to the front end's 16 kHz, and a line on standard
-/// error says what the file held and what was done. The CSV goes to `csv`, written whole or not at all, which may not be the
+/// error says what the file held and what was done. The frames' classes
+/// are decoded, each change of phoneme costing `switch_penalty` nats (0:
+/// each frame's most probable class). The CSV goes to `csv`, written whole or not at all, which may not be the
 /// model or the WAV file ([`crate::files::OutputIsInput`]), nor anything but
 /// a regular file or a new one ([`crate::files::NotRegularFile`]: a symbolic
 /// link, a FIFO or a device would be replaced by the rename).
-pub fn predict_wav(model: &Path, wav: &Path, csv: Option<&Path>) -> Result<()> {
+pub fn predict_wav(
+    model: &Path,
+    wav: &Path,
+    csv: Option<&Path>,
+    switch_penalty: f32,
+) -> Result<()> {
     if let Some(csv) = csv {
         check_output_file(csv)?;
         check_output_not_input("--csv", csv, &[model, wav])?;
@@ -132,7 +197,8 @@ pub fn predict_wav(model: &Path, wav: &Path, csv: Option<&Path>) -> Result<()> {
     checkpoint::load_into(model, &mut network)?;
     // Evaluation mode: the MLP the network folds into.
     let mlp = network.to_evaluation_mlp();
-    let predicted = predict_all(&code, &mlp, &windows, config.batch_size, model)?;
+    let log_posteriors = log_posteriors_all(&code, &mlp, &windows, config.batch_size, model)?;
+    let predicted = decode_all(&log_posteriors, &[windows.len()], switch_penalty)?;
     let text = submission_csv(&predicted);
     match csv {
         Some(path) => {
