@@ -1459,3 +1459,53 @@ fn huge_epoch_counts_and_fifo_checkpoints_are_refused() {
     assert_all_handled(&sandbox, &attacks);
     assert!(!out.exists());
 }
+
+// A switch penalty the decoder cannot take (negative, not a number,
+// infinite, past its largest) is refused by the parser, and so is one
+// without --wav; the largest and 0 are taken.
+#[test]
+fn bad_switch_penalties_are_refused() {
+    let sandbox = Sandbox::new();
+    let model = trained_speech_model(&sandbox);
+    let wav = sandbox.path("tone.wav");
+    tone(&wav);
+    for penalty in ["-1", "NaN", "inf", "10001", "two"] {
+        let output = sandbox.run(&args![
+            "predict",
+            "--model",
+            &model,
+            "--wav",
+            &wav,
+            "--switch-penalty",
+            penalty
+        ]);
+        assert_eq!(output.status.code(), Some(2), "--switch-penalty {penalty}");
+        assert!(output.stdout.is_empty(), "--switch-penalty {penalty}");
+    }
+    let output = sandbox.run(&args![
+        "predict",
+        "--model",
+        &model,
+        "--switch-penalty",
+        "2"
+    ]);
+    assert_eq!(output.status.code(), Some(2), "without --wav");
+    for penalty in ["0", "10000"] {
+        let output = sandbox.run(&args![
+            "predict",
+            "--model",
+            &model,
+            "--wav",
+            &wav,
+            "--switch-penalty",
+            penalty
+        ]);
+        assert!(
+            output.status.success(),
+            "--switch-penalty {penalty}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let csv = String::from_utf8(output.stdout).unwrap();
+        assert_eq!(csv.lines().count(), 1 + 98, "--switch-penalty {penalty}");
+    }
+}
