@@ -11,7 +11,8 @@
 //! a hidden Markov model with one state per class, whose every change of
 //! class costs the same P (the switch penalty, in nats), with the
 //! network's posteriors as the evidence. Viterbi's dynamic programme finds
-//! it exactly. Since a change costs the same whatever the classes, the best
+//! it exactly. A one-frame island of another class survives only if its
+//! log probability beats the surrounding class's by more than 2P. Since a change costs the same whatever the classes, the best
 //! way to arrive in a class by a change is from the best class of the frame
 //! before, so each frame costs O(classes), not O(classes²).
 
@@ -38,15 +39,19 @@ pub enum DecodeError {
         class: usize,
         value: f32,
     },
+    /// A frame whose every class is ruled out (−∞): no path goes through it.
+    #[error("frame {frame}: every class has log probability −∞, expected at least one above")]
+    NoClassPossible { frame: usize },
 }
 
 // ANCHOR: smooth
 /// The best sequence of classes for `log_probs`, frame after frame,
 /// `classes` values each (row-major: frame t's are
 /// `log_probs[t * classes..(t + 1) * classes]`), when each change of class
-/// costs `switch_penalty` nats. A penalty of 0 gives every frame's most
-/// probable class; ties go to staying, then to the lowest class, as
-/// `argmax` does.
+/// costs `switch_penalty` nats. A penalty of 0 gives every frame one of
+/// its most probable classes. Among paths of equal score one is chosen by
+/// a fixed rule (walking back, keep the next frame's class when it ties,
+/// else take the lowest), so the same input always decodes the same way.
 pub fn smooth(
     log_probs: &[f32],
     classes: usize,
@@ -76,6 +81,12 @@ pub fn smooth(
             class: index % classes,
             value,
         });
+    }
+    if let Some(frame) = log_probs
+        .chunks(classes)
+        .position(|row| row.iter().all(|&v| v == f32::NEG_INFINITY))
+    {
+        return Err(DecodeError::NoClassPossible { frame });
     }
     let frames = log_probs.len() / classes;
     if frames == 0 {

@@ -27,19 +27,27 @@ fn best_by_brute_force(log_probs: &[f32], classes: usize, penalty: f32) -> f64 {
     best
 }
 
+fn changes(path: &[usize]) -> usize {
+    path.windows(2).filter(|w| w[0] != w[1]).count()
+}
+
 fn argmax(row: &[f32]) -> usize {
     (0..row.len()).fold(0, |b, i| if row[i] > row[b] { i } else { b })
 }
 
 // Three frames, two classes; worked by hand. Class 0 throughout scores
 // 0 − 1.5 + 0 = −1.5; class 1 throughout −1 + 0 − 1 = −2; following the
-// argmax (0, 1, 0) scores 0 + 0 + 0 − 2P.
+// argmax (0, 1, 0) scores 0 + 0 + 0 − 2P, so the island stays below
+// P = 0.75 (two switches) and would stay below 1.5 if a decoder charged
+// one.
 const ISLAND: [f32; 6] = [0.0, -1.0, -1.5, 0.0, 0.0, -1.0];
 
 #[test]
 fn a_one_frame_island_goes_when_two_switches_cost_more_than_it_gains() {
     // 2P = 4 > 1.5: staying in class 0 wins.
     assert_eq!(smooth(&ISLAND, 2, 2.0).unwrap(), [0, 0, 0]);
+    // 2P = 2 > 1.5 too, where one switch (1 < 1.5) would keep the island.
+    assert_eq!(smooth(&ISLAND, 2, 1.0).unwrap(), [0, 0, 0]);
 }
 
 #[test]
@@ -50,8 +58,9 @@ fn a_one_frame_island_stays_when_its_evidence_outweighs_two_switches() {
 
 #[test]
 fn a_lasting_change_is_kept() {
-    // Frames 0–1 say class 0, frames 2–4 class 1, each by 2 nats: one switch
-    // at 3 nats costs less than the 6 nats of ignoring the change.
+    // Frames 0–1 say class 0, frames 2–4 class 1, each by 2 nats. The best
+    // path without a change (class 1 throughout) loses 4 nats; one switch
+    // at 3 nats costs less.
     let lp = [0.0, -2.0, 0.0, -2.0, -2.0, 0.0, -2.0, 0.0, -2.0, 0.0];
     assert_eq!(smooth(&lp, 2, 3.0).unwrap(), [0, 0, 1, 1, 1]);
     // At 7 nats the change is not worth it; class 1 has more frames.
@@ -66,8 +75,26 @@ fn empty_and_one_frame() {
 
 #[test]
 fn a_class_ruled_out_is_never_chosen() {
-    let lp = [f32::NEG_INFINITY, -5.0, f32::NEG_INFINITY, -5.0];
-    assert_eq!(smooth(&lp, 2, 0.0).unwrap(), [1, 1]);
+    // Class 0 is the better one on frames 0 and 2, but ruled out on frame
+    // 1; leaving it twice costs 10 nats, against 2 for class 1 throughout.
+    let lp = [0.0, -1.0, f32::NEG_INFINITY, -1.0, 0.0, -1.0];
+    assert_eq!(smooth(&lp, 2, 5.0).unwrap(), [1, 1, 1]);
+}
+
+#[test]
+fn tied_frames_decode_to_a_most_probable_class_the_same_way_each_time() {
+    let lp = [0.0, 0.0, -1.0, 0.0, -2.0, -2.0];
+    let path = smooth(&lp, 2, 0.0).unwrap();
+    for (t, &c) in path.iter().enumerate() {
+        let row = &lp[t * 2..t * 2 + 2];
+        assert_eq!(row[c], row[argmax(row)], "frame {t}: {path:?}");
+    }
+    assert_eq!(smooth(&lp, 2, 0.0).unwrap(), path);
+}
+
+#[test]
+fn the_largest_penalty_is_taken() {
+    assert_eq!(smooth(&ISLAND, 2, MAX_SWITCH_PENALTY).unwrap(), [0, 0, 0]);
 }
 
 #[test]
@@ -96,6 +123,11 @@ fn bad_input_is_refused_with_what_was_wrong() {
             ..
         })
     ));
+    let ruled_out = [0.0, -1.0, f32::NEG_INFINITY, f32::NEG_INFINITY];
+    assert_eq!(
+        smooth(&ruled_out, 2, 1.0),
+        Err(DecodeError::NoClassPossible { frame: 1 })
+    );
     lp[5] = f32::INFINITY;
     assert!(matches!(
         smooth(&lp, 3, 1.0),
@@ -128,12 +160,16 @@ proptest! {
         let decoded = score(&lp, classes, penalty, &path);
         let best = best_by_brute_force(&lp, classes, penalty);
         prop_assert!((decoded - best).abs() < 1e-9, "decoded {} best {}", decoded, best);
+        // Never more changes than each frame's own most probable class makes.
+        let own: Vec<usize> = lp.chunks(classes).map(argmax).collect();
+        prop_assert!(changes(&path) <= changes(&own), "{:?} against {:?}", path, own);
     }
 
     #[test]
     fn without_a_penalty_every_frame_takes_its_most_probable_class(
         (lp, classes) in log_probs(50, 40),
     ) {
+        // Random floats do not tie, so the most probable class is one.
         let expected: Vec<usize> = lp.chunks(classes).map(argmax).collect();
         prop_assert_eq!(smooth(&lp, classes, 0.0).unwrap(), expected);
     }

@@ -78,6 +78,12 @@ pub(super) fn decode_all(
         out.extend(smooth(utterance, classes, switch_penalty)?);
         rest = after;
     }
+    if !rest.is_empty() {
+        bail!(
+            "utterances of {lengths:?} frames, but {} log probabilities left over",
+            rest.len()
+        );
+    }
     Ok(out)
 }
 
