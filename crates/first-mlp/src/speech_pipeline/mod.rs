@@ -138,10 +138,11 @@ pub fn run_with(config: SpeechConfig, code: Code) -> Result<SpeechRecord> {
     // Only a comparison needs the test loss, a second pass over test-clean.
     let compare = code.whose == Whose::Yours && !config.no_compare;
     let labels = test_has_labels.then_some(test.labels.as_slice());
+    let kept = kept_mlp(&config, inputs, &fitted)?;
     let tested = test_kept(
         &config,
         &code,
-        inputs,
+        &kept,
         &test.frames,
         labels,
         &fitted,
@@ -151,7 +152,7 @@ pub fn run_with(config: SpeechConfig, code: Code) -> Result<SpeechRecord> {
         Some(other) => test_kept(
             &config,
             &code,
-            inputs,
+            &kept,
             &other.frames,
             Some(&other.labels),
             &fitted,
@@ -165,7 +166,7 @@ pub fn run_with(config: SpeechConfig, code: Code) -> Result<SpeechRecord> {
     let decoded = decode_kept(
         &config,
         &code,
-        inputs,
+        &kept,
         &fitted,
         [
             Some(&dev_to_decode),
@@ -395,19 +396,19 @@ struct Tested {
 }
 
 /// Labels test-clean (`test`, with `labels` when it has transcripts) with
-/// the kept model, by `code`; with `loss`, also measures the test loss.
+/// the kept model (`model`, read from `fitted.best_path`), by `code`; with
+/// `loss`, also measures the test loss.
 fn test_kept(
     config: &SpeechConfig,
     code: &Code,
-    inputs: usize,
+    model: &Mlp,
     test: &ContextFrames,
     labels: Option<&[usize]>,
     fitted: &Fitted,
     loss: bool,
 ) -> Result<Tested> {
-    let model = kept_mlp(config, inputs, fitted)?;
     // The held-out voice: predictions for every frame, in sorted utterance order.
-    let predicted = predict::predict_all(code, &model, test, config.batch_size, &fitted.best_path)?;
+    let predicted = predict::predict_all(code, model, test, config.batch_size, &fitted.best_path)?;
     let Some(labels) = labels else {
         return Ok(Tested {
             predicted,
@@ -425,7 +426,7 @@ fn test_kept(
             0,
             code.windows,
         )?;
-        Some(code.call("testing", || (code.evaluate)(&model, &mut loader))?)
+        Some(code.call("testing", || (code.evaluate)(model, &mut loader))?)
     } else {
         None
     };
@@ -448,18 +449,17 @@ fn kept_mlp(config: &SpeechConfig, inputs: usize, fitted: &Fitted) -> Result<Mlp
 fn decode_kept(
     config: &SpeechConfig,
     code: &Code,
-    inputs: usize,
+    mlp: &Mlp,
     fitted: &Fitted,
     splits: [Option<&Split>; 3],
 ) -> Result<DecodedAccuracy> {
-    let mlp = kept_mlp(config, inputs, fitted)?;
     let accuracy = |split: Option<&Split>| -> Result<Option<f32>> {
         let Some(split) = split.filter(|s| !s.labels.is_empty()) else {
             return Ok(None);
         };
         let log_posteriors = predict::log_posteriors_all(
             code,
-            &mlp,
+            mlp,
             &split.frames,
             config.batch_size,
             &fitted.best_path,
@@ -527,10 +527,11 @@ fn reference_run(config: &SpeechConfig, sizes: [usize; 3]) -> Result<RunFigures>
             Role::Comparison,
         )?;
         let labels = data.test_has_labels.then_some(data.test.labels.as_slice());
+        let kept = kept_mlp(&theirs, inputs, &fitted)?;
         let tested = test_kept(
             &theirs,
             &code,
-            inputs,
+            &kept,
             &data.test.frames,
             labels,
             &fitted,
