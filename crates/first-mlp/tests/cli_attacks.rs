@@ -1469,8 +1469,8 @@ fn bad_switch_penalties_are_refused() {
     let model = trained_speech_model(&sandbox);
     let wav = sandbox.path("tone.wav");
     tone(&wav);
-    for penalty in ["-1", "NaN", "inf", "10001", "two"] {
-        let output = sandbox.run(&args![
+    let predict_with = |penalty: &str| {
+        sandbox.run(&args![
             "predict",
             "--model",
             &model,
@@ -1478,7 +1478,10 @@ fn bad_switch_penalties_are_refused() {
             &wav,
             "--switch-penalty",
             penalty
-        ]);
+        ])
+    };
+    for penalty in ["-1", "NaN", "inf", "10001", "two"] {
+        let output = predict_with(penalty);
         assert_eq!(output.status.code(), Some(2), "--switch-penalty {penalty}");
         assert!(output.stdout.is_empty(), "--switch-penalty {penalty}");
     }
@@ -1491,15 +1494,7 @@ fn bad_switch_penalties_are_refused() {
     ]);
     assert_eq!(output.status.code(), Some(2), "without --wav");
     for penalty in ["0", "10000"] {
-        let output = sandbox.run(&args![
-            "predict",
-            "--model",
-            &model,
-            "--wav",
-            &wav,
-            "--switch-penalty",
-            penalty
-        ]);
+        let output = predict_with(penalty);
         assert!(
             output.status.success(),
             "--switch-penalty {penalty}: {}",
