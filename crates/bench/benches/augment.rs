@@ -12,6 +12,8 @@
 //! same utterance's MFCCs instead (`speech::cepstral_warp`), the map built
 //! and applied to its 298 frames, as `speech-train` does each epoch.
 
+mod common;
+
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -19,7 +21,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use speech::augment::{AugmentSettings, Perturbation};
 use speech::cepstral_warp::cepstral_warp;
-use speech::mfcc::{MfccConfig, mfcc};
+use speech::mfcc::mfcc;
 
 const RATE: u32 = 16_000;
 
@@ -42,13 +44,7 @@ fn voice() -> Vec<f32> {
 
 fn augment(c: &mut Criterion) {
     let signal = voice();
-    let config = MfccConfig::default();
-    let filters = reference::features::mel_filter_bank(
-        config.mel_filters,
-        config.fft_size,
-        config.sample_rate as f32,
-    )
-    .expect("a valid filter bank");
+    let (config, filters) = common::front_end();
     let none = Perturbation::NONE;
     let stages = [
         ("speed 0.9", Perturbation { speed: 0.9, ..none }),

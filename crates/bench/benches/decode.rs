@@ -4,24 +4,20 @@
 //! can be quoted. The log probabilities are drawn from a seeded generator
 //! and normalised per frame; their values do not change the work done.
 
+mod common;
+
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use speech::decode::smooth;
-use speech::mfcc::{MfccConfig, frame_count, mfcc};
+use speech::mfcc::{frame_count, mfcc};
 
 const CLASSES: usize = 40;
 
 fn decode(c: &mut Criterion) {
-    let config = MfccConfig::default();
-    let filters = reference::features::mel_filter_bank(
-        config.mel_filters,
-        config.fft_size,
-        config.sample_rate as f32,
-    )
-    .expect("a valid filter bank");
+    let (config, filters) = common::front_end();
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let samples = 3 * config.sample_rate as usize;
     let signal: Vec<f32> = (0..samples).map(|_| rng.random_range(-0.3..0.3)).collect();
