@@ -73,14 +73,18 @@ pub(super) fn decode_all(
             .checked_mul(classes)
             .and_then(|values| rest.split_at_checked(values))
         else {
-            bail!("utterances of {lengths:?} frames, but log probabilities for fewer");
+            bail!(
+                "{} utterances, but log probabilities for fewer frames than they hold",
+                lengths.len()
+            );
         };
         out.extend(smooth(utterance, classes, switch_penalty)?);
         rest = after;
     }
     if !rest.is_empty() {
         bail!(
-            "utterances of {lengths:?} frames, but {} log probabilities left over",
+            "{} utterances, but {} log probabilities left over after their frames",
+            lengths.len(),
             rest.len()
         );
     }
