@@ -8,6 +8,7 @@ pub mod hw1p2;
 pub mod mfcc;
 pub mod npy;
 pub mod resample;
+pub mod vtln;
 
 use std::fs::File;
 use std::path::Path;
