@@ -65,6 +65,10 @@ enum Command {
             value_parser = speech_pipeline::parse_switch_penalty,
         )]
         switch_penalty: f32,
+        /// For --wav: label the recording as it is, without first warping
+        /// it by the factor (1 down to 0.8) the model is surest of (VTLN).
+        #[arg(long, requires = "wav")]
+        no_vtln: bool,
     },
     /// Train the phoneme classifier on speech in the HW1P2 layout (the
     /// bundled corpus by default).
@@ -192,8 +196,9 @@ fn run(command: Command) -> Result<()> {
             model,
             csv,
             switch_penalty,
+            no_vtln,
             ..
-        } => speech_pipeline::predict_wav(&model, &wav, csv.as_deref(), switch_penalty),
+        } => speech_pipeline::predict_wav(&model, &wav, csv.as_deref(), switch_penalty, !no_vtln),
         Command::Predict {
             model,
             idx,

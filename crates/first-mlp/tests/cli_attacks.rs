@@ -1461,10 +1461,10 @@ fn huge_epoch_counts_and_fifo_checkpoints_are_refused() {
 }
 
 // A switch penalty the decoder cannot take (negative, not a number,
-// infinite, past its largest) is refused by the parser, and so is one
-// without --wav; the largest and 0 are taken.
+// infinite, past its largest) is refused by the parser, and so are a
+// penalty and --no-vtln without --wav; the largest penalty and 0 are taken.
 #[test]
-fn bad_switch_penalties_are_refused() {
+fn bad_decoding_flags_are_refused() {
     let sandbox = Sandbox::new();
     let model = trained_speech_model(&sandbox);
     let wav = sandbox.path("tone.wav");
@@ -1493,6 +1493,8 @@ fn bad_switch_penalties_are_refused() {
         "2"
     ]);
     assert_eq!(output.status.code(), Some(2), "without --wav");
+    let output = sandbox.run(&args!["predict", "--model", &model, "--no-vtln"]);
+    assert_eq!(output.status.code(), Some(2), "--no-vtln without --wav");
     for penalty in ["0", "10000"] {
         let output = predict_with(penalty);
         assert!(

@@ -1079,7 +1079,8 @@ fn misleading_messages_are_typed_errors_that_say_what_is_wrong() {
         ModelKind::Mnist,
     );
     wrong_kind(
-        speech_pipeline::predict_wav(&mnist_model, Path::new("any.wav"), None, 2.0).unwrap_err(),
+        speech_pipeline::predict_wav(&mnist_model, Path::new("any.wav"), None, 2.0, true)
+            .unwrap_err(),
         ModelKind::Mnist,
         ModelKind::Speech,
     );
@@ -1245,7 +1246,7 @@ fn inputs_that_are_not_regular_files_are_refused_before_opening() {
     .unwrap_err();
     not_regular_input(&error, &pipe);
     let error = without_hanging(&pipe, || {
-        speech_pipeline::predict_wav(&pipe, Path::new("any.wav"), None, 2.0)
+        speech_pipeline::predict_wav(&pipe, Path::new("any.wav"), None, 2.0, true)
     })
     .unwrap_err();
     not_regular_input(&error, &pipe);

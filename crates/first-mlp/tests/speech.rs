@@ -160,6 +160,25 @@ fn the_bundled_corpus_trains_and_predict_wav_labels_any_wav_file() {
         let decoded = decoded.unwrap_or_else(|| panic!("{split} not decoded"));
         assert!((0.3..=1.0).contains(&decoded), "{split}: {decoded}");
     }
+    // And measured after VTLN, frame by frame and decoded.
+    for (split, frames, decoded) in [
+        ("dev-clean", record.vtln.frames.dev, record.vtln.decoded.dev),
+        (
+            "test-clean",
+            record.vtln.frames.test,
+            record.vtln.decoded.test,
+        ),
+        (
+            "test-other",
+            record.vtln.frames.other,
+            record.vtln.decoded.other,
+        ),
+    ] {
+        for accuracy in [frames, decoded] {
+            let accuracy = accuracy.unwrap_or_else(|| panic!("{split} not measured after VTLN"));
+            assert!((0.3..=1.0).contains(&accuracy), "{split}: {accuracy}");
+        }
+    }
 
     // A second of a 440 Hz tone at 16 kHz, 16-bit.
     let wav = out.path().join("tone.wav");
@@ -181,6 +200,7 @@ fn the_bundled_corpus_trains_and_predict_wav_labels_any_wav_file() {
         &wav,
         Some(&csv),
         SWITCH_PENALTY,
+        true,
     )
     .expect("predicting a WAV");
     let text = fs::read_to_string(&csv).unwrap();
@@ -228,13 +248,19 @@ fn the_bundled_corpus_trains_and_predict_wav_labels_any_wav_file() {
             .collect()
     };
     let original_csv = out.path().join("original.csv");
-    predict_wav(&model, &original, Some(&original_csv), SWITCH_PENALTY)
-        .expect("the 16 kHz original");
+    predict_wav(
+        &model,
+        &original,
+        Some(&original_csv),
+        SWITCH_PENALTY,
+        false,
+    )
+    .expect("the 16 kHz original");
     let expected = labels(&fs::read_to_string(&original_csv).unwrap());
     // Decoding only removes changes of phoneme: it never adds one to the
     // frames' own classes (penalty 0), since each change costs.
     let frame_by_frame = out.path().join("frame-by-frame.csv");
-    predict_wav(&model, &original, Some(&frame_by_frame), 0.0).expect("penalty 0");
+    predict_wav(&model, &original, Some(&frame_by_frame), 0.0, false).expect("penalty 0");
     let changes = |labels: &[String]| labels.windows(2).filter(|w| w[0] != w[1]).count();
     let own = labels(&fs::read_to_string(&frame_by_frame).unwrap());
     assert_eq!(own.len(), expected.len());
@@ -244,12 +270,20 @@ fn the_bundled_corpus_trains_and_predict_wav_labels_any_wav_file() {
         changes(&expected),
         changes(&own)
     );
+    // After VTLN, every frame is still labelled once.
+    let normalised = out.path().join("vtln.csv");
+    predict_wav(&model, &original, Some(&normalised), SWITCH_PENALTY, true).expect("VTLN");
+    assert_eq!(
+        labels(&fs::read_to_string(&normalised).unwrap()).len(),
+        expected.len()
+    );
     // The command line, with the CSV on standard output.
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_first-mlp"))
         .args(["predict", "--model"])
         .arg(&model)
         .arg("--wav")
         .arg(&stereo)
+        .arg("--no-vtln")
         .output()
         .unwrap();
     assert!(

@@ -229,19 +229,68 @@ fn warped_windows(
     split: SplitSettings,
     whose: Whose,
 ) -> Result<Windows> {
+    Ok(Windows::new(
+        warped_frames(utterances, warps, split)?,
+        whose,
+    ))
+}
+
+/// Stage 6's frames of `utterances` (every stored coefficient, all as
+/// wide), each warped by its factor in `warps`, then cut and normalised as
+/// `split` says.
+pub fn warped_frames(
+    utterances: &[DMatrix<f32>],
+    warps: &[f32],
+    split: SplitSettings,
+) -> Result<ContextFrames> {
     let stored = utterances.first().map_or(0, |u| u.ncols());
+    if let Some(i) = utterances.iter().position(|u| u.ncols() != stored) {
+        bail!(
+            "utterance {i}: {} coefficients per frame, the first has {stored}",
+            utterances[i].ncols()
+        );
+    }
+    if warps.len() != utterances.len() {
+        bail!(
+            "{} warps for {} utterances: expected one each",
+            warps.len(),
+            utterances.len()
+        );
+    }
     let config = front_end(stored);
     let mut warped = Vec::with_capacity(utterances.len());
     for (frames, &warp) in utterances.iter().zip(warps) {
-        let map = cepstral_warp(warp, &config)?;
-        warped.push(first_coefficients(
-            frames * map.transpose(),
-            split.coefficients,
-        ));
+        // The map for 1 is the identity up to rounding: skipped, so that
+        // unwarped frames are exactly the frames read.
+        let frames = if warp == 1.0 {
+            frames.clone()
+        } else {
+            frames * cepstral_warp(warp, &config)?.transpose()
+        };
+        warped.push(first_coefficients(frames, split.coefficients));
     }
     let d = kept_width(stored, split.coefficients);
-    let frames = concatenated(warped.into_iter(), d, split.context, split.cmvn);
-    Ok(Windows::new(frames, whose))
+    Ok(concatenated(
+        warped.into_iter(),
+        d,
+        split.context,
+        split.cmvn,
+    ))
+}
+
+/// Whether frames of `stored` coefficients can be warped: the front end's
+/// 40 mel filters give at most 40.
+pub fn warpable(stored: usize) -> bool {
+    cepstral_warp(1.0, &front_end(stored)).is_ok()
+}
+
+/// A split of `dir` as read, with transcripts: each utterance's frames of
+/// every stored coefficient, and every frame's label.
+pub fn read_stored(dir: &Path, split: &str) -> Result<(Vec<DMatrix<f32>>, Vec<usize>)> {
+    let utterances = hw1p2::read_split(&dir.join(split), true)
+        .with_context(|| format!("reading the {split} split of {}", dir.display()))?;
+    let labels = labels(&utterances);
+    Ok((utterances.into_iter().map(|u| u.frames).collect(), labels))
 }
 
 /// The front end that made frames of `stored` coefficients: this project's
@@ -575,6 +624,43 @@ mod tests {
         let mut mixed = utterances();
         mixed[1].frames = DMatrix::from_element(25, 27, 0.5);
         assert!(WarpedWindows::new(mixed, SETTINGS, vtlp(0.1, 0)).is_err());
+    }
+
+    // VTLN's frames: unwarped, exactly the pipeline's frames; warped, each
+    // utterance by its own factor, as the training warps do; refused,
+    // rather than a panic, where the shapes disagree.
+    #[test]
+    fn warped_frames_are_the_splits_frames_each_utterance_warped_by_its_factor() {
+        let stored: Vec<DMatrix<f32>> = utterances().into_iter().map(|u| u.frames).collect();
+        let plain = warped_frames(&stored, &[1.0; 3], SETTINGS).unwrap();
+        let expected = unwarped_frames(SETTINGS.coefficients);
+        assert_eq!(plain.frames, expected.frames);
+        assert_eq!((plain.frame_size, plain.context), (13, 2));
+        let warps = [0.9, 1.0, 0.8];
+        let warped = warped_frames(&stored, &warps, SETTINGS).unwrap();
+        let lengths = [20, 25, 30];
+        let mut start = 0;
+        for (u, (&warp, &length)) in warps.iter().zip(&lengths).enumerate() {
+            let alone = warped_frames(&stored[u..=u], &[warp], SETTINGS).unwrap();
+            let span = start * 13..(start + length) * 13;
+            assert_eq!(
+                warped.frames[span.clone()],
+                alone.frames[..],
+                "utterance {u}"
+            );
+            let moved = largest_difference(&warped.frames[span.clone()], &plain.frames[span]);
+            assert_eq!(
+                moved > 0.05,
+                warp != 1.0,
+                "utterance {u}, warp {warp}: {moved}"
+            );
+            start += length;
+        }
+        assert!(warped_frames(&stored, &[0.9; 2], SETTINGS).is_err());
+        let mut mixed = stored.clone();
+        mixed[2] = DMatrix::from_element(30, 27, 0.5);
+        assert!(warped_frames(&mixed, &[0.9; 3], SETTINGS).is_err());
+        assert!(warpable(28) && warpable(40) && !warpable(41));
     }
 
     #[test]

@@ -10,7 +10,7 @@ mod predict;
 
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use course_support::batches::Order;
 use course_support::network::Mlp;
 use course_support::optim::Optimizer;
@@ -24,7 +24,9 @@ use speech::hw1p2::PHONEMES;
 use crate::checkpoint::{self, ModelKind};
 use crate::code::{Code, Whose};
 use crate::comparison::{self, Comparison, RunFigures};
-use crate::datasets::speech::{SpeechData, Split, TrainSplit, TrainWindows, loader, source_loader};
+use crate::datasets::speech::{
+    SpeechData, Split, TrainSplit, TrainWindows, loader, read_stored, source_loader, warpable,
+};
 use crate::files::{write_atomically, write_run_record};
 use crate::plots::{self, draw_confusion_named, draw_curves, render};
 use crate::report::{EpochRecord, Evaluation, summary};
@@ -52,7 +54,10 @@ pub struct SpeechRecord {
     pub other_accuracy: Option<f32>,
     /// Frame accuracy once each utterance is decoded (every change of
     /// phoneme costing [`SWITCH_PENALTY`] nats).
-    pub decoded: DecodedAccuracy,
+    pub decoded: Accuracies,
+    /// Frame accuracy after VTLN: each utterance warped by the factor the
+    /// model is surest of ([`speech::vtln`]), frame by frame and decoded.
+    pub vtln: VtlnAccuracy,
     /// A run of yours against the reference's run of the same configuration.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comparison: Option<Comparison>,
@@ -76,14 +81,35 @@ pub fn parse_switch_penalty(text: &str) -> Result<f32, String> {
     }
 }
 
-/// The kept model's frame accuracy on each split with transcripts, after
-/// decoding ([`speech::decode::smooth`]); None where a split has no
-/// transcripts or no frames.
+/// The kept model's frame accuracy on each split with transcripts; None
+/// where a split has no transcripts or no frames.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
-pub struct DecodedAccuracy {
+pub struct Accuracies {
     pub dev: Option<f32>,
     pub test: Option<f32>,
     pub other: Option<f32>,
+}
+
+impl Accuracies {
+    /// "77.14% on dev-clean, 52.26% on test-clean", for the splits measured.
+    fn describe(&self) -> String {
+        let figures: Vec<String> = [
+            (self.dev, "dev-clean"),
+            (self.test, "test-clean"),
+            (self.other, "test-other"),
+        ]
+        .iter()
+        .filter_map(|(a, split)| a.map(|a| format!("{:.2}% on {split}", 100.0 * a)))
+        .collect();
+        figures.join(", ")
+    }
+}
+
+/// The kept model's accuracies after VTLN, frame by frame and decoded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct VtlnAccuracy {
+    pub frames: Accuracies,
+    pub decoded: Accuracies,
 }
 
 /// Trains and evaluates; writes checkpoints, plots, the submission CSV and
@@ -174,6 +200,17 @@ pub fn run_with(config: SpeechConfig, code: Code) -> Result<SpeechRecord> {
             other.as_ref(),
         ],
     )?;
+    let vtln = vtln_kept(
+        &config,
+        &code,
+        &kept,
+        &fitted,
+        [
+            (!dev_to_decode.labels.is_empty()).then_some("dev-clean"),
+            test_has_labels.then_some("test-clean"),
+            other.as_ref().map(|_| "test-other"),
+        ],
+    )?;
     let reference = compare
         .then(|| comparison::unless_failed(reference_run(&config, sizes)))
         .flatten();
@@ -181,7 +218,7 @@ pub fn run_with(config: SpeechConfig, code: Code) -> Result<SpeechRecord> {
         &config,
         &code,
         fitted,
-        (tested, other_accuracy, decoded),
+        (tested, other_accuracy, decoded, vtln),
         reference,
     )
 }
@@ -452,7 +489,7 @@ fn decode_kept(
     mlp: &Mlp,
     fitted: &Fitted,
     splits: [Option<&Split>; 3],
-) -> Result<DecodedAccuracy> {
+) -> Result<Accuracies> {
     let accuracy = |split: Option<&Split>| -> Result<Option<f32>> {
         let Some(split) = split.filter(|s| !s.labels.is_empty()) else {
             return Ok(None);
@@ -470,26 +507,82 @@ fn decode_kept(
         ))
     };
     let [dev, test, other] = splits;
-    let decoded = DecodedAccuracy {
+    let decoded = Accuracies {
         dev: accuracy(dev)?,
         test: accuracy(test)?,
         other: accuracy(other)?,
     };
-    let figures: Vec<String> = [
-        (decoded.dev, "dev-clean"),
-        (decoded.test, "test-clean"),
-        (decoded.other, "test-other"),
-    ]
-    .iter()
-    .filter_map(|(a, split)| a.map(|a| format!("{:.2}% on {split}", 100.0 * a)))
-    .collect();
+    let figures = decoded.describe();
     if !figures.is_empty() {
-        println!(
-            "Decoded, each change of phoneme costing {SWITCH_PENALTY} nats: {}",
-            figures.join(", ")
-        );
+        println!("Decoded, each change of phoneme costing {SWITCH_PENALTY} nats: {figures}");
     }
     Ok(decoded)
+}
+
+/// The kept model's accuracy on the splits of `config.data` named in
+/// `splits` (those with transcripts and frames) after VTLN, frame by frame
+/// and decoded; printed as well. The splits are read again: VTLN warps
+/// every stored coefficient, which the windows of the run no longer hold.
+/// Frames the warp cannot take (more than 40 coefficients) are not
+/// measured.
+fn vtln_kept(
+    config: &SpeechConfig,
+    code: &Code,
+    mlp: &Mlp,
+    fitted: &Fitted,
+    splits: [Option<&str>; 3],
+) -> Result<VtlnAccuracy> {
+    let mut accuracy = |split: Option<&str>| -> Result<(Option<f32>, Option<f32>)> {
+        let Some(split) = split else {
+            return Ok((None, None));
+        };
+        let (utterances, labels) = read_stored(&config.data, split)?;
+        let stored = utterances.first().map_or(0, |u| u.ncols());
+        if labels.is_empty() || !warpable(stored) {
+            return Ok((None, None));
+        }
+        let (log_posteriors, _) = predict::vtln_log_posteriors(
+            code,
+            mlp,
+            &utterances,
+            config.split_settings(code),
+            config.batch_size,
+            &fitted.best_path,
+        )
+        .with_context(|| format!("VTLN on {split}"))?;
+        let frame_by_frame: Vec<usize> = log_posteriors
+            .chunks(PHONEMES.len())
+            .map(|row| (0..row.len()).fold(0, |b, c| if row[c] > row[b] { c } else { b }))
+            .collect();
+        let lengths: Vec<usize> = utterances.iter().map(|u| u.nrows()).collect();
+        let decoded = predict::decode_all(&log_posteriors, &lengths, SWITCH_PENALTY)?;
+        let score =
+            |predicted: &[usize]| Evaluation::new(&labels, predicted, PHONEMES.len()).accuracy;
+        Ok((Some(score(&frame_by_frame)), Some(score(&decoded))))
+    };
+    let [dev, test, other] = splits.map(&mut accuracy);
+    let (dev, test, other) = (dev?, test?, other?);
+    let vtln = VtlnAccuracy {
+        frames: Accuracies {
+            dev: dev.0,
+            test: test.0,
+            other: other.0,
+        },
+        decoded: Accuracies {
+            dev: dev.1,
+            test: test.1,
+            other: other.1,
+        },
+    };
+    let (frames, decoded) = (vtln.frames.describe(), vtln.decoded.describe());
+    if !frames.is_empty() {
+        println!(
+            "After VTLN (each utterance warped by the factor of {} the model is surest of): \
+             frame by frame {frames}; decoded {decoded}",
+            predict::describe_warps()
+        );
+    }
+    Ok(vtln)
 }
 
 /// The reference's teaching code run with your run's configuration and
@@ -583,7 +676,7 @@ fn report(
     config: &SpeechConfig,
     code: &Code,
     fitted: Fitted,
-    (tested, other_accuracy, decoded): (Tested, Option<f32>, DecodedAccuracy),
+    (tested, other_accuracy, decoded, vtln): (Tested, Option<f32>, Accuracies, VtlnAccuracy),
     reference: Option<RunFigures>,
 ) -> Result<SpeechRecord> {
     let csv_path = config.out.join("submission.csv");
@@ -634,6 +727,7 @@ fn report(
         test_accuracy,
         other_accuracy,
         decoded,
+        vtln,
         comparison,
         files,
     })
