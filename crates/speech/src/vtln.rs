@@ -23,7 +23,7 @@ pub const VTLN_WARPS: [f32; 6] = [1.0, 0.96, 0.92, 0.88, 0.84, 0.8];
 /// frame's largest log probability (`log_probs` row-major, `classes` values
 /// a frame, as [`crate::decode::smooth`] takes them). 0 when every frame
 /// is certain; −ln(classes) at most unsure. An utterance of no frames
-/// has confidence −∞, so that any other is preferred.
+/// has confidence −∞ under every warp: nothing to choose by.
 pub fn confidence(log_probs: &[f32], classes: usize) -> Result<f64, DecodeError> {
     if classes == 0 {
         return Err(DecodeError::NoClasses);

@@ -67,6 +67,8 @@ fn bad_input_is_refused_with_where() {
 fn the_warps_start_unwarped_and_only_lengthen_the_vocal_tract() {
     assert_eq!(VTLN_WARPS[0], 1.0);
     assert!(VTLN_WARPS[1..].iter().all(|w| (0.8..1.0).contains(w)));
+    // Each tried once, in order.
+    assert!(VTLN_WARPS.windows(2).all(|w| w[0] > w[1]));
 }
 
 proptest! {
