@@ -57,15 +57,7 @@ pub fn smooth(
     classes: usize,
     switch_penalty: f32,
 ) -> Result<Vec<usize>, DecodeError> {
-    if classes == 0 {
-        return Err(DecodeError::NoClasses);
-    }
-    if !log_probs.len().is_multiple_of(classes) {
-        return Err(DecodeError::Ragged {
-            values: log_probs.len(),
-            classes,
-        });
-    }
+    check_frames(log_probs, classes)?;
     if !(0.0..=MAX_SWITCH_PENALTY).contains(&switch_penalty) {
         return Err(DecodeError::Penalty {
             penalty: switch_penalty,
@@ -116,6 +108,20 @@ pub fn smooth(
     Ok(path)
 }
 // ANCHOR_END: smooth
+
+/// That `log_probs` hold whole frames of `classes` (at least one) values.
+pub(crate) fn check_frames(log_probs: &[f32], classes: usize) -> Result<(), DecodeError> {
+    if classes == 0 {
+        return Err(DecodeError::NoClasses);
+    }
+    if !log_probs.len().is_multiple_of(classes) {
+        return Err(DecodeError::Ragged {
+            values: log_probs.len(),
+            classes,
+        });
+    }
+    Ok(())
+}
 
 /// The index of the largest value, the first of equals.
 fn argmax(values: &[f64]) -> usize {

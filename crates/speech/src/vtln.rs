@@ -10,7 +10,7 @@
 //! is the one under which the model is surest of its answers: the largest
 //! [`confidence`].
 
-use crate::decode::DecodeError;
+use crate::decode::{DecodeError, check_frames};
 
 /// The factors tried, no warp first so that it wins a tie. Below 1 a warp
 /// moves the spectrum down, as a longer vocal tract would: the bundled
@@ -25,15 +25,7 @@ pub const VTLN_WARPS: [f32; 6] = [1.0, 0.96, 0.92, 0.88, 0.84, 0.8];
 /// is certain; −ln(classes) at most unsure. An utterance of no frames
 /// has confidence −∞ under every warp: nothing to choose by.
 pub fn confidence(log_probs: &[f32], classes: usize) -> Result<f64, DecodeError> {
-    if classes == 0 {
-        return Err(DecodeError::NoClasses);
-    }
-    if !log_probs.len().is_multiple_of(classes) {
-        return Err(DecodeError::Ragged {
-            values: log_probs.len(),
-            classes,
-        });
-    }
+    check_frames(log_probs, classes)?;
     let frames = log_probs.len() / classes;
     if frames == 0 {
         return Ok(f64::NEG_INFINITY);
