@@ -6,7 +6,7 @@
 # through an alternate apt sources list, so the system's own sources are
 # left untouched. Nothing else in the project needs these tools: the corpus
 # they make is committed. Arguments go to `first-mlp speech-corpus` (for
-# example --voices-per-sentence 3 --out /tmp/corpus for a bigger corpus).
+# example --voices-per-sentence 2 --out /tmp/corpus for a smaller corpus).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

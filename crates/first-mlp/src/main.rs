@@ -74,16 +74,18 @@ enum Command {
     /// bundled corpus by default).
     SpeechTrain(Box<speech_pipeline::SpeechConfig>),
     /// Make the bundled speech corpus (needs the synthesisers that
-    /// data/speech-corpus/make_corpus.sh installs). MFCCs are stored in half
-    /// precision (NumPy's float16) to fit twice the speech in the budget.
+    /// data/speech-corpus/make_corpus.sh installs): its splits, packed into
+    /// splits.tar.xz, and utterances.tsv. MFCCs are rounded to a grid and
+    /// stored in half precision (NumPy's float16), so that seven voices a
+    /// sentence fit in the budget.
     SpeechCorpus {
         #[arg(long, default_value = "data/speech-corpus/sentences.txt")]
         sentences: PathBuf,
         #[arg(long, default_value = "data/speech-corpus")]
         out: PathBuf,
-        /// How many voices speak each sentence: 2 for the bundled corpus
-        /// (about 20 MB), up to 7 for a bigger one.
-        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=7))]
+        /// How many voices speak each sentence: 7 for the bundled corpus
+        /// (about 17 MB packed), fewer for a smaller one.
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u16).range(1..=7))]
         voices_per_sentence: u16,
         /// Perturb the training utterances on the waveform (speed, vocal
         /// tract length, room, noise) before their MFCCs; the bundled corpus

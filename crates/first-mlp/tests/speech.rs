@@ -9,7 +9,7 @@ mod common;
 use common::reference_as_yours;
 use first_mlp::speech_pipeline::{SWITCH_PENALTY, SpeechConfig, predict_wav, run, run_with};
 use nalgebra::DMatrix;
-use speech::hw1p2::{Precision, write_utterance};
+use speech::hw1p2::{LayoutError, Precision, write_utterance};
 
 /// A small, quiet run of 3 epochs on `data` into `out`, without dropout
 /// (which a run of yours only takes when asked).
@@ -127,11 +127,16 @@ fn bad_layouts_say_what_is_wrong() {
         e.contains("dev-clean") && e.contains("expected 30 phonemes"),
         "{e}"
     );
-    let e = format!(
-        "{:#}",
-        run(config(&data.path().join("missing"), out.path())).unwrap_err()
-    );
-    assert!(e.contains("reading the train-clean-100 split"), "{e}");
+    // A corpus that is not there: neither a folder nor an archive.
+    let missing = data.path().join("missing");
+    let e = run(config(&missing, out.path())).unwrap_err();
+    match e.chain().find_map(|c| c.downcast_ref::<LayoutError>()) {
+        Some(LayoutError::Io { path, source }) => {
+            assert_eq!(*path, missing);
+            assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+        }
+        other => panic!("expected an Io error on {}, got {other:?}", missing.display()),
+    }
 }
 
 #[test]
@@ -143,7 +148,7 @@ fn the_bundled_corpus_trains_and_predict_wav_labels_any_wav_file() {
         context: 3,
         batch_size: 128,
         lr: 0.003,
-        ..config(&corpus, out.path())
+        ..config(&corpus.join("splits.tar.xz"), out.path())
     })
     .expect("the bundled corpus");
     assert!(

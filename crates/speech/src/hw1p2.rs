@@ -6,12 +6,14 @@
 //! `[SOS]` and `[EOS]`, which are dropped). Utterances are taken in sorted
 //! file-name order, as the homework's submission expects.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use nalgebra::DMatrix;
 
 use crate::npy::{self, Array, NpyError};
+use crate::packed::Packed;
 
 /// The 40 classes, in the homework's order.
 pub const PHONEMES: [&str; 40] = [
@@ -38,6 +40,17 @@ pub enum LayoutError {
     },
     #[error("{}: {problem}", path.display())]
     Invalid { path: PathBuf, problem: String },
+    /// A packed corpus that could not be unpacked: `entry` is the file
+    /// inside it being read, if any.
+    #[error("{}{}: not a readable xz-compressed tar: {source}", path.display(), entry.as_deref().map(|e| format!(" at {e}")).unwrap_or_default())]
+    Packed {
+        path: PathBuf,
+        entry: Option<String>,
+        source: std::io::Error,
+    },
+    /// A packed corpus that unpacks to more than `limit` bytes.
+    #[error("{}: unpacks to more than {limit} bytes; unpack it and read the folder", path.display())]
+    TooLarge { path: PathBuf, limit: u64 },
     /// An utterance whose frames have another number of coefficients than
     /// the rest of its split: `path` is the odd file.
     #[error(
@@ -85,6 +98,54 @@ pub struct Utterance {
     pub labels: Option<Vec<usize>>,
 }
 
+/// Where a corpus's splits are: a folder with one folder per split, or an
+/// xz-compressed tar of such a folder ([`crate::packed`]), unpacked in
+/// memory.
+#[derive(Debug)]
+pub enum Corpus {
+    Folder(PathBuf),
+    Packed(Packed),
+}
+
+impl Corpus {
+    /// A folder is read as one; anything else as a packed corpus.
+    pub fn open(path: &Path) -> Result<Self, LayoutError> {
+        if path.is_dir() {
+            Ok(Self::Folder(path.to_owned()))
+        } else {
+            Packed::read(path).map(Self::Packed)
+        }
+    }
+
+    /// The folder or the archive.
+    pub fn path(&self) -> &Path {
+        match self {
+            Self::Folder(dir) => dir,
+            Self::Packed(packed) => &packed.path,
+        }
+    }
+
+    /// Reads the split `split` as [`read_split`] reads a folder.
+    pub fn read_split(
+        &self,
+        split: &str,
+        transcripts: bool,
+    ) -> Result<Vec<Utterance>, LayoutError> {
+        match self {
+            Self::Folder(dir) => read_split(&dir.join(split), transcripts),
+            Self::Packed(packed) => read_packed_split(packed, split, transcripts),
+        }
+    }
+
+    /// Whether `split` has a `transcript` folder (test splits may not).
+    pub fn has_transcripts(&self, split: &str) -> bool {
+        match self {
+            Self::Folder(dir) => dir.join(split).join("transcript").is_dir(),
+            Self::Packed(packed) => packed.has_folder(&format!("{split}/transcript")),
+        }
+    }
+}
+
 /// Reads a split folder. With `transcripts`, every `mfcc/X.npy` needs a
 /// `transcript/X.npy` with one phoneme per frame (plus `[SOS]`/`[EOS]`).
 pub fn read_split(dir: &Path, transcripts: bool) -> Result<Vec<Utterance>, LayoutError> {
@@ -99,27 +160,18 @@ pub fn read_split(dir: &Path, transcripts: bool) -> Result<Vec<Utterance>, Layou
         .filter(|n| n.ends_with(".npy"))
         .collect();
     names.sort();
-    if names.is_empty() {
-        return Err(LayoutError::Invalid {
-            path: mfcc_dir,
-            problem: "no .npy files: expected one per utterance".to_owned(),
-        });
-    }
     let utterances = names
         .into_iter()
         .map(|name| {
             let path = mfcc_dir.join(&name);
-            let frames = read_frames(&path)?;
+            let frames = frames_of(npy::read(&path)?, &path)?;
             let labels = if transcripts {
                 let path = dir.join("transcript").join(&name);
                 // Anything there that is not a file is refused when read.
                 if !path.exists() {
-                    return Err(LayoutError::Invalid {
-                        path,
-                        problem: format!("missing: every mfcc/{name} needs a transcript"),
-                    });
+                    return Err(missing_transcript(path, &name));
                 }
-                Some(read_labels(&path, frames.nrows())?)
+                Some(labels_of(npy::read(&path)?, &path, frames.nrows())?)
             } else {
                 None
             };
@@ -130,6 +182,60 @@ pub fn read_split(dir: &Path, transcripts: bool) -> Result<Vec<Utterance>, Layou
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
+    checked(utterances, mfcc_dir)
+}
+
+/// [`read_split`] on the files of a packed corpus: the same checks, with
+/// paths inside the archive (`splits.tar.xz/dev-clean/mfcc/X.npy`).
+fn read_packed_split(
+    packed: &Packed,
+    split: &str,
+    transcripts: bool,
+) -> Result<Vec<Utterance>, LayoutError> {
+    let dir = packed.path.join(split);
+    let mfcc_dir = dir.join("mfcc");
+    let transcript_files: BTreeMap<&str, &[u8]> =
+        packed.folder(&format!("{split}/transcript")).collect();
+    let utterances = packed
+        .folder(&format!("{split}/mfcc"))
+        .filter(|(name, _)| name.ends_with(".npy"))
+        .map(|(name, bytes)| {
+            let path = mfcc_dir.join(name);
+            let frames = frames_of(npy::parse(bytes, &path)?, &path)?;
+            let labels = if transcripts {
+                let path = dir.join("transcript").join(name);
+                let Some(bytes) = transcript_files.get(name) else {
+                    return Err(missing_transcript(path, name));
+                };
+                Some(labels_of(npy::parse(bytes, &path)?, &path, frames.nrows())?)
+            } else {
+                None
+            };
+            Ok(Utterance {
+                name: name.to_owned(),
+                frames,
+                labels,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    checked(utterances, mfcc_dir)
+}
+
+fn missing_transcript(path: PathBuf, name: &str) -> LayoutError {
+    LayoutError::Invalid {
+        path,
+        problem: format!("missing: every mfcc/{name} needs a transcript"),
+    }
+}
+
+/// A split's utterances once read: at least one, all as wide.
+fn checked(utterances: Vec<Utterance>, mfcc_dir: PathBuf) -> Result<Vec<Utterance>, LayoutError> {
+    if utterances.is_empty() {
+        return Err(LayoutError::Invalid {
+            path: mfcc_dir,
+            problem: "no .npy files: expected one per utterance".to_owned(),
+        });
+    }
     check_coefficients(&utterances, &mfcc_dir)?;
     Ok(utterances)
 }
@@ -171,8 +277,8 @@ fn check_coefficients(utterances: &[Utterance], mfcc_dir: &Path) -> Result<(), L
     }
 }
 
-fn read_frames(path: &Path) -> Result<DMatrix<f32>, LayoutError> {
-    match npy::read(path)? {
+fn frames_of(array: Array, path: &Path) -> Result<DMatrix<f32>, LayoutError> {
+    match array {
         // Frames of no coefficient hold nothing to learn from.
         Array::Float { shape, .. } if shape.len() == 2 && shape[1] == 0 => {
             Err(LayoutError::Invalid {
@@ -196,12 +302,12 @@ fn read_frames(path: &Path) -> Result<DMatrix<f32>, LayoutError> {
     }
 }
 
-fn read_labels(path: &Path, frames: usize) -> Result<Vec<usize>, LayoutError> {
+fn labels_of(array: Array, path: &Path, frames: usize) -> Result<Vec<usize>, LayoutError> {
     let invalid = |problem: String| LayoutError::Invalid {
         path: path.to_owned(),
         problem,
     };
-    let Array::Text { data, shape } = npy::read(path)? else {
+    let Array::Text { data, shape } = array else {
         return Err(invalid(
             "expected phoneme strings, found numbers".to_owned(),
         ));

@@ -7,6 +7,7 @@ pub mod decode;
 pub mod hw1p2;
 pub mod mfcc;
 pub mod npy;
+pub mod packed;
 pub mod resample;
 pub mod vtln;
 

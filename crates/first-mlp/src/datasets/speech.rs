@@ -17,7 +17,7 @@ use reference::context::ContextFrames;
 
 use crate::code::{Cmvn, Whose};
 use speech::cepstral_warp::cepstral_warp;
-use speech::hw1p2::{self, Utterance};
+use speech::hw1p2::{Corpus, Utterance};
 use speech::mfcc::MfccConfig;
 
 /// Mixed into the run's seed for the warps' draws.
@@ -284,11 +284,10 @@ pub fn warpable(stored: usize) -> bool {
     cepstral_warp(1.0, &front_end(stored)).is_ok()
 }
 
-/// A split of `dir` as read, with transcripts: each utterance's frames of
-/// every stored coefficient, and every frame's label.
-pub fn read_stored(dir: &Path, split: &str) -> Result<(Vec<DMatrix<f32>>, Vec<usize>)> {
-    let utterances = hw1p2::read_split(&dir.join(split), true)
-        .with_context(|| format!("reading the {split} split of {}", dir.display()))?;
+/// A split of `corpus` as read, with transcripts: each utterance's frames
+/// of every stored coefficient, and every frame's label.
+pub fn read_stored(corpus: &Corpus, split: &str) -> Result<(Vec<DMatrix<f32>>, Vec<usize>)> {
+    let utterances = read_split(corpus, split, true)?;
     let labels = labels(&utterances);
     Ok((utterances.into_iter().map(|u| u.frames).collect(), labels))
 }
@@ -402,7 +401,20 @@ impl TrainWindows {
     }
 }
 
-/// The splits of a folder.
+/// A split of `corpus`, with `split` and the corpus named in errors.
+fn read_split(corpus: &Corpus, split: &str, transcripts: bool) -> Result<Vec<Utterance>> {
+    corpus
+        .read_split(split, transcripts)
+        .with_context(|| format!("reading the {split} split of {}", corpus.path().display()))
+}
+
+/// Opens the corpus at `data`: a folder in the HW1P2 layout, or an
+/// xz-compressed tar of one.
+pub fn open_corpus(data: &Path) -> Result<Corpus> {
+    Corpus::open(data).with_context(|| format!("opening the speech corpus {}", data.display()))
+}
+
+/// The splits of a corpus.
 pub struct SpeechData {
     pub train: TrainSplit,
     pub dev: Split,
@@ -416,18 +428,15 @@ pub struct SpeechData {
 
 impl SpeechData {
     /// Reads train-clean-100, dev-clean, test-clean and (if there)
-    /// test-other from `dir` as `settings` say; with `vtlp`, the training
-    /// windows are warped anew each epoch.
-    pub fn load(dir: &Path, settings: SplitSettings, vtlp: Option<Vtlp>) -> Result<Self> {
+    /// test-other from `corpus` as `settings` say; with `vtlp`, the
+    /// training windows are warped anew each epoch.
+    pub fn load(corpus: &Corpus, settings: SplitSettings, vtlp: Option<Vtlp>) -> Result<Self> {
         let SplitSettings {
             context,
             coefficients,
             cmvn,
         } = settings;
-        let read_all = |split: &str, transcripts: bool| -> Result<Vec<Utterance>> {
-            hw1p2::read_split(&dir.join(split), transcripts)
-                .with_context(|| format!("reading the {split} split of {}", dir.display()))
-        };
+        let read_all = |split: &str, transcripts: bool| read_split(corpus, split, transcripts);
         let first = |mut utterances: Vec<Utterance>| {
             for u in &mut utterances {
                 u.frames = first_coefficients(std::mem::take(&mut u.frames), coefficients);
@@ -450,7 +459,7 @@ impl SpeechData {
                 labels: labels(&train),
                 windows: TrainWindows::Warped(Arc::new(
                     WarpedWindows::new(train, settings, vtlp).with_context(|| {
-                        format!("the train-clean-100 split of {}", dir.display())
+                        format!("the train-clean-100 split of {}", corpus.path().display())
                     })?,
                 )),
             },
@@ -463,9 +472,9 @@ impl SpeechData {
             }
         };
         let dev = read("dev-clean", true)?;
-        let test_has_labels = dir.join("test-clean").join("transcript").is_dir();
+        let test_has_labels = corpus.has_transcripts("test-clean");
         let test = read("test-clean", test_has_labels)?;
-        let other = if dir.join("test-other").join("transcript").is_dir() {
+        let other = if corpus.has_transcripts("test-other") {
             Some(split(&read("test-other", true)?)?)
         } else {
             None

@@ -3,13 +3,15 @@
 //! which gives the exact timing of every phone it speaks; training
 //! utterances perturbed on the waveform on request (speed, vocal tract
 //! length, room, noise); turned into MFCCs by the project's own front end,
-//! stored in half precision, and labelled frame by frame. Needs the
+//! labelled frame by frame, rounded to a grid, stored in half precision and
+//! packed into one xz-compressed tar. Needs the
 //! synthesisers (see `data/speech-corpus/make_corpus.sh`); nothing else in
 //! the project does.
 
 mod espeak;
 mod phones;
 mod plan;
+mod storage;
 mod voices;
 
 use std::fs;
@@ -25,6 +27,7 @@ use rand_chacha::ChaCha8Rng;
 use speech::augment::{AugmentSettings, Perturbation};
 use speech::hw1p2::{self, PHONEMES};
 use speech::mfcc::{MfccConfig, mfcc};
+use speech::packed;
 use speech::resample::resample;
 
 use crate::code::Code;
@@ -32,6 +35,9 @@ use crate::code::Code;
 pub use phones::PhoneSet;
 pub use plan::{HELD_OUT_FAMILY, HELD_OUT_VOICE, Job, SPLITS, TRAINING_VOICES, plan};
 pub use speech::hw1p2::Precision;
+
+/// The packed splits' file name in the corpus folder.
+pub const PACKED: &str = "splits.tar.xz";
 pub use voices::{Family, Synthesiser, VOICES, Voice};
 
 /// The class of a phone of the MBROLA voices, as espeak-ng names it.
@@ -118,9 +124,10 @@ struct Costs {
 }
 
 /// Speaks the sentences as [`plan`] says and writes the four splits (with
-/// their transcripts) and `utterances.tsv`, which records each utterance's
-/// voice, family and perturbation. The splits are written beside `out`'s
-/// and moved into place at the end, so a failure leaves the old corpus.
+/// their transcripts; the MFCCs rounded as [`storage`] says), packed into
+/// [`PACKED`], and `utterances.tsv`, which records each utterance's voice,
+/// family and perturbation. Both are made beside `out`'s and moved into
+/// place at the end, so a failure leaves the old corpus.
 pub fn make(settings: &CorpusSettings, code: &Code) -> Result<()> {
     let path = &settings.sentences;
     let text = String::from_utf8(crate::files::read_regular(path)?)
@@ -156,6 +163,7 @@ pub fn make(settings: &CorpusSettings, code: &Code) -> Result<()> {
         String::from("split\tfile\tvoice\tfamily\tsentence\tspeed\twarp\tsnr_db\trt60_s\n");
     let mut seen = [false; 40];
     let mut costs = Costs::default();
+    let mut made = Vec::with_capacity(jobs.len());
     let bar = ProgressBar::new(jobs.len() as u64).with_style(
         ProgressStyle::with_template(
             "{bar:40} {pos}/{len} utterances, {elapsed} ({eta} left) {msg}",
@@ -197,13 +205,6 @@ pub fn make(settings: &CorpusSettings, code: &Code) -> Result<()> {
             }
         }
         let name = job.file_name();
-        hw1p2::write_utterance(
-            &staging.path().join(job.split),
-            &name,
-            &frames,
-            Some(&labels),
-            settings.precision,
-        )?;
         let optional = |v: Option<f32>| v.map_or("-".to_owned(), |v| format!("{v:.2}"));
         manifest.push_str(&format!(
             "{}\t{name}\t{}\t{:?}\t{}\t{:.2}\t{:.3}\t{}\t{}\n",
@@ -216,6 +217,7 @@ pub fn make(settings: &CorpusSettings, code: &Code) -> Result<()> {
             optional(perturbation.snr_db),
             optional(perturbation.rt60),
         ));
+        made.push((job.split, name, frames, labels));
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -228,26 +230,48 @@ pub fn make(settings: &CorpusSettings, code: &Code) -> Result<()> {
     if !missing.is_empty() {
         bail!("the training split never uses {missing:?}: add sentences that do");
     }
+    let steps = storage::steps(
+        made.iter()
+            .filter(|(split, ..)| *split == "train-clean-100")
+            .map(|(_, _, frames, _)| frames),
+    );
+    for (split, name, frames, labels) in &mut made {
+        storage::round_to_steps(frames, &steps);
+        hw1p2::write_utterance(
+            &staging.path().join(*split),
+            name,
+            frames,
+            Some(labels),
+            settings.precision,
+        )?;
+    }
     fs::write(staging.path().join("utterances.tsv"), manifest)?;
-    for split in SPLITS.iter().copied().chain(["utterances.tsv"]) {
-        let target = settings.out.join(split);
-        if target.is_dir() {
-            fs::remove_dir_all(&target)?;
+    let started = Instant::now();
+    packed::pack(staging.path(), &SPLITS, &staging.path().join(PACKED))?;
+    let packing = started.elapsed();
+    for file in [PACKED, "utterances.tsv"] {
+        fs::rename(staging.path().join(file), settings.out.join(file))
+            .with_context(|| format!("moving the new {file} into {}", settings.out.display()))?;
+    }
+    // A corpus made before the splits were packed kept them as folders.
+    for split in SPLITS {
+        let old = settings.out.join(split);
+        if old.is_dir() {
+            fs::remove_dir_all(&old).with_context(|| format!("removing {}", old.display()))?;
         }
-        fs::rename(staging.path().join(split), &target)
-            .with_context(|| format!("moving the new {split} into {}", settings.out.display()))?;
     }
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
         "{} utterances, {:.0} s of speech, in {}: synthesis {:.1} s, augmentation {:.1} s, \
-         MFCC front end {:.1} s",
+         MFCC front end {:.1} s, packing {:.1} s",
         jobs.len(),
         costs.audio_seconds,
         settings.out.display(),
         costs.synthesis.as_secs_f64(),
         costs.augmentation.as_secs_f64(),
         costs.front_end.as_secs_f64(),
+        packing.as_secs_f64(),
     )?;
     Ok(())
 }

@@ -41,8 +41,10 @@ pub(super) const RESUMED_FLAGS: [(&str, &str); 12] = [
 /// at 1e-3, batch 1024, 20 epochs.
 #[derive(Args, Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SpeechConfig {
-    /// A folder with the splits train-clean-100, dev-clean and test-clean.
-    #[arg(long, default_value = "data/speech-corpus")]
+    /// The splits train-clean-100, dev-clean and test-clean (and
+    /// test-other) in the HW1P2 layout: a folder, or an xz-compressed tar
+    /// of one, as the bundled corpus is.
+    #[arg(long, default_value = "data/speech-corpus/splits.tar.xz")]
     pub data: PathBuf,
     /// K, the frames of context on each side.
     #[arg(long, default_value_t = 10)]
@@ -141,7 +143,7 @@ impl Default for SpeechConfig {
     /// The command line's defaults (a test holds the two together).
     fn default() -> Self {
         Self {
-            data: PathBuf::from("data/speech-corpus"),
+            data: PathBuf::from("data/speech-corpus/splits.tar.xz"),
             context: 10,
             coefficients: 13,
             hidden: vec![1024, 1024],

@@ -25,7 +25,8 @@ use crate::checkpoint::{self, ModelKind};
 use crate::code::{Code, Whose};
 use crate::comparison::{self, Comparison, RunFigures};
 use crate::datasets::speech::{
-    SpeechData, Split, TrainSplit, TrainWindows, loader, read_stored, source_loader, warpable,
+    SpeechData, Split, TrainSplit, TrainWindows, loader, open_corpus, read_stored, source_loader,
+    warpable,
 };
 use crate::files::{write_atomically, write_run_record};
 use crate::plots::{self, draw_confusion_named, draw_curves, render};
@@ -311,9 +312,11 @@ fn checked_inputs(config: &SpeechConfig, (frames, frame_size): (usize, usize)) -
 
 /// Reads the three splits, saying how big they are.
 fn load(config: &SpeechConfig, code: &Code) -> Result<SpeechData> {
+    let corpus = open_corpus(&config.data)?;
     let data = code.call("reading the speech data and normalising it (cmvn)", || {
-        SpeechData::load(&config.data, config.split_settings(code), config.vtlp(code))
+        SpeechData::load(&corpus, config.split_settings(code), config.vtlp(code))
     })?;
+    drop(corpus);
     let (frames, frame_size) = data.train.windows.shape();
     if frames == 0 {
         return Err(NoTrainingData {
@@ -532,11 +535,12 @@ fn vtln_kept(
     fitted: &Fitted,
     splits: [Option<&str>; 3],
 ) -> Result<VtlnAccuracy> {
+    let corpus = open_corpus(&config.data)?;
     let mut accuracy = |split: Option<&str>| -> Result<(Option<f32>, Option<f32>)> {
         let Some(split) = split else {
             return Ok((None, None));
         };
-        let (utterances, labels) = read_stored(&config.data, split)?;
+        let (utterances, labels) = read_stored(&corpus, split)?;
         let stored = utterances.first().map_or(0, |u| u.ncols());
         if labels.is_empty() || !warpable(stored) {
             return Ok((None, None));
@@ -603,7 +607,7 @@ fn reference_run(config: &SpeechConfig, sizes: [usize; 3]) -> Result<RunFigures>
         };
         let code = Code::REFERENCE;
         let data = SpeechData::load(
-            &theirs.data,
+            &open_corpus(&theirs.data)?,
             theirs.split_settings(&code),
             theirs.vtlp(&code),
         )?;

@@ -1,0 +1,229 @@
+//! A corpus in the HW1P2 layout packed into one xz-compressed tar, as the
+//! bundled corpus is kept: its split folders in one file, which `tar -xJf`
+//! unpacks and [`crate::hw1p2::Corpus`] reads without unpacking.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use liblzma::read::XzDecoder;
+use liblzma::write::XzEncoder;
+use tar::{Archive, Builder, EntryType, Header};
+
+use crate::hw1p2::LayoutError;
+use crate::{OpenError, open_regular};
+
+/// The most an archive may unpack to. The bundled corpus unpacks to about
+/// 75 MB; a folder is the way to read more.
+pub const MAX_UNPACKED: u64 = 4 << 30;
+
+/// xz's preset: the strongest without the much slower "extreme" search.
+const XZ_PRESET: u32 = 9;
+
+/// The regular files of an archive, by their path inside it (`./` dropped).
+#[derive(Debug)]
+pub struct Packed {
+    pub path: PathBuf,
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+impl Packed {
+    /// Unpacks `path` in memory. Folders in it are skipped; links and
+    /// other special entries, a path given twice, and more than
+    /// [`MAX_UNPACKED`] bytes are refused.
+    pub fn read(path: &Path) -> Result<Self, LayoutError> {
+        Self::read_at_most(path, MAX_UNPACKED)
+    }
+
+    /// [`Packed::read`] with another limit on the unpacked bytes.
+    pub fn read_at_most(path: &Path, limit: u64) -> Result<Self, LayoutError> {
+        let io = |source| LayoutError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let file = open_regular(path).map_err(|e| match e {
+            OpenError::Io(source) => io(source),
+            OpenError::NotRegular(found) => LayoutError::Invalid {
+                path: path.to_owned(),
+                problem: format!("expected an xz-compressed tar file, found {found}"),
+            },
+        })?;
+        let unpacked = Rc::new(Cell::new(0));
+        let reader = Counted {
+            inner: XzDecoder::new(BufReader::new(file)),
+            count: Rc::clone(&unpacked),
+            limit,
+        };
+        let mut archive = Archive::new(reader);
+        let mut files = BTreeMap::new();
+        // Any read may stop at the limit: that, not the read error it
+        // causes, is what went wrong.
+        let failed = |source: io::Error, entry: Option<&str>| {
+            if unpacked.get() > limit {
+                return LayoutError::TooLarge {
+                    path: path.to_owned(),
+                    limit,
+                };
+            }
+            LayoutError::Packed {
+                path: path.to_owned(),
+                entry: entry.map(str::to_owned),
+                source,
+            }
+        };
+        for entry in archive.entries().map_err(|e| failed(e, None))? {
+            let mut entry = entry.map_err(|e| failed(e, None))?;
+            let name = entry
+                .path()
+                .map_err(|e| failed(e, None))?
+                .to_string_lossy()
+                .trim_start_matches("./")
+                .to_owned();
+            let invalid = |problem: String| LayoutError::Invalid {
+                path: path.join(&name),
+                problem,
+            };
+            match entry.header().entry_type() {
+                EntryType::Directory => continue,
+                EntryType::Regular | EntryType::Continuous => {}
+                other => {
+                    return Err(invalid(format!(
+                        "an entry of type {other:?}: expected regular files and folders only"
+                    )));
+                }
+            }
+            let mut bytes = Vec::new();
+            entry
+                .read_to_end(&mut bytes)
+                .map_err(|e| failed(e, Some(&name)))?;
+            if files.contains_key(&name) {
+                return Err(invalid("in the archive twice".to_owned()));
+            }
+            files.insert(name, bytes);
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            files,
+        })
+    }
+
+    /// Whether any file lies under `folder/` (such as `test-other/transcript`).
+    pub fn has_folder(&self, folder: &str) -> bool {
+        let prefix = format!("{folder}/");
+        self.files
+            .range(prefix.clone()..)
+            .next()
+            .is_some_and(|(name, _)| name.starts_with(&prefix))
+    }
+
+    /// The names of the files directly in `folder`, sorted, with their bytes.
+    pub fn folder(&self, folder: &str) -> impl Iterator<Item = (&str, &[u8])> {
+        let prefix = format!("{folder}/");
+        self.files
+            .range(prefix.clone()..)
+            .take_while(move |(name, _)| name.starts_with(&prefix))
+            .filter_map(move |(name, bytes)| {
+                let rest = &name[folder.len() + 1..];
+                (!rest.contains('/')).then_some((rest, bytes.as_slice()))
+            })
+    }
+}
+
+/// Counts the bytes read through it, and fails once they pass `limit`.
+struct Counted<R> {
+    inner: R,
+    count: Rc<Cell<u64>>,
+    limit: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        if self.count.get() > self.limit {
+            return Err(io::Error::other("past the limit on unpacked bytes"));
+        }
+        Ok(n)
+    }
+}
+
+/// Packs the files under `root`'s folders `parts` (recursively, in sorted
+/// order) into the xz-compressed tar `out`, the same bytes every time:
+/// headers carry no time, owner or mode of the machine. It is written
+/// beside `out` and renamed, so a failure leaves no half-written archive.
+pub fn pack(root: &Path, parts: &[&str], out: &Path) -> Result<(), LayoutError> {
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| LayoutError::Io { path, source }
+    };
+    let folder = out.parent().unwrap_or(Path::new("."));
+    let staging = tempfile::NamedTempFile::new_in(folder).map_err(io(folder))?;
+    let encoder = XzEncoder::new(BufWriter::new(staging.as_file()), XZ_PRESET);
+    let mut builder = Builder::new(encoder);
+    for part in parts {
+        let mut files = Vec::new();
+        collect_files(&root.join(part), Path::new(part), &mut files)?;
+        for relative in files {
+            let source = root.join(&relative);
+            let bytes = fs::read(&source).map_err(io(&source))?;
+            let mut header = Header::new_gnu();
+            header.set_size(bytes.len() as u64);
+            header.set_mode(0o644);
+            header.set_mtime(0);
+            header.set_entry_type(EntryType::Regular);
+            builder
+                .append_data(&mut header, &relative, bytes.as_slice())
+                .map_err(io(&source))?;
+        }
+    }
+    let mut writer = builder
+        .into_inner()
+        .and_then(XzEncoder::finish)
+        .map_err(io(out))?;
+    writer.flush().map_err(io(out))?;
+    drop(writer);
+    // A temporary file is private to its owner; the archive is not.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(staging.path(), fs::Permissions::from_mode(0o644)).map_err(io(out))?;
+    }
+    staging.as_file().sync_all().map_err(io(out))?;
+    staging.persist(out).map_err(|e| LayoutError::Io {
+        path: out.to_owned(),
+        source: e.error,
+    })?;
+    Ok(())
+}
+
+/// The regular files under `dir`, as paths starting at `relative`, sorted.
+fn collect_files(dir: &Path, relative: &Path, out: &mut Vec<PathBuf>) -> Result<(), LayoutError> {
+    let mut entries: Vec<_> = fs::read_dir(dir)
+        .and_then(|entries| entries.collect::<io::Result<Vec<_>>>())
+        .map_err(|source| LayoutError::Io {
+            path: dir.to_owned(),
+            source,
+        })?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name();
+        let kind = entry.file_type().map_err(|source| LayoutError::Io {
+            path: entry.path(),
+            source,
+        })?;
+        if kind.is_dir() {
+            collect_files(&entry.path(), &relative.join(&name), out)?;
+        } else if kind.is_file() {
+            out.push(relative.join(&name));
+        } else {
+            return Err(LayoutError::Invalid {
+                path: entry.path(),
+                problem: "neither a regular file nor a folder: not packed".to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
