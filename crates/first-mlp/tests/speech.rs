@@ -135,7 +135,10 @@ fn bad_layouts_say_what_is_wrong() {
             assert_eq!(*path, missing);
             assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
         }
-        other => panic!("expected an Io error on {}, got {other:?}", missing.display()),
+        other => panic!(
+            "expected an Io error on {}, got {other:?}",
+            missing.display()
+        ),
     }
 }
 

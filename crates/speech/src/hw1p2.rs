@@ -98,6 +98,9 @@ pub struct Utterance {
     pub labels: Option<Vec<usize>>,
 }
 
+/// The file name of a corpus's packed splits, as the bundled corpus keeps them.
+pub const PACKED: &str = "splits.tar.xz";
+
 /// Where a corpus's splits are: a folder with one folder per split, or an
 /// xz-compressed tar of such a folder ([`crate::packed`]), unpacked in
 /// memory.
@@ -108,13 +111,18 @@ pub enum Corpus {
 }
 
 impl Corpus {
-    /// A folder is read as one; anything else as a packed corpus.
+    /// A folder is read as one, unless it holds no training split but a
+    /// [`PACKED`] archive (the bundled corpus's folder), which is read
+    /// instead; anything else is read as a packed corpus.
     pub fn open(path: &Path) -> Result<Self, LayoutError> {
-        if path.is_dir() {
-            Ok(Self::Folder(path.to_owned()))
-        } else {
-            Packed::read(path).map(Self::Packed)
+        if !path.is_dir() {
+            return Packed::read(path).map(Self::Packed);
         }
+        let packed = path.join(PACKED);
+        if !path.join("train-clean-100").exists() && packed.is_file() {
+            return Packed::read(&packed).map(Self::Packed);
+        }
+        Ok(Self::Folder(path.to_owned()))
     }
 
     /// The folder or the archive.
@@ -185,14 +193,26 @@ pub fn read_split(dir: &Path, transcripts: bool) -> Result<Vec<Utterance>, Layou
     checked(utterances, mfcc_dir)
 }
 
-/// [`read_split`] on the files of a packed corpus: the same checks, with
-/// paths inside the archive (`splits.tar.xz/dev-clean/mfcc/X.npy`).
+/// [`read_split`] on the files of a packed corpus, with paths inside the
+/// archive (`splits.tar.xz/dev-clean/mfcc/X.npy`). The checks on each
+/// file are the folder's; a split the archive lacks is named with the
+/// folders it has, and files in folders below `mfcc` are not utterances.
 fn read_packed_split(
     packed: &Packed,
     split: &str,
     transcripts: bool,
 ) -> Result<Vec<Utterance>, LayoutError> {
     let dir = packed.path.join(split);
+    if !packed.has_folder(split) {
+        return Err(LayoutError::Invalid {
+            path: dir,
+            problem: format!(
+                "not in the archive, whose top-level folders are {:?}: expected one folder \
+                 per split at its top",
+                packed.top_level()
+            ),
+        });
+    }
     let mfcc_dir = dir.join("mfcc");
     let transcript_files: BTreeMap<&str, &[u8]> =
         packed.folder(&format!("{split}/transcript")).collect();

@@ -1,12 +1,12 @@
 //! A corpus in the HW1P2 layout packed into one xz-compressed tar, as the
 //! bundled corpus is kept: its split folders in one file, which `tar -xJf`
-//! unpacks and [`crate::hw1p2::Corpus`] reads without unpacking.
+//! unpacks to disk and [`crate::hw1p2::Corpus`] unpacks in memory.
 
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, BufReader, BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
 use liblzma::read::XzDecoder;
@@ -76,17 +76,14 @@ impl Packed {
         };
         for entry in archive.entries().map_err(|e| failed(e, None))? {
             let mut entry = entry.map_err(|e| failed(e, None))?;
-            let name = entry
-                .path()
-                .map_err(|e| failed(e, None))?
-                .to_string_lossy()
-                .trim_start_matches("./")
-                .to_owned();
+            let raw = entry.path().map_err(|e| failed(e, None))?.into_owned();
             let invalid = |problem: String| LayoutError::Invalid {
-                path: path.join(&name),
+                path: path.join(raw.to_string_lossy().trim_start_matches('/')),
                 problem,
             };
             match entry.header().entry_type() {
+                // Metadata for the entries after it (git archive writes one).
+                EntryType::XGlobalHeader => continue,
                 EntryType::Directory => continue,
                 EntryType::Regular | EntryType::Continuous => {}
                 other => {
@@ -95,15 +92,29 @@ impl Packed {
                     )));
                 }
             }
+            let name = entry_name(&raw).map_err(invalid)?;
+            let size = entry.size();
             let mut bytes = Vec::new();
             entry
                 .read_to_end(&mut bytes)
                 .map_err(|e| failed(e, Some(&name)))?;
+            if bytes.len() as u64 != size {
+                return Err(failed(
+                    io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!("{} of the {size} bytes its header declares", bytes.len()),
+                    ),
+                    Some(&name),
+                ));
+            }
             if files.contains_key(&name) {
                 return Err(invalid("in the archive twice".to_owned()));
             }
             files.insert(name, bytes);
         }
+        // The tar ends before the xz stream does: reading the rest checks
+        // the stream's checksum and that nothing was cut off its end.
+        io::copy(&mut archive.into_inner(), &mut io::sink()).map_err(|e| failed(e, None))?;
         Ok(Self {
             path: path.to_owned(),
             files,
@@ -129,6 +140,43 @@ impl Packed {
                 let rest = &name[folder.len() + 1..];
                 (!rest.contains('/')).then_some((rest, bytes.as_slice()))
             })
+    }
+}
+
+/// An entry's path inside the archive, as `tar -x` would place it: `./`
+/// and empty parts dropped, parts joined by `/`. Paths that climb out
+/// (`..`) or start at the root are refused, as are names that are not
+/// UTF-8, so that two names cannot read as one.
+fn entry_name(raw: &Path) -> Result<String, String> {
+    let mut parts = Vec::new();
+    for component in raw.components() {
+        match component {
+            Component::Normal(part) => parts.push(
+                part.to_str()
+                    .ok_or_else(|| "a name that is not UTF-8".to_owned())?,
+            ),
+            Component::CurDir => {}
+            Component::ParentDir | Component::RootDir | Component::Prefix(_) => {
+                return Err("a path outside the archive's top folder: expected a \
+                            relative path without .."
+                    .to_owned());
+            }
+        }
+    }
+    Ok(parts.join("/"))
+}
+
+impl Packed {
+    /// The names of the archive's top-level folders, sorted, for an error
+    /// that a split is not among them.
+    pub fn top_level(&self) -> Vec<&str> {
+        let mut top: Vec<&str> = self
+            .files
+            .keys()
+            .filter_map(|name| name.split_once('/').map(|(first, _)| first))
+            .collect();
+        top.dedup();
+        top
     }
 }
 

@@ -36,8 +36,7 @@ pub use phones::PhoneSet;
 pub use plan::{HELD_OUT_FAMILY, HELD_OUT_VOICE, Job, SPLITS, TRAINING_VOICES, plan};
 pub use speech::hw1p2::Precision;
 
-/// The packed splits' file name in the corpus folder.
-pub const PACKED: &str = "splits.tar.xz";
+pub use speech::hw1p2::PACKED;
 pub use voices::{Family, Synthesiser, VOICES, Voice};
 
 /// The class of a phone of the MBROLA voices, as espeak-ng names it.
@@ -249,12 +248,14 @@ pub fn make(settings: &CorpusSettings, code: &Code) -> Result<()> {
     let started = Instant::now();
     packed::pack(staging.path(), &SPLITS, &staging.path().join(PACKED))?;
     let packing = started.elapsed();
+    // A corpus this generator made before the splits were packed kept
+    // them as folders (and an utterances.tsv); anything else is left alone.
+    let made_here = settings.out.join("utterances.tsv").is_file();
     for file in [PACKED, "utterances.tsv"] {
         fs::rename(staging.path().join(file), settings.out.join(file))
             .with_context(|| format!("moving the new {file} into {}", settings.out.display()))?;
     }
-    // A corpus made before the splits were packed kept them as folders.
-    for split in SPLITS {
+    for split in SPLITS.into_iter().filter(|_| made_here) {
         let old = settings.out.join(split);
         if old.is_dir() {
             fs::remove_dir_all(&old).with_context(|| format!("removing {}", old.display()))?;

@@ -41,8 +41,9 @@ pub fn steps<'a>(frames: impl Iterator<Item = &'a DMatrix<f32>> + Clone) -> Vec<
         .iter()
         .map(|&s| {
             let deviation = (s / count as f64).sqrt();
-            (deviation > 0.0 && deviation.is_finite())
-                .then(|| 2f64.powf((deviation / STEPS_PER_DEVIATION).log2().floor()) as f32)
+            let step = 2f64.powf((deviation / STEPS_PER_DEVIATION).log2().floor()) as f32;
+            // A spread of 0, or one whose step f32 cannot hold, is left as is.
+            step.is_normal().then_some(step)
         })
         .collect()
 }
