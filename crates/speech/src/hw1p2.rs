@@ -169,25 +169,15 @@ pub fn read_split(dir: &Path, transcripts: bool) -> Result<Vec<Utterance>, Layou
         .collect();
     names.sort();
     let utterances = names
-        .into_iter()
+        .iter()
         .map(|name| {
-            let path = mfcc_dir.join(&name);
-            let frames = frames_of(npy::read(&path)?, &path)?;
-            let labels = if transcripts {
-                let path = dir.join("transcript").join(&name);
-                // Anything there that is not a file is refused when read.
-                if !path.exists() {
-                    return Err(missing_transcript(path, &name));
-                }
-                Some(labels_of(npy::read(&path)?, &path, frames.nrows())?)
-            } else {
-                None
+            // Anything there that is not a file is refused when read.
+            let transcript = |path: &Path| match path.exists() {
+                true => npy::read(path).map(Some).map_err(LayoutError::from),
+                false => Ok(None),
             };
-            Ok(Utterance {
-                name,
-                frames,
-                labels,
-            })
+            let frames = npy::read(&mfcc_dir.join(name))?;
+            utterance(dir, name, frames, transcripts.then_some(transcript))
         })
         .collect::<Result<Vec<_>, _>>()?;
     checked(utterances, mfcc_dir)
@@ -220,32 +210,48 @@ fn read_packed_split(
         .folder(&format!("{split}/mfcc"))
         .filter(|(name, _)| name.ends_with(".npy"))
         .map(|(name, bytes)| {
-            let path = mfcc_dir.join(name);
-            let frames = frames_of(npy::parse(bytes, &path)?, &path)?;
-            let labels = if transcripts {
-                let path = dir.join("transcript").join(name);
-                let Some(bytes) = transcript_files.get(name) else {
-                    return Err(missing_transcript(path, name));
-                };
-                Some(labels_of(npy::parse(bytes, &path)?, &path, frames.nrows())?)
-            } else {
-                None
+            let transcript = |path: &Path| {
+                let bytes = transcript_files.get(name);
+                bytes
+                    .map(|b| npy::parse(b, path))
+                    .transpose()
+                    .map_err(LayoutError::from)
             };
-            Ok(Utterance {
-                name: name.to_owned(),
-                frames,
-                labels,
-            })
+            let frames = npy::parse(bytes, &mfcc_dir.join(name))?;
+            utterance(&dir, name, frames, transcripts.then_some(transcript))
         })
         .collect::<Result<Vec<_>, _>>()?;
     checked(utterances, mfcc_dir)
 }
 
-fn missing_transcript(path: PathBuf, name: &str) -> LayoutError {
-    LayoutError::Invalid {
-        path,
-        problem: format!("missing: every mfcc/{name} needs a transcript"),
-    }
+/// The utterance `name` of the split at `dir`, from the array of its
+/// `mfcc` file and, when transcripts are wanted, a reader of its
+/// transcript's (`None` when there is none), called once the frames pass.
+fn utterance(
+    dir: &Path,
+    name: &str,
+    frames: Array,
+    transcript: Option<impl FnOnce(&Path) -> Result<Option<Array>, LayoutError>>,
+) -> Result<Utterance, LayoutError> {
+    let frames = frames_of(frames, &dir.join("mfcc").join(name))?;
+    let labels = match transcript {
+        None => None,
+        Some(read) => {
+            let path = dir.join("transcript").join(name);
+            let Some(array) = read(&path)? else {
+                return Err(LayoutError::Invalid {
+                    path,
+                    problem: format!("missing: every mfcc/{name} needs a transcript"),
+                });
+            };
+            Some(labels_of(array, &path, frames.nrows())?)
+        }
+    };
+    Ok(Utterance {
+        name: name.to_owned(),
+        frames,
+        labels,
+    })
 }
 
 /// A split's utterances once read: at least one, all as wide.

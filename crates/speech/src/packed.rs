@@ -121,6 +121,18 @@ impl Packed {
         })
     }
 
+    /// The names of the archive's top-level folders, sorted, for an error
+    /// that a split is not among them.
+    pub fn top_level(&self) -> Vec<&str> {
+        let mut top: Vec<&str> = self
+            .files
+            .keys()
+            .filter_map(|name| name.split_once('/').map(|(first, _)| first))
+            .collect();
+        top.dedup();
+        top
+    }
+
     /// Whether any file lies under `folder/` (such as `test-other/transcript`).
     pub fn has_folder(&self, folder: &str) -> bool {
         let prefix = format!("{folder}/");
@@ -164,20 +176,6 @@ fn entry_name(raw: &Path) -> Result<String, String> {
         }
     }
     Ok(parts.join("/"))
-}
-
-impl Packed {
-    /// The names of the archive's top-level folders, sorted, for an error
-    /// that a split is not among them.
-    pub fn top_level(&self) -> Vec<&str> {
-        let mut top: Vec<&str> = self
-            .files
-            .keys()
-            .filter_map(|name| name.split_once('/').map(|(first, _)| first))
-            .collect();
-        top.dedup();
-        top
-    }
 }
 
 /// Counts the bytes read through it, and fails once they pass `limit`.
